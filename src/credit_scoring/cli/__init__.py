@@ -1,0 +1,31 @@
+"""``credit-scoring`` command line: a thin shell that parses options and calls stage functions.
+
+Each stage has its own module with a Typer sub-application; errors of the package's own
+hierarchy become a one-line message and exit code 2 here, in one place.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from credit_scoring.cli import data
+from credit_scoring.errors import CreditScoringError
+
+app = typer.Typer(
+    name="credit-scoring",
+    help="Consumer-credit default risk: data, features, training, scoring and monitoring.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(data.app, name="data")
+
+
+def main() -> None:
+    """Entry point of the ``credit-scoring`` script."""
+    try:
+        app()
+    except CreditScoringError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
