@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from credit_scoring.cli import data
+from credit_scoring.cli import data, features, train
 from credit_scoring.errors import CreditScoringError
 
 app = typer.Typer(
@@ -20,6 +20,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(data.app, name="data")
+app.add_typer(features.app, name="features")
+app.command("train")(train.train_command)
 
 
 def main() -> None:
