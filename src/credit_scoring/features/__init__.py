@@ -1,0 +1,1 @@
+"""Features: history aggregates (Ibis on DuckDB or Spark) and application features."""
