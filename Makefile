@@ -20,6 +20,7 @@ RAW_DIR     ?= $(HOME_DIR)/raw/synthetic
 DATA_DIR    ?= $(HOME_DIR)/data/synthetic
 FEATURES_DIR ?= $(HOME_DIR)/features/synthetic
 SAMPLE_DIR  ?= ../shared/data/homecredit_sample
+LINT_PATHS  := $(wildcard src tests benchmarks)
 export CREDIT_SCORING_HOME := $(HOME_DIR)
 
 .PHONY: help install lock data data-sample features train serve dashboard demo test test-full lint format bench clean
@@ -64,13 +65,13 @@ dashboard: install ## Start the monitoring dashboard
 demo: data features train ## End to end: data → features → train → register → serve
 
 lint: install ## ruff (lint + format check) and mypy on the package
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 	$(VENV)/bin/mypy
 
 format: install ## Apply ruff fixes and formatting
-	$(VENV)/bin/ruff check --fix src tests benchmarks
-	$(VENV)/bin/ruff format src tests benchmarks
+	$(VENV)/bin/ruff check --fix $(LINT_PATHS)
+	$(VENV)/bin/ruff format $(LINT_PATHS)
 
 test: lint ## Lint, type-check and run the default test suite (< 15 min)
 	$(PY) -m pytest
