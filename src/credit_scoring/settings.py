@@ -39,6 +39,45 @@ class Settings(BaseSettings):
     #: CODE_GENDER and NAME_FAMILY_STATUS serve the fairness report, not the model.
     use_protected_attributes: bool = False
 
+    # Scoring API (``credit-scoring serve``).
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_workers: int = Field(default=1, ge=1, le=64)
+    #: Model served by the API: a bundle folder or ``models:/<name>@<alias>`` (default: the
+    #: ``champion`` alias of :attr:`registered_model_name`).
+    model_uri: str | None = None
+    #: Local durable spool of answered decisions (default: ``home/serving/spool``).
+    spool_dir: Path | None = None
+    #: ``full`` fsyncs each group commit (survives power loss); ``normal`` survives a crash of
+    #: the API process but not of the machine.
+    spool_sync: Literal["full", "normal"] = "full"
+    #: Decisions written to the database per drain transaction, and the pause between drains.
+    drain_batch_size: int = Field(default=2000, ge=1)
+    drain_interval_seconds: float = Field(default=0.2, gt=0)
+    #: Largest accepted request body (413 above) and batch (422 above).
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    max_batch_size: int = Field(default=1000, ge=1)
+    #: Half-width of the REVIEW band around the threshold, in probability units (0 = no band).
+    review_band: float = Field(default=0.0, ge=0.0, le=0.5)
+    #: Serve without API keys: development only, refused in production and off loopback.
+    open_local_mode: bool = False
+    #: Seconds an API key lookup is cached (a revoked key stops working within this delay).
+    key_cache_seconds: float = Field(default=10.0, ge=0.0)
+    #: Seconds between checks for a new champion (0: only ``POST /v1/admin/reload``).
+    reload_poll_seconds: float = Field(default=30.0, ge=0.0)
+    #: One JSON log line per request (method, route, status, latency; no personal data).
+    access_log: bool = True
+
+    @property
+    def resolved_model_uri(self) -> str:
+        """:attr:`model_uri` or the registry's champion: ``models:/<name>@champion``."""
+        return self.model_uri or f"models:/{self.registered_model_name}@champion"
+
+    @property
+    def resolved_spool_dir(self) -> Path:
+        """:attr:`spool_dir` or ``home/serving/spool``."""
+        return self.spool_dir or self.home / "serving" / "spool"
+
     @property
     def resolved_database_url(self) -> str:
         """``DATABASE_URL`` or an embedded SQLite file under :attr:`home`."""
