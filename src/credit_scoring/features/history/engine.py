@@ -1,0 +1,105 @@
+"""Run the history expressions on an engine: DuckDB (embedded default) or PySpark.
+
+For Spark, pass the session you configured (a cluster in production); without one a local
+session is created. Missing values are read from Parquet as NULLs on both engines (never NaN),
+so aggregates agree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from credit_scoring.errors import DataContractError
+from credit_scoring.features.history.compose import history_features
+from credit_scoring.schema import HISTORY_TABLES, table
+
+Engine = Literal["duckdb", "spark"]
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
+
+
+def check_table_file(data_dir: Path, name: str) -> Path:
+    """``DATA_DIR/<name>.parquet``, checked against the data contract's columns and types."""
+    path = Path(data_dir) / f"{name}.parquet"
+    if not path.is_file():
+        raise DataContractError(f"{name}: missing {path.name} in {data_dir}")
+    actual = pq.read_schema(path)
+    expected = table(name).arrow_schema()
+    missing = [f.name for f in expected if f.name not in actual.names]
+    if missing:
+        raise DataContractError(
+            f"{name} ({path.name}): missing column(s) {missing[:5]}; expected the schema's "
+            f"{len(expected)} columns"
+        )
+    wrong = [
+        f"{f.name}: {actual.field(f.name).type} (expected {f.type})"
+        for f in expected
+        if not actual.field(f.name).type.equals(f.type)
+    ]
+    if wrong:
+        raise DataContractError(f"{name} ({path.name}): wrong column type(s): {wrong[:5]}")
+    return path
+
+
+def local_spark_session(*, cores: int = 2, shuffle_partitions: int = 8) -> Any:
+    """A small local SparkSession (UI off, UTC) for tests and single-machine runs."""
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName("credit-scoring-features")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "4g")
+        .getOrCreate()
+    )
+
+
+def connect(engine: Engine, *, spark_session: Any = None, threads: int | None = None) -> Any:
+    """An Ibis backend: in-memory DuckDB, or PySpark over ``spark_session`` (local if None)."""
+    if engine == "duckdb":
+        con = ibis.duckdb.connect()
+        if threads:
+            con.raw_sql(f"SET threads = {int(threads)}")
+        return con
+    if engine == "spark":
+        return ibis.pyspark.connect(spark_session or local_spark_session())
+    raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+
+
+def register_tables(con: Any, data_dir: Path) -> dict[str, ir.Table]:
+    """The six history tables of ``DATA_DIR`` as Ibis tables on ``con`` (checked first)."""
+    out: dict[str, ir.Table] = {}
+    for name in HISTORY_TABLES:
+        path = check_table_file(data_dir, name)
+        columns = table(name).column_names
+        out[name] = con.read_parquet(str(path), table_name=f"src_{name}").select(*columns)
+    return out
+
+
+def to_arrow(expr: ir.Table) -> pa.Table:
+    """Execute ``expr`` into an Arrow table with NULLs (not NaN) for missing values."""
+    result = expr.to_pyarrow()
+    return cast(pa.Table, result)
+
+
+def compute_history(
+    data_dir: Path,
+    *,
+    engine: Engine = "duckdb",
+    spark_session: Any = None,
+    threads: int | None = None,
+) -> pa.Table:
+    """History features of every client with history in ``DATA_DIR`` (SK_ID_CURR order)."""
+    con = connect(engine, spark_session=spark_session, threads=threads)
+    try:
+        return to_arrow(history_features(register_tables(con, data_dir)))
+    finally:
+        if engine == "duckdb":
+            con.disconnect()

@@ -1,0 +1,60 @@
+"""POS and cash loan monthly snapshots: lateness, remaining instalments, completion.
+
+``MONTHS_BALANCE`` is months before the application (negative); ``SK_DPD`` days past due.
+"""
+
+from __future__ import annotations
+
+import ibis.expr.types as ir
+
+from credit_scoring.features.history._common import KEY, Metrics, any_rows, share
+
+
+def pos_cash_features(pos_cash_balance: ir.Table) -> ir.Table:
+    """One row per SK_ID_CURR with ``POS_*`` features."""
+    p = pos_cash_balance
+    late = p.SK_DPD > 0
+    recent = p.MONTHS_BALANCE >= -12
+    m: Metrics = {
+        "POS_HAS_HISTORY": any_rows(p.SK_ID_PREV),
+        "POS_MONTHS_COUNT": p.SK_ID_PREV.count(),
+        "POS_LOAN_COUNT": p.SK_ID_PREV.nunique(),
+        "POS_MONTHS_BALANCE_MIN": p.MONTHS_BALANCE.min(),
+        "POS_MONTHS_BALANCE_MAX": p.MONTHS_BALANCE.max(),
+        "POS_SK_DPD_MAX": p.SK_DPD.max(),
+        "POS_SK_DPD_MEAN": p.SK_DPD.mean(),
+        "POS_SK_DPD_DEF_MAX": p.SK_DPD_DEF.max(),
+        "POS_SK_DPD_DEF_MEAN": p.SK_DPD_DEF.mean(),
+        "POS_DPD_MONTHS_SHARE": share(late),
+        "POS_DPD_DEF_MONTHS_COUNT": p.SK_ID_PREV.count(where=p.SK_DPD_DEF > 0),
+        "POS_CNT_INSTALMENT_MEAN": p.CNT_INSTALMENT.mean(),
+        "POS_CNT_INSTALMENT_FUTURE_MEAN": p.CNT_INSTALMENT_FUTURE.mean(),
+        "POS_COMPLETED_LOAN_COUNT": p.SK_ID_PREV.nunique(
+            where=p.NAME_CONTRACT_STATUS == "Completed"
+        ),
+        "POS_SK_DPD_MAX_LAST_12M": p.SK_DPD.max(where=recent),
+        "POS_SK_DPD_MEAN_LAST_12M": p.SK_DPD.mean(where=recent),
+        "POS_DPD_MONTHS_LAST_12M": p.SK_ID_PREV.count(where=recent & late),
+    }
+    aggregates = p.group_by(KEY).aggregate(**m)
+    return aggregates.left_join(latest_month_features(p), KEY).drop(f"{KEY}_right")
+
+
+def latest_month_features(p: ir.Table) -> ir.Table:
+    """Each loan's most recent month: instalments still to pay, loans still active."""
+    latest = p.group_by(["SK_ID_PREV", KEY]).aggregate(last_month=p.MONTHS_BALANCE.max())
+    rows = p.join(
+        latest,
+        [
+            p.SK_ID_PREV == latest.SK_ID_PREV,
+            p[KEY] == latest[KEY],
+            latest.last_month == p.MONTHS_BALANCE,
+        ],
+    )
+    return rows.group_by(KEY).aggregate(
+        POS_LATEST_CNT_INSTALMENT_FUTURE_SUM=rows.CNT_INSTALMENT_FUTURE.sum(),
+        POS_LATEST_ACTIVE_LOAN_COUNT=rows.SK_ID_PREV.nunique(
+            where=rows.NAME_CONTRACT_STATUS == "Active"
+        ),
+        POS_LATEST_SK_DPD_MAX=rows.SK_DPD.max(),
+    )

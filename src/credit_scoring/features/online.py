@@ -1,0 +1,109 @@
+"""Request-time features: one raw application + its history row → one model row.
+
+The API builds an :class:`OnlineFeatureBuilder` once (when it loads a model) and calls
+:meth:`OnlineFeatureBuilder.row` per request; :func:`build_feature_row` is the one-shot form.
+The values equal those of :func:`credit_scoring.features.matrix.feature_matrix` on the offline
+tables for the same client (proved by the skew test).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from credit_scoring.errors import FeatureSetMismatchError
+from credit_scoring.features.application import application_features
+from credit_scoring.features.encoding import Vocabulary
+from credit_scoring.features.feature_set import FeatureSet
+from credit_scoring.features.naming import is_history_flag
+
+
+class OnlineFeatureBuilder:
+    """Precomputed plan that fills a row in ``feature_set.model_features`` order.
+
+    ``history_columns`` is the column order of the history rows passed to :meth:`row` (the
+    store's ``columns``; defaults to ``feature_set.history_features``).
+    """
+
+    def __init__(
+        self,
+        feature_set: FeatureSet,
+        vocabularies: Mapping[str, Vocabulary],
+        history_columns: Sequence[str] | None = None,
+    ) -> None:
+        history_columns = tuple(history_columns or feature_set.history_features)
+        history_index = {name: i for i, name in enumerate(history_columns)}
+        categorical = set(feature_set.categorical_features)
+        lacking = [c for c in feature_set.categorical_features if c not in vocabularies]
+        if lacking:
+            raise FeatureSetMismatchError(f"no vocabulary for categorical feature(s) {lacking}")
+        self.feature_set = feature_set
+        self.n_features = len(feature_set.model_features)
+        # (row position, application feature name) for numeric application features.
+        self._numeric: list[tuple[int, str]] = []
+        # (row position, name, {category: code}, unseen code) for categorical features.
+        self._categorical: list[tuple[int, str, dict[str, float], float]] = []
+        history_positions: list[int] = []
+        history_sources: list[int] = []
+        flag_positions: list[int] = []
+        for j, name in enumerate(feature_set.model_features):
+            if name in history_index:
+                history_positions.append(j)
+                history_sources.append(history_index[name])
+                if is_history_flag(name):
+                    flag_positions.append(j)
+            elif name in categorical:
+                vocab = vocabularies[name]
+                codes = {v: float(i) for i, v in enumerate(vocab)}
+                self._categorical.append((j, name, codes, float(len(vocab))))
+            else:
+                self._numeric.append((j, name))
+        model = set(feature_set.model_features)
+        absent = [n for n in feature_set.history_features if n in model and n not in history_index]
+        if absent:
+            raise FeatureSetMismatchError(
+                f"history rows lack {len(absent)} feature(s) of feature set "
+                f"{feature_set.version}: {absent[:5]}"
+            )
+        self._history_positions = np.asarray(history_positions, dtype=np.intp)
+        self._history_sources = np.asarray(history_sources, dtype=np.intp)
+        self._flag_positions = np.asarray(flag_positions, dtype=np.intp)
+
+    def row(
+        self, application: Mapping[str, Any], history_row: NDArray[np.float64] | None
+    ) -> NDArray[np.float64]:
+        """The model row for one raw application (schema names → scalars, ``None`` missing).
+
+        ``history_row`` is the client's history row (store column order) or ``None`` for a
+        client without history: aggregates are then missing and ``*HAS_HISTORY`` flags 0.
+        """
+        features = application_features(application)
+        out = np.empty(self.n_features, dtype=np.float64)
+        for j, name in self._numeric:
+            out[j] = features[name]
+        for j, name, codes, unseen in self._categorical:
+            value = features[name]
+            out[j] = math.nan if value is None else codes.get(value, unseen)
+        if history_row is None:
+            out[self._history_positions] = math.nan
+            out[self._flag_positions] = 0.0
+        else:
+            out[self._history_positions] = history_row[self._history_sources]
+        return out
+
+
+def build_feature_row(
+    application: Mapping[str, Any],
+    history_row: NDArray[np.float64] | None,
+    *,
+    feature_set: FeatureSet,
+    vocabularies: Mapping[str, Vocabulary],
+    history_columns: Sequence[str] | None = None,
+) -> NDArray[np.float64]:
+    """One model row (float64, ``feature_set.model_features`` order) for one application."""
+    builder = OnlineFeatureBuilder(feature_set, vocabularies, history_columns)
+    return builder.row(application, history_row)
