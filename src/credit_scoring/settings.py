@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     cost_fp: float = 1.0
     #: CODE_GENDER and NAME_FAMILY_STATUS serve the fairness report, not the model.
     use_protected_attributes: bool = False
+    #: Engine of ``features build`` when ``--engine`` is not given (Spark for scale-out).
+    feature_engine: Literal["duckdb", "spark"] = "duckdb"
 
     # Scoring API (``credit-scoring serve``).
     api_host: str = "127.0.0.1"
