@@ -59,8 +59,9 @@ class Settings(BaseSettings):
     #: Largest accepted request body (413 above) and batch (422 above).
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     max_batch_size: int = Field(default=1000, ge=1)
-    #: Half-width of the REVIEW band around the threshold, in probability units (0 = no band).
-    review_band: float = Field(default=0.0, ge=0.0, le=0.5)
+    #: Half-width of the REVIEW band around the threshold, in probability units (0: no band;
+    #: unset: the bundle's own band).
+    review_band: float | None = Field(default=None, ge=0.0, le=0.5)
     #: Serve without API keys: development only, refused in production and off loopback.
     open_local_mode: bool = False
     #: Seconds an API key lookup is cached (a revoked key stops working within this delay).
