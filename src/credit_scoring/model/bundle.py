@@ -1,0 +1,322 @@
+"""The model bundle: a folder with the LightGBM text model, JSON metadata, a model card and
+SHA-256 checksums; and the fast scoring API used by the serving layer.
+
+Layout (format version 1)::
+
+    model.txt       LightGBM native text model (feature names in model order)
+    metadata.json   feature order, vocabularies, threshold, cost weights, calibration map,
+                    score scaling, reason catalogue, drift reference bins, provenance, metrics
+    model_card.md   the model card
+    checksums.json  {"algorithm": "sha256", "files": {name: hex digest}}
+
+Loading verifies every checksum before parsing anything and builds the booster with
+``lightgbm.Booster(model_str=…)``: no pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from credit_scoring.errors import BundleIntegrityError, FeatureSetMismatchError, ModelNotFoundError
+from credit_scoring.features.encoding import encode
+from credit_scoring.io import atomic_output_dir, file_sha256, read_json, write_json
+from credit_scoring.model.calibration import Calibration
+from credit_scoring.model.fast_predict import SingleRowPredictor
+from credit_scoring.model.reasons import CATALOGUE_VERSION, MAX_REASONS, Reason, ReasonIndex
+from credit_scoring.model.scorecard import ScoreScaling
+
+if TYPE_CHECKING:
+    from credit_scoring.settings import Settings
+
+BUNDLE_FORMAT_VERSION = 1
+MODEL_FILE = "model.txt"
+METADATA_FILE = "metadata.json"
+CARD_FILE = "model_card.md"
+CHECKSUMS_FILE = "checksums.json"
+REQUIRED_FILES = (MODEL_FILE, METADATA_FILE)
+
+
+class Decision(StrEnum):
+    APPROVE = "APPROVE"
+    REVIEW = "REVIEW"
+    REFUSE = "REFUSE"
+
+
+@dataclass(frozen=True)
+class RowScore:
+    """The scored application: calibrated probability of default in [0, 1], raw log-odds,
+    score points, decision and up to four adverse reasons (largest first)."""
+
+    probability: float
+    raw_score: float
+    points: float
+    decision: Decision
+    reasons: tuple[Reason, ...]
+
+
+@dataclass(frozen=True)
+class FrameScores:
+    """Vectorised scores of many rows (arrays aligned with the input rows)."""
+
+    probability: NDArray[np.float64]
+    raw_score: NDArray[np.float64]
+    points: NDArray[np.float64]
+    decision: NDArray[np.str_]
+
+
+def write_bundle(
+    out_dir: Path,
+    *,
+    booster: lgb.Booster,
+    metadata: Mapping[str, Any],
+    model_card: str,
+) -> Path:
+    """Write a bundle folder atomically (replacing ``out_dir``); returns ``out_dir``."""
+    out_dir = Path(out_dir)
+    with atomic_output_dir(out_dir) as tmp:
+        (tmp / MODEL_FILE).write_text(booster.model_to_string(), encoding="utf-8")
+        write_json(tmp / METADATA_FILE, dict(metadata))
+        (tmp / CARD_FILE).write_text(model_card, encoding="utf-8")
+        files = {name: file_sha256(tmp / name) for name in (MODEL_FILE, METADATA_FILE, CARD_FILE)}
+        write_json(tmp / CHECKSUMS_FILE, {"algorithm": "sha256", "files": files})
+    return out_dir
+
+
+def verify_checksums(bundle_dir: Path) -> dict[str, str]:
+    """Check every file listed in ``checksums.json``; raise :class:`BundleIntegrityError`."""
+    bundle_dir = Path(bundle_dir)
+    if not bundle_dir.is_dir():
+        raise ModelNotFoundError(f"no model bundle folder at {bundle_dir}")
+    checksum_path = bundle_dir / CHECKSUMS_FILE
+    if not checksum_path.is_file():
+        raise BundleIntegrityError(f"{bundle_dir}: missing {CHECKSUMS_FILE}")
+    try:
+        listed = dict(read_json(checksum_path)["files"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BundleIntegrityError(f"{checksum_path}: unreadable checksums ({exc})") from exc
+    for name in REQUIRED_FILES:
+        if name not in listed:
+            raise BundleIntegrityError(f"{checksum_path} does not cover {name}")
+    for name, expected in listed.items():
+        path = bundle_dir / name
+        if not path.is_file():
+            raise BundleIntegrityError(f"{bundle_dir}: {name} is listed but missing")
+        actual = file_sha256(path)
+        if actual != expected:
+            raise BundleIntegrityError(
+                f"{path}: SHA-256 {actual[:12]}… does not match the recorded {str(expected)[:12]}…"
+                " (the file was changed after the bundle was written)"
+            )
+    return listed
+
+
+class Bundle:
+    """A loaded, verified model bundle, ready to score.
+
+    Rows are float64 arrays in :attr:`features` order with categorical features encoded by
+    the bundle's vocabularies (see :meth:`encode_row`). Probabilities are calibrated; the
+    decision is REFUSE when ``probability >= threshold`` (REVIEW within ``± review_band`` of
+    the threshold when a band is set).
+    """
+
+    def __init__(self, path: Path, metadata: dict[str, Any], booster: lgb.Booster) -> None:
+        self.path = Path(path)
+        self.metadata = metadata
+        self.booster = booster
+        self.features: tuple[str, ...] = tuple(metadata["features"])
+        self.categorical_features: tuple[str, ...] = tuple(metadata["categorical_features"])
+        self.vocabularies: dict[str, tuple[str, ...]] = {
+            k: tuple(v) for k, v in metadata["vocabularies"].items()
+        }
+        self.threshold = float(metadata["threshold"])
+        self.review_band = float(metadata.get("review_band", 0.0))
+        self.calibration = Calibration.from_json(metadata["calibration"])
+        self.scaling = ScoreScaling.from_json(metadata["score_scaling"])
+        self.feature_set_version = str(metadata["feature_set_version"])
+        self.reason_index = ReasonIndex.build(self.features)
+        self._predictor = SingleRowPredictor(booster)
+        self._position = {name: j for j, name in enumerate(self.features)}
+
+    @cached_property
+    def model_id(self) -> str:
+        """Short content hash of ``model.txt`` + ``metadata.json``: the model's identity."""
+        digest = hashlib.sha256()
+        for name in (MODEL_FILE, METADATA_FILE):
+            digest.update((self.path / name).read_bytes())
+        return digest.hexdigest()[:16]
+
+    # -- one row ----------------------------------------------------------------------------
+    def encode_row(self, values: Mapping[str, Any]) -> NDArray[np.float64]:
+        """A model row from ``{feature: value}`` (absent or None → missing; categories as text)."""
+        row = np.full(len(self.features), np.nan, dtype=np.float64)
+        for name, value in values.items():
+            j = self._position.get(name)
+            if j is None or value is None:
+                continue
+            if name in self.vocabularies:
+                row[j] = encode(value, self.vocabularies[name])[0]
+            else:
+                row[j] = float(value)
+        return row
+
+    def decide(self, probability: float, *, review_band: float | None = None) -> Decision:
+        band = self.review_band if review_band is None else review_band
+        if band > 0.0 and self.threshold - band <= probability < self.threshold + band:
+            return Decision.REVIEW
+        return Decision.REFUSE if probability >= self.threshold else Decision.APPROVE
+
+    def score_row(
+        self,
+        x: NDArray[np.float64],
+        *,
+        review_band: float | None = None,
+        with_reasons: bool = True,
+    ) -> RowScore:
+        """Score one row (float64, feature order, categoricals encoded); no pandas."""
+        raw = self._predictor.raw_score(x)
+        probability = self.calibration.apply_one(raw)
+        reasons: tuple[Reason, ...] = ()
+        if with_reasons:
+            contrib = self._predictor.contributions(x)
+            grouped = contrib[:-1] @ self.reason_index.membership
+            reasons = self.reason_index.top_reasons(grouped, limit=MAX_REASONS)
+        return RowScore(
+            probability=probability,
+            raw_score=raw,
+            points=self.scaling.points_one(probability),
+            decision=self.decide(probability, review_band=review_band),
+            reasons=reasons,
+        )
+
+    def contributions(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``pred_contrib`` of one row (features, then the base value), log-odds."""
+        return self._predictor.contributions(x)
+
+    # -- many rows --------------------------------------------------------------------------
+    def matrix(self, X: NDArray[np.float64] | pd.DataFrame) -> NDArray[np.float64]:
+        """``X`` as the model matrix: an array is checked, a feature table is encoded."""
+        if isinstance(X, pd.DataFrame):
+            from credit_scoring.features.encoding import encode_frame
+
+            absent = [c for c in self.features if c not in X.columns]
+            if absent:
+                raise FeatureSetMismatchError(f"frame lacks model feature(s) {absent[:5]}")
+            codes = encode_frame(X, self.vocabularies)
+            columns = [
+                codes[c] if c in codes else X[c].to_numpy(dtype=np.float64, na_value=np.nan)
+                for c in self.features
+            ]
+            return np.column_stack(columns) if columns else np.empty((len(X), 0))
+        matrix = np.asarray(X, dtype=np.float64)
+        if matrix.ndim != 2 or matrix.shape[1] != len(self.features):
+            raise FeatureSetMismatchError(
+                f"matrix has shape {matrix.shape}; the model expects {len(self.features)} columns"
+            )
+        return matrix
+
+    def score_frame(
+        self, X: NDArray[np.float64] | pd.DataFrame, *, review_band: float | None = None
+    ) -> FrameScores:
+        """Vectorised scores of every row of ``X`` (array in feature order, or feature table)."""
+        matrix = self.matrix(X)
+        raw = np.asarray(self.booster.predict(matrix, raw_score=True), dtype=np.float64)
+        probability = self.calibration.apply(raw)
+        band = self.review_band if review_band is None else review_band
+        decision = np.where(probability >= self.threshold, Decision.REFUSE, Decision.APPROVE)
+        if band > 0.0:
+            near = (probability >= self.threshold - band) & (probability < self.threshold + band)
+            decision = np.where(near, Decision.REVIEW, decision)
+        return FrameScores(
+            probability=probability,
+            raw_score=raw,
+            points=self.scaling.points(probability),
+            decision=decision.astype(str),
+        )
+
+    def reasons_frame(self, X: NDArray[np.float64] | pd.DataFrame) -> list[tuple[Reason, ...]]:
+        """Adverse reasons of every row (batch ``pred_contrib``)."""
+        contrib = np.asarray(self.booster.predict(self.matrix(X), pred_contrib=True))
+        grouped = self.reason_index.group_contributions(contrib)
+        return [self.reason_index.top_reasons(row) for row in grouped]
+
+
+def _parse_bundle(bundle_dir: Path) -> tuple[dict[str, Any], lgb.Booster]:
+    metadata = read_json(bundle_dir / METADATA_FILE)
+    fmt = metadata.get("format_version")
+    if fmt != BUNDLE_FORMAT_VERSION:
+        raise BundleIntegrityError(
+            f"{bundle_dir}: bundle format {fmt!r}; this code reads format {BUNDLE_FORMAT_VERSION}"
+        )
+    missing = [
+        k
+        for k in (
+            "features",
+            "categorical_features",
+            "vocabularies",
+            "threshold",
+            "calibration",
+            "score_scaling",
+            "feature_set_version",
+            "reasons",
+        )
+        if k not in metadata
+    ]
+    if missing:
+        raise BundleIntegrityError(f"{bundle_dir / METADATA_FILE}: missing key(s) {missing}")
+    if metadata["reasons"].get("catalogue_version") != CATALOGUE_VERSION:
+        raise BundleIntegrityError(
+            f"{bundle_dir}: reason catalogue {metadata['reasons'].get('catalogue_version')!r}, "
+            f"this code has {CATALOGUE_VERSION!r}"
+        )
+    booster = lgb.Booster(model_str=(bundle_dir / MODEL_FILE).read_text(encoding="utf-8"))
+    if booster.feature_name() != list(metadata["features"]):
+        raise BundleIntegrityError(f"{bundle_dir}: model.txt and metadata.json list other features")
+    return metadata, booster
+
+
+def load_bundle(
+    source: str | Path,
+    *,
+    expected_feature_set_version: str | None = None,
+    settings: Settings | None = None,
+    download_dir: Path | None = None,
+) -> Bundle:
+    """Load a bundle folder or ``models:/<name>@<alias>`` / ``models:/<name>/<version>``.
+
+    A registry reference is downloaded from MLflow (``settings`` gives the tracking URI) into
+    ``download_dir`` (default: ``settings.home/models/downloads``) and loaded the same way.
+    Refuses a tampered bundle (:class:`BundleIntegrityError`) and, when
+    ``expected_feature_set_version`` is given, a bundle built on another feature set
+    (:class:`FeatureSetMismatchError`).
+    """
+    if isinstance(source, str) and source.startswith("models:/"):
+        from credit_scoring.model.registry import download_bundle
+        from credit_scoring.settings import get_settings
+
+        bundle_dir = download_bundle(
+            source, settings=settings or get_settings(), dst_dir=download_dir
+        )
+    else:
+        bundle_dir = Path(source)
+    verify_checksums(bundle_dir)
+    metadata, booster = _parse_bundle(bundle_dir)
+    if (
+        expected_feature_set_version is not None
+        and metadata["feature_set_version"] != expected_feature_set_version
+    ):
+        raise FeatureSetMismatchError(
+            f"bundle {bundle_dir} was trained on feature set {metadata['feature_set_version']!r}, "
+            f"expected {expected_feature_set_version!r}"
+        )
+    return Bundle(bundle_dir, metadata, booster)

@@ -1,0 +1,195 @@
+"""``credit-scoring train``: FEATURES_DIR → trained, documented bundle → MLflow runs → registry.
+
+One MLflow run per candidate (dummy, logistic, lightgbm) with parameters, metrics, data
+fingerprint and git commit; the LightGBM run also gets the plots, the model card and the bundle,
+which is registered under ``Settings.registered_model_name`` and becomes ``champion`` only if
+it beats the current champion on CV cost (or when forced).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from credit_scoring.io import write_json
+from credit_scoring.model.bundle import write_bundle
+from credit_scoring.model.dataset import load_training_data
+from credit_scoring.model.registry import (
+    BUNDLE_ARTIFACT_PATH,
+    Promotion,
+    experiment_id,
+    mlflow_client,
+    register_candidate,
+)
+from credit_scoring.model.threshold import cost_curve
+from credit_scoring.model.train import Log, TrainingOutcome, TrainOptions, fit_model
+from credit_scoring.settings import Settings
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    bundle_dir: Path
+    outcome: TrainingOutcome
+    run_ids: dict[str, str]
+    promotion: Promotion | None
+
+
+def _flat(prefix: str, value: Any) -> dict[str, str]:
+    if isinstance(value, dict):
+        out: dict[str, str] = {}
+        for k, v in value.items():
+            out.update(_flat(f"{prefix}.{k}" if prefix else str(k), v))
+        return out
+    return {prefix: str(value)}
+
+
+def write_plots(
+    outcome: TrainingOutcome, plot_dir: Path, *, cost_fn: float, cost_fp: float
+) -> list[Path]:
+    """ROC, cost vs threshold, calibration and importance plots (PNG) into ``plot_dir``."""
+    from credit_scoring.model.plots import calibration_plot, cost_plot, importance_plot, roc_plot
+
+    plot_dir.mkdir(parents=True, exist_ok=True)
+    y = outcome.y
+    lgbm = outcome.oof_probs["lightgbm"]
+    thresholds, costs = cost_curve(y, lgbm, cost_fn=cost_fn, cost_fp=cost_fp)
+    gain = outcome.booster.feature_importance(importance_type="gain")
+    return [
+        roc_plot(plot_dir / "roc.png", y, outcome.oof_probs),
+        cost_plot(
+            plot_dir / "cost_vs_threshold.png",
+            thresholds,
+            costs,
+            chosen=outcome.threshold.threshold,
+        ),
+        calibration_plot(
+            plot_dir / "calibration.png",
+            y,
+            {"raw": outcome.cv.oof_prob, "calibrated": lgbm},
+        ),
+        importance_plot(plot_dir / "feature_importance.png", outcome.booster.feature_name(), gain),
+    ]
+
+
+def default_bundle_dir(settings: Settings, outcome: TrainingOutcome) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return settings.home / "models" / f"{stamp}-{outcome.metadata['feature_set_version']}"
+
+
+def run_training(
+    features_dir: Path,
+    *,
+    settings: Settings,
+    options: TrainOptions,
+    out_dir: Path | None = None,
+    force: bool = False,
+    track: bool = True,
+    log: Log = lambda message: None,
+) -> TrainingRun:
+    """Train on ``features_dir``, write the bundle, log and register it (when ``track``)."""
+    data = load_training_data(
+        features_dir, use_protected_attributes=settings.use_protected_attributes
+    )
+    log(f"{len(data.y):,} rows × {len(data.features)} features, default rate {data.y.mean():.4f}")
+    outcome = fit_model(
+        data,
+        options=options,
+        model_name=settings.registered_model_name,
+        uses_protected=settings.use_protected_attributes,
+        log=log,
+    )
+    bundle_dir = write_bundle(
+        out_dir or default_bundle_dir(settings, outcome),
+        booster=outcome.booster,
+        metadata=outcome.metadata,
+        model_card=outcome.model_card,
+    )
+    log(f"bundle written to {bundle_dir}")
+    if not track:
+        return TrainingRun(bundle_dir, outcome, {}, None)
+    run_ids, promotion = track_training(
+        outcome, bundle_dir=bundle_dir, settings=settings, options=options, force=force
+    )
+    log(
+        f"registered {settings.registered_model_name} v{promotion.version}: "
+        f"{'champion' if promotion.promoted else 'not promoted'} ({promotion.reason})"
+    )
+    return TrainingRun(bundle_dir, outcome, run_ids, promotion)
+
+
+def track_training(
+    outcome: TrainingOutcome,
+    *,
+    bundle_dir: Path,
+    settings: Settings,
+    options: TrainOptions,
+    force: bool,
+) -> tuple[dict[str, str], Promotion]:
+    """Log one MLflow run per candidate and register the LightGBM bundle."""
+    client = mlflow_client(settings)
+    exp_id = experiment_id(client, settings)
+    meta = outcome.metadata
+    common_tags = {
+        "git_commit": meta.get("git_commit") or "unknown",
+        "feature_set_version": meta["feature_set_version"],
+        **{f"data.{k}": v for k, v in _flat("", meta["data_fingerprint"]).items()},
+    }
+    params_by_candidate: dict[str, dict[str, Any]] = {
+        "dummy": {"strategy": "prior"},
+        "logistic": {
+            "C": 0.05,
+            "numeric": "median+indicator, quantile-normal",
+            "categorical": "one-hot",
+        },
+        "lightgbm": {
+            **meta["training"]["params"],
+            "rounds": meta["training"]["rounds"],
+            "imbalance": meta["training"]["imbalance"],
+            "tuning_trials": meta["training"]["tuning_trials"],
+            "calibration": meta["calibration"]["method"],
+        },
+    }
+    run_ids: dict[str, str] = {}
+    for name, metrics in outcome.summary["candidates"].items():
+        run = client.create_run(exp_id, run_name=name, tags={**common_tags, "candidate": name})
+        run_id = run.info.run_id
+        run_ids[name] = run_id
+        params = {
+            **params_by_candidate.get(name, {}),
+            "n_folds": options.boosting.n_folds,
+            "seed": options.boosting.seed,
+            "cost_fn": options.cost_fn,
+            "cost_fp": options.cost_fp,
+        }
+        for key, value in params.items():
+            client.log_param(run_id, key, str(value)[:6000])
+        for key, value in metrics.items():
+            client.log_metric(run_id, key, float(value))
+        if name == "lightgbm":
+            client.log_metric(run_id, "cost_at_0_5", outcome.threshold.at_half.cost)
+            client.log_metric(run_id, "fairness_flags", float(len(outcome.fairness.flagged)))
+            with tempfile.TemporaryDirectory() as tmp:
+                plots = write_plots(
+                    outcome, Path(tmp) / "plots", cost_fn=options.cost_fn, cost_fp=options.cost_fp
+                )
+                client.log_artifacts(run_id, str(plots[0].parent), "plots")
+                write_json(Path(tmp) / "summary.json", outcome.summary)
+                client.log_artifact(run_id, str(Path(tmp) / "summary.json"))
+            client.log_artifact(run_id, str(bundle_dir / "model_card.md"))
+            client.log_artifacts(run_id, str(bundle_dir), BUNDLE_ARTIFACT_PATH)
+        client.set_terminated(run_id)
+    lgbm_run = client.get_run(run_ids["lightgbm"])
+    promotion = register_candidate(
+        client,
+        model_name=settings.registered_model_name,
+        run_id=run_ids["lightgbm"],
+        source=f"{lgbm_run.info.artifact_uri}/{BUNDLE_ARTIFACT_PATH}",
+        cv_cost=float(outcome.summary["metrics"]["cost"]),
+        eligible=bool(outcome.summary["beats_baselines"]),
+        force=force,
+        tags={"feature_set_version": meta["feature_set_version"]},
+    )
+    return run_ids, promotion
