@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -71,6 +71,27 @@ class Settings(BaseSettings):
     #: One JSON log line per request (method, route, status, latency; no personal data).
     access_log: bool = True
 
+    # Monitoring (``credit-scoring monitor …``) and dashboard (``credit-scoring dashboard``).
+    #: PSI bands: below ``drift_psi_warn`` stable, from it a moderate shift, from
+    #: ``drift_psi_alert`` a major shift.
+    drift_psi_warn: float = Field(default=0.10, gt=0.0)
+    drift_psi_alert: float = Field(default=0.25, gt=0.0)
+    #: Significance level of the KS (numeric) / chi² (categorical) second opinion.
+    drift_alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
+    #: Default width of a monitoring window: ``<n>h``, ``<n>d`` or ``<n>w`` (e.g. ``1d``, ``7d``).
+    monitor_window: str = Field(default="1d", pattern=r"^\s*\d+\s*[hdw]\s*$")
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = Field(default=8501, ge=1, le=65535)
+    #: The dashboard login: a user name and its password hash from
+    #: ``credit-scoring dashboard hash-password`` (no default password; no login without both).
+    dashboard_user: str | None = None
+    dashboard_password_hash: SecretStr | None = None
+    #: Database the dashboard reads (use a read-only role on PostgreSQL); default: the decision
+    #: log's database, opened read-only.
+    dashboard_database_url: str | None = None
+    #: Seconds the dashboard caches a query result.
+    dashboard_cache_seconds: float = Field(default=60.0, ge=0.0)
+
     @property
     def resolved_model_uri(self) -> str:
         """:attr:`model_uri` or the registry's champion: ``models:/<name>@champion``."""
@@ -85,6 +106,11 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """``DATABASE_URL`` or an embedded SQLite file under :attr:`home`."""
         return self.database_url or f"sqlite:///{(self.home / 'serving.sqlite').as_posix()}"
+
+    @property
+    def resolved_dashboard_database_url(self) -> str:
+        """:attr:`dashboard_database_url` or the decision log's (:attr:`resolved_database_url`)."""
+        return self.dashboard_database_url or self.resolved_database_url
 
     @property
     def resolved_mlflow_tracking_uri(self) -> str:
