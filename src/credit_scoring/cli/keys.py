@@ -1,0 +1,90 @@
+"""``credit-scoring keys create|list|revoke``: manage the API keys of the scoring API."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from credit_scoring.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+app = typer.Typer(
+    help="Manage API keys (stored hashed in the serving database).", no_args_is_help=True
+)
+
+_DatabaseUrl = Annotated[
+    str | None, typer.Option(help="Serving database (default: DATABASE_URL or the local SQLite).")
+]
+
+
+def _engine(database_url: str | None) -> Engine:
+    from credit_scoring.serving.db import create_db_engine, upgrade_database
+
+    url = database_url or get_settings().resolved_database_url
+    upgrade_database(url)
+    return create_db_engine(url)
+
+
+@app.command("create")
+def create_command(
+    name: Annotated[str, typer.Option(help="Who or what uses the key.")],
+    scope: Annotated[
+        list[str],
+        typer.Option("--scope", help="score, read or admin; repeat for several."),
+    ],
+    database_url: _DatabaseUrl = None,
+) -> None:
+    """Create a key and print it once (only its SHA-256 is stored)."""
+    from credit_scoring.serving.keys import create_key
+
+    engine = _engine(database_url)
+    try:
+        record, key = create_key(engine, name=name, scopes=scope)
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"created key {record.key_id} ({record.name}; scopes: {' '.join(sorted(record.scopes))})"
+    )
+    typer.echo("the key is shown once; store it now:")
+    typer.echo(key)
+
+
+@app.command("list")
+def list_command(database_url: _DatabaseUrl = None) -> None:
+    """List keys (id, name, scopes, created, revoked); secrets are never shown."""
+    from credit_scoring.serving.keys import list_keys
+
+    engine = _engine(database_url)
+    try:
+        keys = list_keys(engine)
+    finally:
+        engine.dispose()
+    if not keys:
+        typer.echo("no API keys; create one with `credit-scoring keys create`")
+        return
+    typer.echo(f"{'KEY ID':<14}{'NAME':<24}{'SCOPES':<20}{'CREATED':<22}REVOKED")
+    for k in keys:
+        revoked = k.revoked_at.strftime("%Y-%m-%d %H:%M:%S") if k.revoked_at else "-"
+        typer.echo(
+            f"{k.key_id:<14}{k.name[:23]:<24}{' '.join(sorted(k.scopes)):<20}"
+            f"{k.created_at.strftime('%Y-%m-%d %H:%M:%S'):<22}{revoked}"
+        )
+
+
+@app.command("revoke")
+def revoke_command(
+    key_id: Annotated[str, typer.Argument(help="The key's id (see `keys list`).")],
+    database_url: _DatabaseUrl = None,
+) -> None:
+    """Revoke a key (running APIs refuse it within their key cache delay)."""
+    from credit_scoring.serving.keys import revoke_key
+
+    engine = _engine(database_url)
+    try:
+        revoke_key(engine, key_id)
+    finally:
+        engine.dispose()
+    typer.echo(f"revoked key {key_id}")

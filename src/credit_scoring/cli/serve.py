@@ -1,0 +1,108 @@
+"""``credit-scoring serve``: run the scoring API with uvicorn (pre-start: wait, migrate)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shutil
+from typing import Annotated
+
+import typer
+
+from credit_scoring.errors import ConfigurationError
+from credit_scoring.settings import Settings, get_settings
+
+APP_FACTORY = "credit_scoring.serving.app:app_from_environment"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def prepare_server(settings: Settings, *, migrate: bool = True) -> None:
+    """Pre-start: refuse unsafe settings, wait for the database, apply the migrations, and
+    export the settings the worker processes must share."""
+    from credit_scoring.serving.db import redact, upgrade_database, wait_for_database
+
+    if settings.open_local_mode and not _is_loopback(settings.api_host):
+        raise ConfigurationError(
+            f"open local mode (no API keys) only binds to loopback, not {settings.api_host!r}"
+        )
+    if migrate:
+        wait_for_database(settings.resolved_database_url)
+        revision = upgrade_database(settings.resolved_database_url)
+        typer.echo(f"database {redact(settings.resolved_database_url)} at revision {revision}")
+    # Workers are fresh processes that read their settings from the environment.
+    os.environ["CREDIT_SCORING_MODEL_URI"] = settings.resolved_model_uri
+    os.environ["CREDIT_SCORING_HOME"] = str(settings.home)
+    if settings.api_workers > 1:
+        metrics_dir = settings.resolved_spool_dir.parent / f"prometheus-{settings.api_port}"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+
+
+def run_server(settings: Settings) -> None:
+    """Serve until interrupted (blocking)."""
+    import uvicorn
+
+    from credit_scoring.serving.observability import logging_config
+
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        workers=settings.api_workers,
+        loop="uvloop",
+        http="httptools",
+        log_config=logging_config(settings.log_level),
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def serve_command(
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default: CREDIT_SCORING_API_HOST).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default: CREDIT_SCORING_API_PORT or 8000).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: 1).")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="Bundle folder or models:/<name>@<alias> (default: the champion)."),
+    ] = None,
+    migrate: Annotated[
+        bool, typer.Option(help="Wait for the database and apply migrations first.")
+    ] = True,
+) -> None:
+    """Start the scoring API and print its address."""
+    overrides: dict[str, object] = {
+        k: v
+        for k, v in {
+            "api_host": host,
+            "api_port": port,
+            "api_workers": workers,
+            "model_uri": model,
+        }.items()
+        if v is not None
+    }
+    settings = get_settings(**overrides)
+    prepare_server(settings, migrate=migrate)
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    typer.echo(
+        f"credit-scoring API on {base} (docs {base}/docs; {settings.api_workers} worker(s); "
+        f"model {settings.resolved_model_uri})"
+    )
+    if settings.open_local_mode:
+        typer.secho("warning: open local mode, requests need no API key", fg="yellow", err=True)
+    run_server(settings)

@@ -1,0 +1,242 @@
+"""The scoring API application: ``create_app(settings)``.
+
+Nothing happens at import. The app's lifespan opens the database engine, claims a spool file,
+starts the drain, loads the model (a failure leaves the API up but not ready; the watcher
+retries) and starts the reload watcher; on shutdown it commits what is queued, drains what it
+can and releases everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from importlib import metadata
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from credit_scoring.errors import (
+    BundleIntegrityError,
+    ConfigurationError,
+    CreditScoringError,
+    FeatureSetMismatchError,
+    ModelNotFoundError,
+)
+from credit_scoring.serving.db import create_db_engine
+from credit_scoring.serving.decision_log.drain import DecisionDrain, DecisionSink
+from credit_scoring.serving.decision_log.spool import SpoolFile, SpoolWriter
+from credit_scoring.serving.keys import KeyVerifier
+from credit_scoring.serving.observability import AccessMiddleware, Metrics
+from credit_scoring.serving.routes import admin, health, model, outcomes
+from credit_scoring.serving.routes.scores import scores_router
+from credit_scoring.serving.runtime import ModelRuntime
+from credit_scoring.serving.scorer import ServedModel, load_served_model, model_identity
+from credit_scoring.serving.state import Services
+from credit_scoring.settings import Settings, get_settings
+
+logger = logging.getLogger("credit_scoring.serving")
+
+#: File touched by ``POST /v1/admin/reload`` so every worker of the host reloads.
+RELOAD_MARKER = "reload-requested"
+
+ModelLoader = Callable[[str], ServedModel]
+
+_DESCRIPTION = """\
+Scores consumer-credit applications: raw application fields in, a calibrated probability of
+default, score points, an APPROVE / REFUSE (/ REVIEW) decision and up to four reasons out.
+Every decision is made durable in a local spool before it is answered, then logged to the
+database. Authenticate with `X-API-Key: <key>` (or `Authorization: Bearer <key>`); keys are
+created with `credit-scoring keys create`.
+"""
+
+_ERROR_STATUS: tuple[tuple[type[CreditScoringError], int], ...] = (
+    (ModelNotFoundError, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (BundleIntegrityError, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (FeatureSetMismatchError, status.HTTP_503_SERVICE_UNAVAILABLE),
+    (ConfigurationError, status.HTTP_500_INTERNAL_SERVER_ERROR),
+)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("credit-scoring")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """Every bad field and why (no echo of the submitted values)."""
+    out = []
+    for error in exc.errors():
+        loc = [p for p in error.get("loc", ()) if isinstance(p, (str, int))]
+        where = [p for p in loc if p != "body"]
+        out.append(
+            {
+                "field": ".".join(str(p) for p in where) or "body",
+                "loc": loc,
+                "msg": str(error.get("msg", "")),
+                "type": str(error.get("type", "")),
+            }
+        )
+    return out
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(
+        {"detail": _field_errors(exc)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
+    )
+
+
+async def _package_error(_request: Request, exc: Exception) -> JSONResponse:
+    code = next(
+        (c for kind, c in _ERROR_STATUS if isinstance(exc, kind)),
+        status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+    logger.error("request failed", extra={"fields": {"error": exc.__class__.__name__}})
+    return JSONResponse({"detail": str(exc)[:500]}, status_code=code)
+
+
+def check_open_mode(settings: Settings) -> None:
+    """Refuse open local mode in production; warn loudly otherwise."""
+    if not settings.open_local_mode:
+        return
+    if settings.environment == "production":
+        raise ConfigurationError("open_local_mode is refused when environment=production")
+    logger.warning(
+        "OPEN LOCAL MODE: the API accepts requests without an API key; never expose it",
+        extra={"fields": {"open_local_mode": True}},
+    )
+
+
+def _open_services(
+    settings: Settings,
+    metrics: Metrics,
+    loader: ModelLoader,
+    identify: Callable[[str], str],
+) -> Services:
+    engine = create_db_engine(settings.resolved_database_url)
+    spool_dir = settings.resolved_spool_dir
+    spool = SpoolFile.claim(spool_dir, sync=settings.spool_sync)
+    writer = SpoolWriter(spool)
+    drain = DecisionDrain(
+        spool=spool,
+        sink=DecisionSink(engine),
+        batch_size=settings.drain_batch_size,
+        interval_seconds=settings.drain_interval_seconds,
+        sync=settings.spool_sync,
+        on_depth=metrics.spool_depth.set,
+        on_drained=metrics.drained.inc,
+        on_error=metrics.errors.labels("drain").inc,
+    )
+    runtime: ModelRuntime[ServedModel] = ModelRuntime(
+        settings.resolved_model_uri,
+        loader=loader,
+        identify=identify,
+        marker_path=spool_dir / RELOAD_MARKER,
+        on_swap=lambda m: metrics.set_model(m.model_version, m.bundle_checksum),
+        on_error=metrics.errors.labels("reload").inc,
+    )
+    keys = KeyVerifier(engine, ttl_seconds=settings.key_cache_seconds)
+    return Services(settings, engine, metrics, runtime, spool, writer, drain, keys)
+
+
+def _close_services(services: Services) -> None:
+    services.writer.close()
+    services.drain.stop()
+    services.spool.close()
+    services.engine.dispose()
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    model_loader: ModelLoader | None = None,
+    model_identity_of: Callable[[str], str] | None = None,
+) -> FastAPI:
+    """The API for ``settings`` (default: from the environment).
+
+    ``model_loader``/``model_identity_of`` replace how a model reference is loaded and
+    identified (default: bundle + history store, see :mod:`credit_scoring.serving.scorer`).
+    """
+    settings = settings or get_settings()
+    metrics = Metrics()
+
+    def default_loader(uri: str) -> ServedModel:
+        return load_served_model(uri, settings)
+
+    def default_identity(uri: str) -> str:
+        return model_identity(uri, settings)
+
+    loader = model_loader or default_loader
+    identify = model_identity_of or default_identity
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        check_open_mode(settings)
+        services = await run_in_threadpool(_open_services, settings, metrics, loader, identify)
+        app.state.services = services
+        services.drain.start()
+        try:
+            await services.runtime.reload(force=True)
+        except Exception as exc:
+            logger.warning(
+                "no model loaded at start-up; not ready, retrying in the background",
+                extra={"fields": {"error": f"{exc.__class__.__name__}: {exc}"[:300]}},
+            )
+        watcher = asyncio.create_task(services.runtime.watch(settings.reload_poll_seconds))
+        logger.info(
+            "scoring API started",
+            extra={
+                "fields": {
+                    "model": services.runtime.current.model_version
+                    if services.runtime.current
+                    else None,
+                    "spool": services.spool.path.name,
+                }
+            },
+        )
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            await run_in_threadpool(_close_services, services)
+            logger.info("scoring API stopped")
+
+    app = FastAPI(
+        title="credit-scoring API",
+        version=_version(),
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+        openapi_tags=[
+            {"name": "scores", "description": "Score applications; read logged decisions."},
+            {"name": "outcomes", "description": "Observed outcomes of decisions."},
+            {"name": "model", "description": "The model being served."},
+            {"name": "admin", "description": "Operations."},
+            {"name": "health", "description": "Probes and metrics (no key needed)."},
+        ],
+    )
+    app.include_router(scores_router(settings))
+    app.include_router(outcomes.router)
+    app.include_router(model.router)
+    app.include_router(admin.router)
+    app.include_router(health.router)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(CreditScoringError, _package_error)
+    app.add_middleware(AccessMiddleware, metrics=metrics, log_requests=settings.access_log)
+    app.state.metrics = metrics
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for ``uvicorn --factory`` (each worker process reads the environment)."""
+    return create_app(get_settings())

@@ -1,0 +1,223 @@
+"""Background drain: spool → decision-log database, in batches, idempotent on request id.
+
+A drain thread per worker moves its own spool's rows into the database (COPY into a staging
+table then ``INSERT … ON CONFLICT DO NOTHING`` on PostgreSQL; ``INSERT … ON CONFLICT DO
+NOTHING`` on SQLite) and deletes them from the spool only after the database committed. While
+the database is down the rows wait and the drain retries with a capped backoff; spool files
+of dead workers are adopted and drained too.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from credit_scoring.serving.decision_log.models import DECISION_COLUMNS, decisions
+from credit_scoring.serving.decision_log.spool import (
+    SpooledRow,
+    SpoolFile,
+    SpoolSync,
+    find_spool_files,
+)
+
+logger = logging.getLogger(__name__)
+
+_JSON_COLUMNS = frozenset({"reasons", "raw_input"})
+_MAX_BACKOFF_SECONDS = 5.0
+_STAGING = "decisions_staging"
+
+
+def decode_record(row: SpooledRow) -> dict[str, Any]:
+    """The ``decisions`` row a spooled decision becomes (``created_at`` as a datetime)."""
+    record = orjson.loads(row.record)
+    record["created_at"] = datetime.fromisoformat(record["created_at"])
+    record["features"] = row.features
+    return record
+
+
+class DecisionSink:
+    """Writes decisions to the database; re-writing a request id is a no-op."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+
+    def write(self, rows: Sequence[SpooledRow]) -> int:
+        """Commit ``rows`` in one transaction; returns how many were new."""
+        if not rows:
+            return 0
+        if self._postgres:
+            return self._write_postgres(rows)
+        records = [decode_record(r) for r in rows]
+        statement = sqlite_insert(decisions).on_conflict_do_nothing(index_elements=["request_id"])
+        with self.engine.begin() as connection:
+            result = connection.execute(statement, records)
+        return max(result.rowcount, 0)
+
+    def _write_postgres(self, rows: Sequence[SpooledRow]) -> int:
+        columns = ", ".join(DECISION_COLUMNS)
+        with self.engine.begin() as connection:
+            raw = connection.connection.driver_connection
+            with raw.cursor() as cursor:  # type: ignore[union-attr]
+                cursor.execute(
+                    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} "
+                    "(LIKE decisions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+                )
+                with cursor.copy(f"COPY {_STAGING} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        record = orjson.loads(row.record)
+                        copy.write_row(
+                            [
+                                orjson.dumps(record[c]).decode()
+                                if c in _JSON_COLUMNS
+                                else row.features
+                                if c == "features"
+                                else record[c]
+                                for c in DECISION_COLUMNS
+                            ]
+                        )
+                cursor.execute(
+                    f"INSERT INTO decisions ({columns}) SELECT {columns} FROM {_STAGING} "
+                    "ON CONFLICT (request_id) DO NOTHING"
+                )
+                inserted = cursor.rowcount
+        return max(inserted, 0)
+
+
+class DecisionDrain:
+    """The drain thread of one worker (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        spool: SpoolFile,
+        sink: DecisionSink,
+        batch_size: int,
+        interval_seconds: float,
+        sync: SpoolSync,
+        on_depth: Callable[[int], None] | None = None,
+        on_drained: Callable[[int], None] | None = None,
+        on_error: Callable[[], None] | None = None,
+        adopt_every_seconds: float = 5.0,
+    ) -> None:
+        self.spool = spool
+        self.sink = sink
+        self.batch_size = batch_size
+        self.interval_seconds = interval_seconds
+        self.sync = sync
+        self._on_depth = on_depth or (lambda _n: None)
+        self._on_drained = on_drained or (lambda _n: None)
+        self._on_error = on_error or (lambda: None)
+        self._adopt_every = adopt_every_seconds
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._next_adopt = 0.0
+        self.failures = 0
+        self.last_error: str | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="decision-drain", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the thread, then try once more to drain what is left (kept if it fails)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        try:
+            while self.drain_once(self.spool) == self.batch_size:
+                pass
+        except Exception as exc:  # the rows stay in the spool for the next start
+            logger.warning(
+                "final drain failed; decisions stay in the spool",
+                extra={"fields": {"error": exc.__class__.__name__}},
+            )
+
+    def drain_once(self, spool: SpoolFile) -> int:
+        """Move up to ``batch_size`` rows of ``spool`` to the database; returns how many."""
+        rows = spool.peek(self.batch_size)
+        if not rows:
+            return 0
+        self.sink.write(rows)
+        spool.delete_through(rows[-1].seq)
+        self._on_drained(len(rows))
+        return len(rows)
+
+    def wait_until_empty(self, timeout: float = 10.0) -> bool:
+        """Block until the own spool is empty (tests, shutdown); ``False`` on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.spool.depth() == 0:
+                return True
+            self._wake.set()
+            time.sleep(0.01)
+        return self.spool.depth() == 0
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                moved = self.drain_once(self.spool)
+                self._on_depth(self.spool.depth())
+                if time.monotonic() >= self._next_adopt:
+                    self._next_adopt = time.monotonic() + self._adopt_every
+                    moved += self._adopt_orphans()
+                if self.failures:
+                    logger.info(
+                        "decision log reachable again",
+                        extra={"fields": {"failed_attempts": self.failures}},
+                    )
+                self.failures = 0
+                self.last_error = None
+                if moved >= self.batch_size:
+                    continue
+                wait = self.interval_seconds
+            except Exception as exc:
+                self.failures += 1
+                self.last_error = exc.__class__.__name__
+                self._on_error()
+                if self.failures == 1 or self.failures % 50 == 0:
+                    logger.warning(
+                        "decision log unreachable; decisions wait in the spool",
+                        extra={"fields": {"error": self.last_error, "attempt": self.failures}},
+                    )
+                try:
+                    self._on_depth(self.spool.depth())
+                except Exception:  # pragma: no cover - the spool file itself failing
+                    logger.exception("cannot read the spool depth")
+                backoff = self.interval_seconds * 2 ** min(self.failures, 10)
+                wait = min(backoff, _MAX_BACKOFF_SECONDS)
+            self._wake.wait(wait)
+            self._wake.clear()
+
+    def _adopt_orphans(self) -> int:
+        moved = 0
+        for path in find_spool_files(self.spool.path.parent):
+            if path == self.spool.path:
+                continue
+            orphan = SpoolFile.adopt(path, sync=self.sync)
+            if orphan is None:
+                continue
+            try:
+                while (n := self.drain_once(orphan)) > 0:
+                    moved += n
+                if orphan.depth() == 0:
+                    logger.info(
+                        "drained a spool left by a stopped worker",
+                        extra={"fields": {"spool": path.name, "decisions": moved}},
+                    )
+            finally:
+                orphan.close()
+        return moved

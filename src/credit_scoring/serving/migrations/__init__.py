@@ -1,0 +1,1 @@
+"""Alembic migrations of the serving database (decision log, outcomes, API keys)."""

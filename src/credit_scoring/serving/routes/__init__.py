@@ -1,0 +1,1 @@
+"""One router per resource: scores, outcomes, model, admin, health and metrics."""

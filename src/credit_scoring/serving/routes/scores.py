@@ -1,0 +1,280 @@
+"""``/v1/scores``: score applications (one or a batch) and read logged decisions.
+
+The request path builds no DataFrame: validated fields → one numpy row → booster → decision;
+the decision is committed to the local spool before the answer leaves (see
+``decision_log``). Annotations are evaluated at router construction because the application
+model is derived from the data contract then, so this module does not postpone them.
+"""
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
+from pydantic import AwareDatetime
+from starlette.concurrency import run_in_threadpool
+
+from credit_scoring.serving.decision_log.records import (
+    new_request_id,
+    record_from_spool,
+    spool_entry,
+)
+from credit_scoring.serving.decision_log.spool import SpoolError, find_in_spools
+from credit_scoring.serving.decision_log.store import (
+    DecisionQuery,
+    InvalidCursorError,
+    get_decision,
+    list_decisions,
+)
+from credit_scoring.serving.deps import ReadKey, ScoreKey, ServicesDep
+from credit_scoring.serving.observability import STARTED_KEY, client_ref
+from credit_scoring.serving.routes._responses import (
+    AUTH,
+    INVALID,
+    NOT_FOUND,
+    TOO_LARGE,
+    UNAVAILABLE,
+    ErrorBody,
+)
+from credit_scoring.serving.schemas import (
+    BatchScoreResult,
+    DecisionDetail,
+    DecisionPage,
+    DecisionSummary,
+    ScoreResult,
+    application_model,
+    batch_request_model,
+)
+from credit_scoring.serving.schemas.requests import REQUEST_ID_PATTERN
+from credit_scoring.serving.scorer import Scored, ServedModel
+from credit_scoring.serving.state import Services
+from credit_scoring.settings import Settings
+
+logger = logging.getLogger("credit_scoring.serving.decisions")
+
+JSON = "application/json"
+
+
+def current_model(services: Services) -> ServedModel:
+    served = services.runtime.current
+    if served is None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="no model loaded yet"
+            + (f": {services.runtime.last_error}" if services.runtime.last_error else ""),
+        )
+    return served
+
+
+def _started(request: Request) -> float:
+    started: float = request.scope.get(STARTED_KEY, time.perf_counter())
+    return started
+
+
+def _decide(
+    services: Services,
+    served: ServedModel,
+    fields: Sequence[Mapping[str, Any]],
+    scored: Sequence[Scored],
+    *,
+    started: float,
+    batch_id: str | None,
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Answers and spool entries of scored applications."""
+    now = datetime.now(UTC)
+    created_at = now.isoformat()
+    latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
+    answers: list[dict[str, Any]] = []
+    entries = []
+    for application, result in zip(fields, scored, strict=True):
+        request_id = new_request_id()
+        client_id = int(application["SK_ID_CURR"])
+        answer = {
+            "request_id": request_id,
+            "client_id": client_id,
+            "probability": result.probability,
+            "score": result.score,
+            "decision": result.decision,
+            "threshold": served.threshold,
+            "reasons": result.reasons,
+            "model_version": served.model_version,
+            "history_found": result.history_found,
+            "created_at": created_at,
+        }
+        record = {
+            **answer,
+            "batch_id": batch_id,
+            "bundle_checksum": served.bundle_checksum,
+            "feature_set_version": served.feature_set_version,
+            "log_odds": result.log_odds,
+            "latency_ms": latency_ms,
+            "raw_input": application,
+        }
+        answers.append(answer)
+        entries.append(spool_entry(record, result.features))
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "decision",
+                extra={
+                    "fields": {
+                        "request_id": request_id,
+                        "client": client_ref(client_id, services.log_salt),
+                        "decision": result.decision,
+                        "model_version": served.model_version,
+                    }
+                },
+            )
+    return answers, entries
+
+
+async def _commit(services: Services, entries: list[Any], answers: list[dict[str, Any]]) -> None:
+    try:
+        await services.writer.append(entries)
+    except SpoolError as exc:
+        services.metrics.errors.labels("spool").inc()
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="the decision could not be made durable; it was not taken",
+        ) from exc
+    decisions = services.metrics.decisions
+    unknown = 0
+    for answer in answers:
+        decisions.labels(answer["decision"]).inc()
+        unknown += not answer["history_found"]
+    if unknown:
+        services.metrics.unknown_clients.inc(unknown)
+
+
+def scores_router(settings: Settings) -> APIRouter:
+    """The router, with request models built from the data contract and the settings."""
+    Application = application_model()
+    ScoreBatchRequest = batch_request_model(settings.max_batch_size)
+    router = APIRouter(prefix="/v1/scores", tags=["scores"])
+
+    @router.post(
+        "",
+        response_model=ScoreResult,
+        responses={**AUTH, **INVALID, **TOO_LARGE, **UNAVAILABLE},
+        summary="Score one application",
+    )
+    async def score_application(
+        application: Application,  # type: ignore[valid-type]
+        request: Request,
+        services: ServicesDep,
+        _key: ScoreKey,
+    ) -> Response:
+        """Probability of default, score, decision and reasons for one application.
+
+        Answered only once the decision is in the durable spool of the decision log.
+        """
+        served = current_model(services)
+        fields = application.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+        scored = served.score_one(fields)
+        answers, entries = _decide(
+            services, served, [fields], [scored], started=_started(request), batch_id=None
+        )
+        await _commit(services, entries, answers)
+        return Response(orjson.dumps(answers[0]), media_type=JSON)
+
+    @router.post(
+        "/batch",
+        response_model=BatchScoreResult,
+        responses={**AUTH, **INVALID, **TOO_LARGE, **UNAVAILABLE},
+        summary=f"Score up to {settings.max_batch_size} applications",
+    )
+    async def score_batch(
+        batch: ScoreBatchRequest,  # type: ignore[valid-type]
+        request: Request,
+        services: ServicesDep,
+        _key: ScoreKey,
+    ) -> Response:
+        """One result per application, in order; each is logged as its own decision."""
+        served = current_model(services)
+        fields = [a.model_dump(exclude_unset=True) for a in batch.applications]  # type: ignore[attr-defined]
+        scored = served.score_many(fields)
+        batch_id = new_request_id()
+        answers, entries = _decide(
+            services, served, fields, scored, started=_started(request), batch_id=batch_id
+        )
+        await _commit(services, entries, answers)
+        return Response(orjson.dumps({"batch_id": batch_id, "results": answers}), media_type=JSON)
+
+    @router.get(
+        "/{request_id}",
+        response_model=DecisionDetail,
+        responses={**AUTH, **NOT_FOUND, 422: INVALID[422]},
+        summary="A logged decision",
+    )
+    async def read_decision(
+        request_id: Annotated[str, Path(pattern=REQUEST_ID_PATTERN)],
+        services: ServicesDep,
+        _key: ReadKey,
+    ) -> Response:
+        """The decision with its inputs, reasons, provenance and outcome (if recorded)."""
+        try:
+            record = await run_in_threadpool(get_decision, services.engine, request_id)
+            database_ok = True
+        except Exception:
+            record, database_ok = None, False
+        if record is not None:
+            return _detail(record, logged=True)
+        spooled = await run_in_threadpool(find_in_spools, services.spool.path.parent, request_id)
+        if spooled is not None:
+            found = record_from_spool(spooled)
+            found["outcome"] = None
+            return _detail(found, logged=False)
+        if not database_ok:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, detail="decision log unavailable"
+            )
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no decision {request_id}")
+
+    @router.get(
+        "",
+        response_model=DecisionPage,
+        responses={**AUTH, 400: {"model": ErrorBody, "description": "Invalid cursor."}},
+        summary="List logged decisions",
+    )
+    async def list_logged_decisions(
+        services: ServicesDep,
+        _key: ReadKey,
+        client_id: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+        since: Annotated[AwareDatetime | None, Query(description="Inclusive lower bound.")] = None,
+        until: Annotated[AwareDatetime | None, Query(description="Exclusive upper bound.")] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        cursor: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> Response:
+        """Newest first; decisions appear once drained to the database (well under a second)."""
+        query = DecisionQuery(client_id, since, until, limit, cursor)
+        try:
+            rows, next_cursor = await run_in_threadpool(list_decisions, services.engine, query)
+        except InvalidCursorError as exc:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
+        page = {"items": [_summary(r) for r in rows], "next_cursor": next_cursor}
+        return Response(orjson.dumps(page), media_type=JSON)
+
+    return router
+
+
+_SUMMARY_FIELDS = tuple(DecisionSummary.model_fields)
+
+
+def _summary(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in _SUMMARY_FIELDS}
+
+
+def _detail(record: dict[str, Any], *, logged: bool) -> Response:
+    detail = _summary(record)
+    detail.update(
+        bundle_checksum=record["bundle_checksum"],
+        feature_set_version=record["feature_set_version"],
+        log_odds=record["log_odds"],
+        reasons=record["reasons"],
+        application=record["raw_input"],
+        outcome=record.get("outcome"),
+        logged=logged,
+    )
+    return Response(orjson.dumps(detail), media_type=JSON)

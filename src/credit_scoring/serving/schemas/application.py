@@ -1,0 +1,162 @@
+"""The application request model, derived column by column from the data contract.
+
+Every column of ``application_test`` becomes a field: INT columns are required JSON integers,
+FLOAT columns optional finite numbers (NaN and ±Infinity rejected), CATEGORY columns strings
+(unknown values accepted and scored as unseen categories). Bounds come from the schema
+(``min_value``/``max_value``, hard or soft alike) with its sentinels allowed, e.g.
+``DAYS_EMPLOYED`` ≤ 0 or 365243. Unknown fields are rejected, so a misspelt name is not
+silently scored as missing.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, create_model
+from pydantic_core import PydanticCustomError
+
+from credit_scoring.schema import Column, Kind, Table, describe, table
+
+APPLICATION_TABLE = "application_test"
+CLIENT_KEY = "SK_ID_CURR"
+_MAX_CATEGORY_LENGTH = 200
+
+_UNITS = (
+    ("DAYS_", "Days, as a negative offset from the application date."),
+    ("AMT_REQ_", "Count of enquiries."),
+    ("AMT_", "Amount in currency units."),
+    ("CNT_", "Count."),
+    ("FLAG_", "Flag: 1 yes, 0 no."),
+    ("EXT_SOURCE_", "Normalised external score in [0, 1]."),
+)
+
+
+def _bound_text(column: Column) -> str:
+    parts = []
+    if column.min_value is not None:
+        parts.append(f"≥ {column.min_value:g}")
+    if column.max_value is not None:
+        parts.append(f"≤ {column.max_value:g}")
+    text = " and ".join(parts)
+    if column.sentinels:
+        text += " or " + " or ".join(f"{s:g} (not applicable)" for s in column.sentinels)
+    return text
+
+
+def _range_validator(column: Column) -> AfterValidator:
+    lo, hi, sentinels = column.min_value, column.max_value, frozenset(column.sentinels)
+    expected = _bound_text(column)
+
+    def check(value: float | None) -> float | None:
+        if value is None or value in sentinels:
+            return value
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise PydanticCustomError(
+                "out_of_range",
+                "must be {expected}, got {value}",
+                {"expected": expected, "value": value},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _description(table_name: str, column: Column) -> str:
+    text = describe(table_name, column.name) or column.name
+    for prefix, unit in _UNITS:
+        if column.name.startswith(prefix):
+            text = f"{text}. {unit}"
+            break
+    if column.min_value is not None or column.max_value is not None:
+        text += f" Must be {_bound_text(column)}."
+    if column.categories:
+        text += (
+            " Known values: "
+            + ", ".join(repr(c) for c in column.categories)
+            + "; others are accepted and scored as an unseen category."
+        )
+    return text
+
+
+def _field(table_name: str, column: Column) -> tuple[Any, Any]:
+    """``(annotation, FieldInfo)`` of one column for :func:`pydantic.create_model`."""
+    description = _description(table_name, column)
+    bounded = column.min_value is not None or column.max_value is not None
+    base: Any
+    if column.kind is Kind.CATEGORY:
+        base = Annotated[str, Strict(), Field(min_length=1, max_length=_MAX_CATEGORY_LENGTH)]
+    elif column.kind is Kind.INT:
+        base = Annotated[int, Strict()]
+    else:
+        base = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+    annotation: Any = base | None if column.nullable else base
+    if bounded and column.kind is not Kind.CATEGORY:
+        annotation = Annotated[annotation, _range_validator(column)]
+    if column.nullable:
+        return annotation, Field(default=None, description=description)
+    return annotation, Field(description=description)
+
+
+@cache
+def application_model(table_name: str = APPLICATION_TABLE) -> type[BaseModel]:
+    """The pydantic model of one application (every column of ``table_name``)."""
+    contract: Table = table(table_name)
+    fields: dict[str, Any] = {}
+    for column in contract.columns:
+        if column.name == CLIENT_KEY:
+            fields[CLIENT_KEY] = (
+                Annotated[int, Strict()],
+                Field(ge=0, le=2**63 - 1, description="Client id (key of the history store)."),
+            )
+        else:
+            fields[column.name] = _field(table_name, column)
+    example = _example(contract)
+    return create_model(
+        "Application",
+        __config__=ConfigDict(
+            extra="forbid",
+            json_schema_extra={"examples": [example]},
+            title="Application",
+        ),
+        __doc__=(
+            "One credit application: the raw fields of application_test.csv plus SK_ID_CURR. "
+            "Nullable fields may be omitted or null."
+        ),
+        **fields,
+    )
+
+
+def _example(contract: Table) -> dict[str, Any]:
+    """A plausible, valid application for the OpenAPI documentation."""
+    example: dict[str, Any] = {}
+    overrides: dict[str, Any] = {
+        CLIENT_KEY: 100001,
+        "DAYS_BIRTH": -12000,
+        "DAYS_EMPLOYED": -2000,
+        "DAYS_ID_PUBLISH": -1500,
+        "DAYS_REGISTRATION": -3000.0,
+        "AMT_INCOME_TOTAL": 135000.0,
+        "AMT_CREDIT": 568800.0,
+        "AMT_ANNUITY": 20560.5,
+        "AMT_GOODS_PRICE": 450000.0,
+        "REGION_POPULATION_RELATIVE": 0.0188,
+        "REGION_RATING_CLIENT": 2,
+        "REGION_RATING_CLIENT_W_CITY": 2,
+        "HOUR_APPR_PROCESS_START": 10,
+        "CNT_FAM_MEMBERS": 2.0,
+        "EXT_SOURCE_2": 0.79,
+        "EXT_SOURCE_3": 0.16,
+        "FLAG_MOBIL": 1,
+        "FLAG_EMP_PHONE": 1,
+        "FLAG_CONT_MOBILE": 1,
+        "FLAG_DOCUMENT_3": 1,
+    }
+    for column in contract.columns:
+        if column.name in overrides:
+            example[column.name] = overrides[column.name]
+        elif column.kind is Kind.INT:
+            example[column.name] = 0
+        elif column.kind is Kind.CATEGORY and not column.nullable:
+            example[column.name] = column.categories[0]
+    return example

@@ -1,0 +1,52 @@
+"""Request bodies (what clients send), besides the application itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, create_model
+
+from credit_scoring.serving.schemas.application import application_model
+
+#: Request ids are UUIDs in canonical text form.
+REQUEST_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+RequestId = Annotated[
+    str, Field(pattern=REQUEST_ID_PATTERN, examples=["0192f3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b"])
+]
+
+
+@cache
+def batch_request_model(max_batch_size: int) -> type[BaseModel]:
+    """``{"applications": [...]}`` with 1 to ``max_batch_size`` applications."""
+    application = application_model()
+    fields: dict[str, Any] = {
+        "applications": (
+            list[application],  # type: ignore[valid-type]
+            Field(
+                min_length=1,
+                max_length=max_batch_size,
+                description=f"1 to {max_batch_size} applications, scored independently.",
+            ),
+        )
+    }
+    return create_model("ScoreBatchRequest", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+class OutcomeCreate(BaseModel):
+    """The observed outcome of an earlier decision (for realised-performance monitoring)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    request_id: RequestId
+    defaulted: Annotated[bool, Strict()] = Field(
+        description="true: the client defaulted; false: the loan was repaid."
+    )
+    observed_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the outcome was observed (ISO 8601 with offset); default now.",
+    )
+
+    def observed_or(self, now: datetime) -> datetime:
+        return self.observed_at or now

@@ -1,0 +1,120 @@
+"""Response bodies (what the API answers)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Decision = Literal["APPROVE", "REFUSE", "REVIEW"]
+
+
+class Reason(BaseModel):
+    """One reason for the decision: a feature group pushing toward default."""
+
+    code: str = Field(examples=["EXT_SOURCE"])
+    text: str = Field(examples=["Low external credit scores"])
+    contribution: float = Field(
+        description="Contribution to the log-odds of default (> 0: riskier)."
+    )
+
+
+class ScoreResult(BaseModel):
+    """The decision for one application."""
+
+    request_id: str
+    client_id: int
+    probability: float = Field(ge=0.0, le=1.0, description="Calibrated probability of default.")
+    score: int = Field(description="Score points: 600 at odds 50:1 good:bad, 20 points to double.")
+    decision: Decision
+    threshold: float = Field(description="Probability of default at and above which we refuse.")
+    reasons: list[Reason] = Field(max_length=4)
+    model_version: str
+    history_found: bool = Field(description="false: the client has no history; scored without it.")
+    created_at: datetime
+
+
+class BatchScoreResult(BaseModel):
+    batch_id: str
+    results: list[ScoreResult]
+
+
+class DecisionSummary(BaseModel):
+    """A logged decision, as listed."""
+
+    request_id: str
+    batch_id: str | None
+    created_at: datetime
+    client_id: int
+    probability: float
+    score: int
+    decision: Decision
+    threshold: float
+    model_version: str
+    history_found: bool
+    latency_ms: float
+
+
+class OutcomePublic(BaseModel):
+    request_id: str
+    defaulted: bool
+    observed_at: datetime
+    recorded_at: datetime
+
+
+class DecisionDetail(DecisionSummary):
+    """A logged decision with its inputs, reasons, model provenance and outcome."""
+
+    bundle_checksum: str
+    feature_set_version: str
+    log_odds: float
+    reasons: list[Reason]
+    application: dict[str, Any]
+    outcome: OutcomePublic | None = None
+    logged: bool = Field(description="true: in the database; false: still in the local spool.")
+
+
+class DecisionPage(BaseModel):
+    items: list[DecisionSummary]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class ModelCard(BaseModel):
+    """The model being served."""
+
+    model_version: str
+    bundle_checksum: str
+    feature_set_version: str
+    source: str
+    loaded_at: datetime
+    threshold: float
+    review_band: float
+    cost_fn: float
+    cost_fp: float
+    metrics: dict[str, Any]
+    features: list[str]
+    categorical_features: list[str]
+    history_clients: int
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    model_loaded: bool
+    model_version: str | None
+    database: bool
+    spool_depth: int
+    detail: str | None = None
+
+
+class ReloadResult(BaseModel):
+    previous_version: str | None
+    model_version: str
+    bundle_checksum: str
+    changed: bool

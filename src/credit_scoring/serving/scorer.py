@@ -1,0 +1,219 @@
+"""Raw application → model row → decision, with the served bundle and its history cache.
+
+:class:`ServedModel` is built once per model load: the verified bundle, the online feature
+builder (the same application-feature function as training) and the whole history store of
+the bundle's feature set in memory (numpy matrix + id → row index). Scoring one application
+is then a dict lookup, one numpy row and one single-threaded booster call, without pandas.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from credit_scoring.features.feature_set import FeatureSet
+from credit_scoring.features.online import OnlineFeatureBuilder
+from credit_scoring.features.store import HistoryStore
+from credit_scoring.io import file_sha256
+from credit_scoring.model.bundle import CHECKSUMS_FILE, Bundle, load_bundle
+from credit_scoring.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+REGISTRY_PREFIX = "models:/"
+CLIENT_KEY = "SK_ID_CURR"
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One scored application: calibrated probability of default in [0, 1], raw log-odds,
+    score points, decision, up to four reasons and the model row (bundle feature order)."""
+
+    probability: float
+    log_odds: float
+    score: int
+    decision: str
+    reasons: list[dict[str, Any]]
+    history_found: bool
+    features: NDArray[np.float64]
+
+
+def load_history(database_url: str, version: str) -> HistoryStore:
+    """The published history of feature set ``version``, loaded whole into memory.
+
+    The store's connection pool is released at once; lookups are then answered from memory.
+    """
+    store = HistoryStore.open(database_url, version)
+    try:
+        store.load_all()
+    finally:
+        store.close()
+    return store
+
+
+def _feature_set(bundle: Bundle, history: HistoryStore) -> FeatureSet:
+    """The bundle's feature set (its metadata's copy when present)."""
+    stored = bundle.metadata.get("feature_set")
+    if isinstance(stored, dict):
+        return FeatureSet.from_json(stored)
+    history_columns = set(history.columns)
+    return FeatureSet(
+        version=bundle.feature_set_version,
+        model_features=bundle.features,
+        categorical_features=bundle.categorical_features,
+        protected_columns=(),
+        history_features=tuple(c for c in history.columns if c in set(bundle.features)),
+        application_features=tuple(f for f in bundle.features if f not in history_columns),
+    )
+
+
+class ServedModel:
+    """A bundle ready to serve (see the module docstring)."""
+
+    def __init__(
+        self,
+        bundle: Bundle,
+        history: HistoryStore,
+        *,
+        source: str,
+        model_version: str,
+        bundle_checksum: str,
+        identity: str,
+        review_band: float | None,
+    ) -> None:
+        self.bundle = bundle
+        self.history = history
+        self.history_clients = len(history.load_all()[0])
+        self.source = source
+        self.model_version = model_version
+        self.bundle_checksum = bundle_checksum
+        self.identity = identity
+        self.feature_set_version = bundle.feature_set_version
+        self.threshold = bundle.threshold
+        self.review_band = bundle.review_band if review_band is None else review_band
+        self.loaded_at = datetime.now(UTC)
+        self.builder = OnlineFeatureBuilder(
+            _feature_set(bundle, history), bundle.vocabularies, history.columns
+        )
+
+    def feature_row(self, application: Mapping[str, Any]) -> tuple[NDArray[np.float64], bool]:
+        """The model row of one raw application and whether the client has history."""
+        history_row = self.history.lookup(int(application[CLIENT_KEY]))
+        return self.builder.row(application, history_row), history_row is not None
+
+    def score_one(self, application: Mapping[str, Any]) -> Scored:
+        """Score one raw application (schema field names; absent or None = missing)."""
+        x, found = self.feature_row(application)
+        result = self.bundle.score_row(x, review_band=self.review_band)
+        return Scored(
+            probability=result.probability,
+            log_odds=result.raw_score,
+            score=round(result.points),
+            decision=str(result.decision),
+            reasons=[
+                {"code": r.code, "text": r.text, "contribution": r.contribution}
+                for r in result.reasons
+            ],
+            history_found=found,
+            features=x,
+        )
+
+    def score_many(self, applications: Sequence[Mapping[str, Any]]) -> list[Scored]:
+        """Score a batch: rows built one by one, then one vectorised predict and contrib."""
+        rows = [self.feature_row(a) for a in applications]
+        X = np.vstack([x for x, _ in rows]) if rows else np.empty((0, len(self.bundle.features)))
+        frame = self.bundle.score_frame(X, review_band=self.review_band)
+        reasons = self.bundle.reasons_frame(X)
+        return [
+            Scored(
+                probability=float(frame.probability[i]),
+                log_odds=float(frame.raw_score[i]),
+                score=round(float(frame.points[i])),
+                decision=str(frame.decision[i]),
+                reasons=[
+                    {"code": r.code, "text": r.text, "contribution": r.contribution}
+                    for r in reasons[i]
+                ],
+                history_found=found,
+                features=X[i],
+            )
+            for i, (_, found) in enumerate(rows)
+        ]
+
+    def card(self) -> dict[str, Any]:
+        """What ``GET /v1/model`` shows."""
+        metadata = self.bundle.metadata
+        costs = metadata.get("cost", {}) if isinstance(metadata.get("cost"), dict) else {}
+        return {
+            "model_version": self.model_version,
+            "bundle_checksum": self.bundle_checksum,
+            "feature_set_version": self.feature_set_version,
+            "source": self.source,
+            "loaded_at": self.loaded_at,
+            "threshold": self.threshold,
+            "review_band": self.review_band,
+            "cost_fn": float(costs.get("cost_fn", metadata.get("cost_fn", float("nan")))),
+            "cost_fp": float(costs.get("cost_fp", metadata.get("cost_fp", float("nan")))),
+            "metrics": metadata.get("metrics", {}),
+            "features": list(self.bundle.features),
+            "categorical_features": list(self.bundle.categorical_features),
+            "history_clients": self.history_clients,
+        }
+
+    def close(self) -> None:
+        """Nothing to release: the model and the cache are plain memory."""
+
+
+def model_identity(uri: str, settings: Settings) -> str:
+    """What ``uri`` points to now: ``<name>/<version>`` for a registry reference, the
+    checksum manifest's hash for a bundle folder (cheap; polled for reloads)."""
+    if uri.startswith(REGISTRY_PREFIX):
+        from credit_scoring.model.registry import mlflow_client
+
+        client = mlflow_client(settings)
+        ref = uri.removeprefix(REGISTRY_PREFIX)
+        if "@" in ref:
+            name, alias = ref.split("@", 1)
+            version = client.get_model_version_by_alias(name, alias)
+        else:
+            name, _, number = ref.rpartition("/")
+            version = client.get_model_version(name, number)
+        return f"{version.name}/{version.version}"
+    return file_sha256(Path(uri) / CHECKSUMS_FILE)
+
+
+def load_served_model(uri: str, settings: Settings) -> ServedModel:
+    """Load the bundle ``uri`` names and the history cache of its feature set (blocking)."""
+    identity = model_identity(uri, settings)
+    download_dir: Path | None = None
+    try:
+        if uri.startswith(REGISTRY_PREFIX):
+            # A private download folder per load: concurrent workers never share one.
+            settings.home.mkdir(parents=True, exist_ok=True)
+            download_dir = Path(tempfile.mkdtemp(prefix=".serving-download-", dir=settings.home))
+        bundle = load_bundle(uri, settings=settings, download_dir=download_dir)
+        checksum = file_sha256(bundle.path / CHECKSUMS_FILE)
+        model_id = bundle.model_id  # cached now: a downloaded folder is removed below
+        model_version = identity if uri.startswith(REGISTRY_PREFIX) else model_id
+    finally:
+        if download_dir is not None:
+            shutil.rmtree(download_dir, ignore_errors=True)
+    history = load_history(settings.resolved_database_url, bundle.feature_set_version)
+    return ServedModel(
+        bundle,
+        history,
+        source=uri,
+        model_version=model_version,
+        bundle_checksum=checksum,
+        identity=identity,
+        review_band=settings.review_band,
+    )

@@ -1,0 +1,206 @@
+"""Serving fixtures: isolated settings, a migrated database, API keys, real applications,
+a stand-in model for the HTTP plumbing, and a dedicated PostgreSQL database."""
+
+from __future__ import annotations
+
+import math
+import os
+import secrets
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psycopg
+import pytest
+from fastapi import FastAPI
+
+from credit_scoring.serving.app import create_app
+from credit_scoring.serving.db import create_db_engine, upgrade_database
+from credit_scoring.serving.keys import create_key, revoke_key
+from credit_scoring.serving.scorer import Scored
+from credit_scoring.settings import Settings, get_settings
+
+with warnings.catch_warnings():
+    # Starlette suggests another HTTP client for its TestClient; httpx is what we have.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from fastapi.testclient import TestClient
+
+#: The PostgreSQL server the `postgres` tests use (a database is created per session).
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CREDIT_SCORING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def clean_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A CSV row as JSON-ready fields: NaN → None, numpy scalars → Python."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, float) and math.isnan(value):
+            out[key] = None
+        elif isinstance(value, np.generic):
+            out[key] = value.item()
+        else:
+            out[key] = value
+    return out
+
+
+@pytest.fixture(scope="session")
+def applications(real_sample_dir: Path) -> list[dict[str, Any]]:
+    """The real sample's application_test rows as API request bodies."""
+    frame = pd.read_csv(real_sample_dir / "application_test.csv")
+    return [clean_row(r) for r in frame.to_dict("records")]
+
+
+@dataclass
+class StandInModel:
+    """A model stand-in for the HTTP plumbing tests (real models in the end-to-end tests).
+
+    The probability rises with age-independent, checkable inputs: ``EXT_SOURCE_2`` low →
+    risky. Clients with an even id "have history".
+    """
+
+    model_version: str = "stand-in-1"
+    bundle_checksum: str = "c" * 64
+    identity: str = "stand-in-1"
+    feature_set_version: str = "fs-test"
+    threshold: float = 0.5
+    source: str = "stand-in"
+    closed: bool = False
+
+    def score_one(self, application: Mapping[str, Any]) -> Scored:
+        ext = application.get("EXT_SOURCE_2")
+        probability = 0.5 if ext is None else 1.0 - float(ext)
+        return Scored(
+            probability=probability,
+            log_odds=math.log(max(probability, 1e-9) / max(1 - probability, 1e-9)),
+            score=round(600 - 100 * probability),
+            decision="REFUSE" if probability >= self.threshold else "APPROVE",
+            reasons=[{"code": "R01", "text": "Low external credit scores", "contribution": 0.3}],
+            history_found=int(application["SK_ID_CURR"]) % 2 == 0,
+            features=np.array([probability, 1.0, math.nan]),
+        )
+
+    def score_many(self, applications: Sequence[Mapping[str, Any]]) -> list[Scored]:
+        return [self.score_one(a) for a in applications]
+
+    def card(self) -> dict[str, Any]:
+        return {
+            "model_version": self.model_version,
+            "bundle_checksum": self.bundle_checksum,
+            "feature_set_version": self.feature_set_version,
+            "source": self.source,
+            "loaded_at": "2026-01-01T00:00:00+00:00",
+            "threshold": self.threshold,
+            "review_band": 0.0,
+            "cost_fn": 10.0,
+            "cost_fp": 1.0,
+            "metrics": {"auc": 0.75},
+            "features": ["EXT_SOURCE_2"],
+            "categorical_features": [],
+            "history_clients": 0,
+        }
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def serving_settings(tmp_path: Path) -> Settings:
+    """Fast, quiet settings on a fresh SQLite database and spool."""
+    return get_settings(
+        environment="test",
+        home=tmp_path / "home",
+        database_url=None,
+        access_log=False,
+        reload_poll_seconds=0.0,
+        drain_interval_seconds=0.05,
+        key_cache_seconds=0.0,
+        spool_sync="normal",
+        model_uri="stand-in",
+    )
+
+
+@pytest.fixture
+def migrated(serving_settings: Settings) -> Settings:
+    upgrade_database(serving_settings.resolved_database_url)
+    return serving_settings
+
+
+@dataclass(frozen=True)
+class Keys:
+    score: str
+    read: str
+    admin: str
+    everything: str
+    revoked: str
+
+
+def make_keys(database_url: str) -> Keys:
+    engine = create_db_engine(database_url)
+    try:
+        made = {
+            name: create_key(engine, name=name, scopes=scopes)[1]
+            for name, scopes in {
+                "score": ["score"],
+                "read": ["read"],
+                "admin": ["admin"],
+                "everything": ["score", "read", "admin"],
+                "revoked": ["score", "read", "admin"],
+            }.items()
+        }
+        revoke_key(engine, made["revoked"].split("_")[1])
+    finally:
+        engine.dispose()
+    return Keys(**made)
+
+
+@pytest.fixture
+def keys(migrated: Settings) -> Keys:
+    return make_keys(migrated.resolved_database_url)
+
+
+@pytest.fixture
+def stand_in() -> StandInModel:
+    return StandInModel()
+
+
+@pytest.fixture
+def app(migrated: Settings, stand_in: StandInModel) -> FastAPI:
+    return create_app(
+        migrated, model_loader=lambda _uri: stand_in, model_identity_of=lambda _uri: "same"
+    )
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def auth(keys: Keys) -> Callable[[str], dict[str, str]]:
+    """Headers carrying the key of a scope (``everything`` for all scopes)."""
+    return lambda scope="everything": {"X-API-Key": getattr(keys, scope)}
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this session (fails, never skips, if the server is
+    down), dropped at the end."""
+    name = f"cs_test_{secrets.token_hex(4)}"
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is required for the postgres tests ({POSTGRES_ADMIN_URL}): {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
