@@ -1,0 +1,283 @@
+"""Monitoring jobs: read a range of logged decisions, compute per window, store tidy rows.
+
+* :func:`drift_job` — PSI + KS/chi² of every model feature and of the outputs (probability,
+  score points) against the bundle's reference bins, over the decisions of that bundle.
+* :func:`performance_job` — realised and estimated performance (all models by default).
+* :func:`service_job` — volume and latency from the log; error rates from request-counter
+  snapshots of the API (``metrics_text``), when given.
+
+Each takes an engine and plain values and returns a :class:`JobResult`; :func:`monitor` is
+the settings-level entry the CLI calls (engine, migrations, bundle loading).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sqlalchemy import Engine
+
+from credit_scoring.monitoring.drift import (
+    BandThreshold,
+    DriftCalculator,
+    PValueThreshold,
+    reference_columns,
+)
+from credit_scoring.monitoring.performance import DecisionOutcomes, performance_table
+from credit_scoring.monitoring.service import (
+    CounterSnapshot,
+    error_table,
+    latency_table,
+    parse_request_counters,
+)
+from credit_scoring.monitoring.store import (
+    ALL_MODELS,
+    COUNTER_JOB,
+    DecisionSelection,
+    RunRecord,
+    read_decisions,
+    read_snapshots,
+    snapshot_rows,
+    write_results,
+)
+from credit_scoring.monitoring.windows import Windows, WindowSpec
+
+Job = Literal["drift", "performance", "service"]
+JOBS: tuple[Job, ...] = ("drift", "performance", "service")
+#: Model outputs compared with the bundle's output references: reference name → log column.
+OUTPUT_COLUMNS = {"probability": "probability", "points": "score"}
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a job computed (``rows``, tidy) and wrote (``n_written``, ``run_id``)."""
+
+    job: str
+    window: str
+    model_version: str
+    n_decisions: int
+    rows: pd.DataFrame
+    seconds: float
+    run_id: str | None = None
+    n_written: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def n_windows(self) -> int:
+        return int(self.rows["window_start"].nunique()) if len(self.rows) else 0
+
+    def alerts(self) -> pd.DataFrame:
+        """Rows in the warn or alert band (drift), worst first."""
+        if "band" not in self.rows.columns or self.rows.empty:
+            return self.rows.iloc[0:0]
+        flagged = self.rows[self.rows["band"].isin(["warn", "alert"])]
+        return flagged.sort_values(["band", "value"], ascending=[True, False])
+
+
+def _finish(
+    engine: Engine | None,
+    run: RunRecord,
+    rows: pd.DataFrame,
+    *,
+    n_decisions: int,
+    started: float,
+    notes: Sequence[str] = (),
+) -> JobResult:
+    written = 0
+    run_id = None
+    if engine is not None:
+        written = write_results(engine, run, rows, n_decisions=n_decisions)
+        run_id = run.run_id
+    return JobResult(
+        job=run.job,
+        window=run.window,
+        model_version=run.model_version,
+        n_decisions=n_decisions,
+        rows=rows,
+        seconds=time.perf_counter() - started,
+        run_id=run_id,
+        n_written=written,
+        notes=tuple(notes),
+    )
+
+
+def _parameters(selection: DecisionSelection, **extra: Any) -> dict[str, Any]:
+    return {
+        "since": selection.since.isoformat() if selection.since else None,
+        "until": selection.until.isoformat() if selection.until else None,
+        "bundle_checksum": selection.bundle_checksum,
+        "model_version": selection.model_version,
+        **extra,
+    }
+
+
+def drift_job(
+    engine: Engine,
+    *,
+    reference_bins: Mapping[str, Any],
+    features: Sequence[str],
+    window: WindowSpec,
+    selection: DecisionSelection,
+    psi_threshold: BandThreshold | None = None,
+    test_threshold: PValueThreshold | None = None,
+    store: bool = True,
+) -> JobResult:
+    """Drift of every feature and output of ``reference_bins`` over the selected decisions.
+
+    ``features`` is the bundle's feature order (the layout of the logged model rows);
+    categorical features are compared as vocabulary codes, exactly as the reference was built.
+    """
+    started = time.perf_counter()
+    logged = read_decisions(engine, selection, n_features=len(features))
+    reference = reference_columns(reference_bins)
+    thresholds: dict[str, Any] = {}
+    if psi_threshold is not None:
+        thresholds["psi"] = psi_threshold
+    if test_threshold is not None:
+        thresholds["ks"] = thresholds["chi2"] = test_threshold
+    calculator = DriftCalculator(thresholds=thresholds).fit(reference)
+    windows = Windows.assign(window, logged.created_ns)
+    assert logged.features is not None and logged.feature_rows is not None
+    matrix = np.asfortranarray(logged.features)  # contiguous columns: faster binning
+    position = {name: j for j, name in enumerate(features)}
+    wanted = [name for name in features if name in reference]
+    frames = [
+        calculator.calculate(
+            lambda name: matrix[:, position[name]],
+            windows.subset(logged.feature_rows),
+            names=wanted,
+        )
+    ]
+    outputs: dict[str, NDArray[np.float64]] = {
+        f"output:{ref}": getattr(logged, column)
+        for ref, column in OUTPUT_COLUMNS.items()
+        if f"output:{ref}" in reference
+    }
+    if outputs:
+        frames.append(calculator.calculate(outputs, windows, names=list(outputs)))
+    rows = pd.concat(frames, ignore_index=True)
+    notes = []
+    missing_rows = len(logged) - len(logged.feature_rows)
+    if missing_rows:
+        notes.append(
+            f"{missing_rows} decision(s) were logged without a model row of {len(features)} "
+            "values; their features are not in the feature drift"
+        )
+    unknown = sorted(set(features) - set(reference))
+    if unknown:
+        notes.append(f"no reference bins for {len(unknown)} feature(s): {unknown[:5]}")
+    run = RunRecord.start(
+        "drift",
+        window.label,
+        logged.main_model_version() if len(logged) else ALL_MODELS,
+        _parameters(selection, n_features=len(features)),
+    )
+    return _finish(
+        engine if store else None,
+        run,
+        rows,
+        n_decisions=len(logged),
+        started=started,
+        notes=notes,
+    )
+
+
+def performance_job(
+    engine: Engine,
+    *,
+    window: WindowSpec,
+    selection: DecisionSelection,
+    cost_fn: float,
+    cost_fp: float,
+    store: bool = True,
+) -> JobResult:
+    """Realised and estimated performance per window of the selected decisions."""
+    started = time.perf_counter()
+    logged = read_decisions(engine, selection, with_outcomes=True)
+    assert logged.defaulted is not None
+    data = DecisionOutcomes.from_arrays(
+        probability=logged.probability,
+        threshold=logged.threshold,
+        decision=logged.decision,
+        score=logged.score,
+        defaulted=logged.defaulted,
+    )
+    rows = performance_table(
+        data, Windows.assign(window, logged.created_ns), cost_fn=cost_fn, cost_fp=cost_fp
+    )
+    run = RunRecord.start(
+        "performance",
+        window.label,
+        selection.model_version or ALL_MODELS,
+        _parameters(selection, cost_fn=cost_fn, cost_fp=cost_fp),
+    )
+    notes = [] if np.any(~np.isnan(logged.defaulted)) else ["no outcomes recorded yet"]
+    return _finish(
+        engine if store else None,
+        run,
+        rows,
+        n_decisions=len(logged),
+        started=started,
+        notes=notes,
+    )
+
+
+def service_job(
+    engine: Engine,
+    *,
+    window: WindowSpec,
+    selection: DecisionSelection,
+    metrics_text: str | None = None,
+    store: bool = True,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> JobResult:
+    """Volume and latency per window; error rates from the request-counter snapshots.
+
+    ``metrics_text`` (the API's ``/metrics`` exposition) adds a snapshot taken now before
+    error rates are computed from every stored snapshot.
+    """
+    started = time.perf_counter()
+    logged = read_decisions(engine, selection)
+    windows = Windows.assign(window, logged.created_ns)
+    frames = [
+        latency_table(
+            logged.latency_ms,
+            windows,
+            history_found=logged.history_found,
+            review=logged.decision == "REVIEW",
+        )
+    ]
+    notes = []
+    if metrics_text is not None:
+        taken = now()
+        counters = parse_request_counters(metrics_text)
+        snapshot_run = RunRecord.start(COUNTER_JOB, "", ALL_MODELS, {"status_classes": "2-5xx"})
+        if store:
+            write_results(engine, snapshot_run, snapshot_rows(taken, counters), n_decisions=0)
+    snapshots = [CounterSnapshot(t, c) for t, c in read_snapshots(engine)]
+    if snapshots:
+        frames.append(error_table(snapshots, window))
+    else:
+        notes.append("no request-counter snapshot yet: error rates need --metrics-url")
+    rows = (
+        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        if any(len(f) for f in frames)
+        else frames[0]
+    )
+    run = RunRecord.start(
+        "service", window.label, selection.model_version or ALL_MODELS, _parameters(selection)
+    )
+    return _finish(
+        engine if store else None,
+        run,
+        rows,
+        n_decisions=len(logged),
+        started=started,
+        notes=notes,
+    )
