@@ -104,10 +104,18 @@ def write_features_dir(path: Path, frame: pd.DataFrame) -> Path:
 
 #: Small and fast: 3 folds, few rounds, a large learning rate.
 FAST_OPTIONS = TrainOptions(
-    boosting=BoostingConfig(max_rounds=200, early_stopping_rounds=20, n_folds=3, seed=7),
+    boosting=BoostingConfig(
+        max_rounds=200, early_stopping_rounds=20, n_folds=3, seed=7, num_threads=1
+    ),
     params={"learning_rate": 0.1},
     n_boot=20,
 )
+
+
+@pytest.fixture(scope="session")
+def make_frame() -> Callable[[int, int], pd.DataFrame]:
+    """``make_frame(n, seed)``: a synthetic feature table (see :func:`synthetic_features`)."""
+    return synthetic_features
 
 
 @pytest.fixture(scope="session")

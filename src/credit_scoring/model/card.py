@@ -114,7 +114,7 @@ def model_card(summary: Mapping[str, Any]) -> str:
         + (", ".join(f"{k} {v:,}" for k, v in rows_by_table.items()) or "not recorded")
         + f". Source manifest SHA-256 `{fingerprint.get('source_manifest_sha256') or 'n/a'}`, "
         f"training table SHA-256 `{fingerprint.get('train_parquet_sha256', 'n/a')}`.",
-        f"## Metrics (stratified {summary['n_folds']}-fold cross-validation, out-of-fold predictions)",
+        f"## Metrics (stratified {summary['n_folds']}-fold CV, out-of-fold predictions)",
         _table(["candidate", "AUC", "Gini", "KS", "Brier", "cost/app", "threshold"], metric_rows),
         f"Chosen LightGBM: imbalance handling `{summary['imbalance']}`, "
         f"{summary['rounds']} boosting rounds, tuning trials {summary['tuning_trials']}.",

@@ -1,0 +1,70 @@
+"""``credit-scoring model …``: inspect bundles and registered versions, move the champion."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from credit_scoring.settings import get_settings
+
+app = typer.Typer(help="Inspect models and manage the champion alias.", no_args_is_help=True)
+
+
+@app.command("show")
+def show_command(
+    source: Annotated[
+        str | None,
+        typer.Argument(help="Bundle folder or models:/<name>@<alias> (default: the champion)."),
+    ] = None,
+) -> None:
+    """Print a bundle's identity, threshold and cross-validated metrics (checksums verified)."""
+    from credit_scoring.model.bundle import load_bundle
+
+    settings = get_settings()
+    bundle = load_bundle(source or f"models:/{settings.registered_model_name}@champion",
+                         settings=settings)  # fmt: skip
+    meta = bundle.metadata
+    lgbm = meta["metrics"]["candidates"]["lightgbm"]
+    info = {
+        "path": str(bundle.path),
+        "model_id": bundle.model_id,
+        "created_at": meta["created_at"],
+        "git_commit": meta.get("git_commit"),
+        "feature_set_version": bundle.feature_set_version,
+        "features": len(bundle.features),
+        "threshold": bundle.threshold,
+        "review_band": bundle.review_band,
+        "calibration": meta["calibration"]["method"],
+        "cv": {k: lgbm[k] for k in ("auc", "gini", "ks", "brier", "cost")},
+    }
+    typer.echo(json.dumps(info, indent=2))
+
+
+@app.command("promote")
+def promote_command(
+    version: Annotated[str, typer.Argument(help="Registered version to make the champion.")],
+) -> None:
+    """Give the ``champion`` alias to a registered version (a manual override)."""
+    from credit_scoring.model.registry import CHAMPION_ALIAS, mlflow_client
+
+    settings = get_settings()
+    client = mlflow_client(settings)
+    client.get_model_version(settings.registered_model_name, version)  # raises if unknown
+    client.set_registered_model_alias(settings.registered_model_name, CHAMPION_ALIAS, version)
+    typer.echo(f"{settings.registered_model_name} v{version} is now {CHAMPION_ALIAS}")
+
+
+@app.command("list")
+def list_command() -> None:
+    """Registered versions with their CV cost and aliases."""
+    from credit_scoring.model.registry import describe_version, mlflow_client
+
+    settings = get_settings()
+    client = mlflow_client(settings)
+    versions = client.search_model_versions(f"name='{settings.registered_model_name}'")
+    for version in sorted(versions, key=lambda v: int(v.version)):
+        d = describe_version(version)
+        aliases = ",".join(d["aliases"]) or "-"
+        typer.echo(f"v{d['version']:<4} cost {d['cv_cost']:.4f}  {aliases}  {d['source']}")

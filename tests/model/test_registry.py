@@ -1,0 +1,74 @@
+"""Registry rules against a real local MLflow store (SQLite in tmp_path)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from credit_scoring.errors import ModelNotFoundError
+from credit_scoring.model.bundle import load_bundle
+from credit_scoring.model.registry import (
+    BUNDLE_ARTIFACT_PATH,
+    champion_version,
+    experiment_id,
+    mlflow_client,
+    register_candidate,
+)
+from credit_scoring.settings import Settings
+
+
+def _log_bundle(settings: Settings, bundle_dir: Path) -> tuple[str, str]:
+    client = mlflow_client(settings)
+    run = client.create_run(experiment_id(client, settings), run_name="lightgbm")
+    client.log_artifacts(run.info.run_id, str(bundle_dir), BUNDLE_ARTIFACT_PATH)
+    client.set_terminated(run.info.run_id)
+    return run.info.run_id, f"{run.info.artifact_uri}/{BUNDLE_ARTIFACT_PATH}"
+
+
+def test_champion_moves_only_to_a_cheaper_candidate_unless_forced(
+    settings: Settings, bundle_dir: Path
+) -> None:
+    client = mlflow_client(settings)
+    name = settings.registered_model_name
+
+    def register(cost: float, **kwargs: bool):
+        run_id, source = _log_bundle(settings, bundle_dir)
+        return register_candidate(
+            client, model_name=name, run_id=run_id, source=source, cv_cost=cost, **kwargs
+        )
+
+    first = register(0.60)
+    assert first.promoted and first.reason == "first champion"
+    worse = register(0.65)
+    assert not worse.promoted
+    assert str(champion_version(client, name).version) == first.version
+    ineligible = register(0.50, eligible=False)
+    assert not ineligible.promoted
+    better = register(0.55)
+    assert better.promoted and better.previous_version == first.version
+    assert str(champion_version(client, name).version) == better.version
+    forced = register(0.90, force=True)
+    assert forced.promoted and forced.reason == "forced"
+    assert str(champion_version(client, name).version) == forced.version
+    # The store lives under the settings' home, nothing elsewhere.
+    assert (settings.home / "mlflow.db").is_file()
+    assert (settings.home / "mlruns").is_dir()
+
+
+def test_bundle_loads_from_the_champion_alias(
+    settings: Settings, bundle_dir: Path, tmp_path: Path
+) -> None:
+    client = mlflow_client(settings)
+    run_id, source = _log_bundle(settings, bundle_dir)
+    register_candidate(
+        client, model_name=settings.registered_model_name, run_id=run_id, source=source,
+        cv_cost=0.5,
+    )  # fmt: skip
+    uri = f"models:/{settings.registered_model_name}@champion"
+    loaded = load_bundle(uri, settings=settings, download_dir=tmp_path / "dl")
+    direct = load_bundle(bundle_dir)
+    assert loaded.path.parent == tmp_path / "dl"
+    assert loaded.model_id == direct.model_id
+    with pytest.raises(ModelNotFoundError):
+        load_bundle("models:/no-such-model@champion", settings=settings)
