@@ -7,6 +7,8 @@ so aggregates agree.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -46,14 +48,20 @@ def check_table_file(data_dir: Path, name: str) -> Path:
     return path
 
 
-def local_spark_session(*, cores: int = 2, shuffle_partitions: int = 8) -> Any:
+def local_spark_session(
+    *, cores: int = 2, shuffle_partitions: int = 8, extra_config: Mapping[str, str] | None = None
+) -> Any:
     """A small local SparkSession (UI off, UTC) for tests and single-machine runs."""
     from pyspark.sql import SparkSession
 
+    builder = SparkSession.builder
+    for key, value in (extra_config or {}).items():
+        builder = builder.config(key, value)
     return (
-        SparkSession.builder.master(f"local[{cores}]")
+        builder.master(f"local[{cores}]")
         .appName("credit-scoring-features")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "4g")
@@ -79,7 +87,11 @@ def register_tables(con: Any, data_dir: Path) -> dict[str, ir.Table]:
     for name in HISTORY_TABLES:
         path = check_table_file(data_dir, name)
         columns = table(name).column_names
-        out[name] = con.read_parquet(str(path), table_name=f"src_{name}").select(*columns)
+        with warnings.catch_warnings():
+            # ibis 12 calls a DuckDB method that DuckDB 2 deprecates; harmless here.
+            warnings.filterwarnings("ignore", "fetch_arrow_table", DeprecationWarning)
+            source = con.read_parquet(str(path), table_name=f"src_{name}")
+        out[name] = source.select(*columns)
     return out
 
 
@@ -103,3 +115,16 @@ def compute_history(
     finally:
         if engine == "duckdb":
             con.disconnect()
+
+
+def spark_session_or_local() -> Any:
+    """The active SparkSession, one configured by spark-submit/``spark.master``, else local."""
+    from pyspark import SparkConf
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    if SparkConf().contains("spark.master"):
+        return SparkSession.builder.appName("credit-scoring-features").getOrCreate()
+    return local_spark_session()
