@@ -1,0 +1,560 @@
+"""Load the Home Credit tables: validate them against the contract, write typed Parquet.
+
+:func:`load_dataset` reads ``SRC_DIR/<table>.csv`` (or ``.csv.gz``, ``.csv.zip``, ``.parquet``)
+for the eight tables, checks them against :mod:`credit_scoring.schema` and writes
+``DATA_DIR/<table>.parquet`` (exactly ``table(name).arrow_schema()``, rows in file order) and
+``DATA_DIR/manifest.json``. All work happens in DuckDB (explicit column types, SQL checks,
+parallel Parquet writer), so full-size files (58M rows) never become Python objects.
+
+Order of work: find every source and check every header first (cheap; fail at once on a
+missing table or column); then stage, check and write each table, collecting every problem of
+every table; then count orphans across tables. Anything wrong fails the load with one
+:class:`~credit_scoring.data.contract.ContractViolationError` listing all problems, and nothing
+appears at ``DATA_DIR`` (the output folder is replaced atomically, only on success).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from credit_scoring.data.contract import (
+    Locate,
+    Problem,
+    TableReport,
+    check_header,
+    check_primary_key,
+    check_values,
+    quote_ident,
+    quote_literal,
+    raise_if_errors,
+)
+from credit_scoring.data.manifest import (
+    Manifest,
+    TableEntry,
+    library_versions,
+    write_manifest,
+)
+from credit_scoring.data.relations import check_relations
+from credit_scoring.data.sources import (
+    SourceFile,
+    encoding_problem,
+    extract_zip,
+    find_sources,
+    read_header,
+)
+from credit_scoring.errors import DataContractError
+from credit_scoring.io import atomic_output_dir, file_sha256
+from credit_scoring.schema import SCHEMA_VERSION, TABLES, Kind, Table
+
+_DUCK_TYPES = {Kind.INT: "BIGINT", Kind.FLOAT: "DOUBLE", Kind.CATEGORY: "VARCHAR"}
+_DUMMY = {Kind.INT: "0", Kind.FLOAT: "0.0", Kind.CATEGORY: "''"}
+#: CSV parse errors recorded per file; beyond it positions of later rows are unknown.
+REJECTS_LIMIT = 1000
+PARQUET_COMPRESSION = "zstd"
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
+_NUMERIC_PREFIXES = ("FLOAT", "DOUBLE", "DECIMAL", "HUGEINT", "UBIGINT", "UHUGEINT")
+_CAST_VALUE = re.compile(r'Could not convert string "(.*)" to ', re.DOTALL)
+
+
+@dataclass(frozen=True)
+class TableProgress:
+    """Reported after each table is checked (for progress output)."""
+
+    table: str
+    source_file: str
+    rows: int
+    seconds: float
+    errors: int
+    warnings: int
+
+
+def default_threads() -> int:
+    """CPU cores available to this process."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def default_memory_limit() -> str:
+    """DuckDB memory limit: half the machine's memory, at most 4 GiB (DuckDB spills beyond)."""
+    half = psutil.virtual_memory().total // 2
+    return f"{min(half, 4 * 2**30) // 2**20}MiB"
+
+
+def load_dataset(
+    src_dir: Path,
+    out_dir: Path,
+    *,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    on_table: Callable[[TableProgress], None] | None = None,
+) -> Manifest:
+    """Validate the eight tables of ``src_dir`` and write them to ``out_dir`` as typed Parquet.
+
+    ``memory_limit`` is a DuckDB size (e.g. ``"4GiB"``), ``threads`` the DuckDB thread count
+    (default: the cores available). Returns the manifest also written to
+    ``out_dir/manifest.json``. Raises :class:`~credit_scoring.errors.DataContractError` on
+    any contract violation, with every problem found; ``out_dir`` is then left as it was.
+    """
+    src_dir, out_dir = Path(src_dir), Path(out_dir)
+    if not src_dir.is_dir():
+        raise DataContractError(f"source folder {src_dir} does not exist or is not a folder")
+    if out_dir.resolve() == src_dir.resolve():
+        raise DataContractError(f"the output folder must differ from the source folder {src_dir}")
+    sources = find_sources(src_dir)
+    headers, header_reports = _check_headers(sources)
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+    try:
+        source_sha = {name: hasher.submit(file_sha256, s.path) for name, s in sources.items()}
+        with (
+            tempfile.TemporaryDirectory(
+                prefix=f".{out_dir.name}.scratch-", dir=out_dir.parent
+            ) as scratch,
+            _connect(Path(scratch), memory_limit=memory_limit, threads=threads) as con,
+            atomic_output_dir(out_dir) as tmp_dir,
+        ):
+            written: dict[str, _Written] = {}
+            errors: list[Problem] = []
+            for name, source in sources.items():
+                started = time.perf_counter()
+                report = header_reports[name]
+                outcome = _load_table(
+                    con, source, headers[name], out_path=tmp_dir / f"{name}.parquet",
+                    scratch_dir=Path(scratch),
+                )  # fmt: skip
+                report.extend(outcome.report)
+                errors.extend(report.errors)
+                if outcome.rows is not None and not report.errors:
+                    parquet_path = tmp_dir / f"{name}.parquet"
+                    written[name] = _Written(
+                        report, outcome.rows, hasher.submit(file_sha256, parquet_path)
+                    )
+                if on_table is not None:
+                    on_table(
+                        TableProgress(
+                            name,
+                            source.name,
+                            outcome.rows or 0,
+                            time.perf_counter() - started,
+                            len(report.errors),
+                            len(report.warnings),
+                        )
+                    )
+            raise_if_errors(errors)
+            paths = {name: tmp_dir / f"{name}.parquet" for name in TABLES}
+            files = {name: s.name for name, s in sources.items()}
+            relations = check_relations(con, paths, files=files)
+            raise_if_errors(relations.errors)
+            for name, problems in relations.warnings.items():
+                written[name].report.warnings.extend(problems)
+            manifest = Manifest(
+                schema_version=SCHEMA_VERSION,
+                created_at=datetime.now(UTC),
+                source_dir=str(src_dir.resolve()),
+                libraries=library_versions(),
+                tables={
+                    name: _entry(sources[name], paths[name], w, source_sha[name].result())
+                    for name, w in written.items()
+                },
+                relations=relations.relations,
+                client_mismatches=relations.client_mismatches,
+                application_overlap=relations.application_overlap,
+            )
+            write_manifest(tmp_dir, manifest)
+            _match_permissions(tmp_dir, like=paths["application_train"])
+    finally:
+        hasher.shutdown(wait=True, cancel_futures=True)
+    return manifest
+
+
+@dataclass
+class _Written:
+    report: TableReport
+    rows: int
+    parquet_sha: Future[str]
+
+
+@dataclass
+class _Outcome:
+    report: TableReport = field(default_factory=TableReport)
+    rows: int | None = None  # rows staged (None when the table could not be read)
+
+
+def _entry(
+    source: SourceFile, parquet_path: Path, written: _Written, source_sha: str
+) -> TableEntry:
+    contract = TABLES[source.table]
+    return TableEntry(
+        source_file=source.name,
+        source_format=source.format,
+        source_bytes=source.path.stat().st_size,
+        source_sha256=source_sha,
+        parquet_file=parquet_path.name,
+        parquet_bytes=parquet_path.stat().st_size,
+        parquet_sha256=written.parquet_sha.result(),
+        rows=written.rows,
+        columns=len(contract.columns),
+        warnings=[str(p) for p in written.report.warnings],
+        unknown_categories=written.report.unknown_categories,
+        soft_range_violations=written.report.soft_range_violations,
+    )
+
+
+def _match_permissions(data_dir: Path, *, like: Path) -> None:
+    """Give the folder and manifest the permissions the umask gave the Parquet files.
+
+    The atomic helpers create them private (0700/0600), which would hide a shared data folder
+    from other users and services.
+    """
+    mode = like.stat().st_mode & 0o777
+    for path in data_dir.iterdir():
+        path.chmod(mode)
+    data_dir.chmod(mode | (mode & 0o444) >> 2)  # x wherever r is granted
+
+
+def _check_headers(
+    sources: dict[str, SourceFile],
+) -> tuple[dict[str, list[str]], dict[str, TableReport]]:
+    """Read and check every header; raise with all structural problems before any heavy work."""
+    headers: dict[str, list[str]] = {}
+    reports: dict[str, TableReport] = {}
+    errors: list[Problem] = []
+    for name, source in sources.items():
+        header, problems = read_header(source)
+        if problems:
+            errors.extend(problems)
+            continue
+        report = check_header(TABLES[name], header, file=source.name)
+        errors.extend(report.errors)
+        headers[name], reports[name] = header, report
+    raise_if_errors(errors)
+    return headers, reports
+
+
+@contextmanager
+def _connect(
+    scratch_dir: Path, *, memory_limit: str | None, threads: int | None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = duckdb.connect(
+        ":memory:",
+        config={
+            "threads": threads or default_threads(),
+            "memory_limit": memory_limit or default_memory_limit(),
+            "temp_directory": str(scratch_dir / "duckdb-spill"),
+            "preserve_insertion_order": True,  # rowid = position in the file
+        },
+    )
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _load_table(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceFile,
+    header: list[str],
+    *,
+    out_path: Path,
+    scratch_dir: Path,
+) -> _Outcome:
+    """Stage one table, run its checks and, when it has no error, write its Parquet file."""
+    contract = TABLES[source.table]
+    staged = f"staged_{source.table}"
+    try:
+        if source.is_csv:
+            outcome, locate, positions_known = _stage_csv(
+                con, source, header, staged, scratch_dir=scratch_dir
+            )
+        else:
+            outcome, locate, positions_known = _stage_parquet(con, source, staged)
+        if outcome.rows is None:
+            return outcome
+        report = outcome.report
+        if positions_known:
+            report.extend(check_values(con, staged, contract, file=source.name, locate=locate))
+            report.errors.extend(
+                check_primary_key(con, staged, contract, file=source.name, locate=locate)
+            )
+        if outcome.rows == 0 and not report.errors:
+            report.errors.append(
+                Problem(source.name, None, "has a header but no data rows (expected rows)")
+            )
+        if not report.errors:
+            _write_parquet(con, staged, contract, out_path, rows=outcome.rows)
+        return outcome
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {quote_ident(staged)}")
+
+
+def _nan_as_null(column: str, expression: str | None = None) -> str:
+    """``expression`` (default: the column) with NaN as a missing value, as in pandas."""
+    value = expression or quote_ident(column)
+    return f"CASE WHEN isnan({value}) THEN NULL ELSE {value} END AS {quote_ident(column)}"
+
+
+def _stage_csv(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceFile,
+    header: list[str],
+    staged: str,
+    *,
+    scratch_dir: Path,
+) -> tuple[_Outcome, Locate, bool]:
+    """Read a CSV into ``staged`` (numbers as DOUBLE, text as VARCHAR, contract order).
+
+    INT columns are parsed as DOUBLE and checked for whole numbers afterwards: DuckDB's
+    integer parser would silently round ``2.5`` to 3. Lines that do not parse (text in a
+    numeric column, wrong field count, bad encoding) are recorded by DuckDB's reject tables.
+    """
+    contract = TABLES[source.table]
+    outcome = _Outcome()
+    path = extract_zip(source, scratch_dir) if source.format == "csv.zip" else source.path
+    types = {n: "VARCHAR" if contract.column(n).is_categorical else "DOUBLE" for n in header}
+    columns = ", ".join(f"{quote_literal(n)}: {quote_literal(t)}" for n, t in types.items())
+    select = ", ".join(
+        _nan_as_null(c.name) if types[c.name] == "DOUBLE" else quote_ident(c.name)
+        for c in contract.columns
+    )
+    rejects, scan = f"rejects_{source.table}", f"rejects_scan_{source.table}"
+    try:
+        con.execute(
+            f"CREATE TABLE {quote_ident(staged)} AS SELECT {select} FROM read_csv("
+            f"{quote_literal(str(path))}, header = true, auto_detect = false, delim = ',', "
+            f"quote = '\"', escape = '\"', nullstr = '', columns = {{{columns}}}, "
+            f"compression = '{'gzip' if source.format == 'csv.gz' else 'none'}', "
+            f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{scan}', "
+            f"rejects_limit = {REJECTS_LIMIT})"
+        )
+        rejected = con.execute(
+            f"SELECT line, column_name, error_type, error_message FROM {rejects} "
+            "ORDER BY line, column_idx"
+        ).fetchall()
+    except duckdb.Error as exc:
+        message = str(exc).splitlines()[0]
+        outcome.report.errors.append(Problem(source.name, None, f"cannot be read ({message})"))
+        return outcome, _csv_locator([]), False
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {rejects}")
+        con.execute(f"DROP TABLE IF EXISTS {scan}")
+    row = con.execute(f"SELECT count(*) FROM {quote_ident(staged)}").fetchone()
+    outcome.rows = int(row[0]) if row else 0
+    complete = len(rejected) < REJECTS_LIMIT
+    outcome.report.errors.extend(_reject_problems(source, rejected, complete=complete))
+    locate = _csv_locator(sorted({int(r[0]) for r in rejected}))
+    return outcome, locate, complete
+
+
+def _csv_locator(rejected_lines: list[int]) -> Locate:
+    """``rowid`` → ``"line N"``: line 1 is the header; rejected lines are skipped over."""
+
+    def locate(rowid: int) -> str:
+        line = rowid + 2
+        for rejected in rejected_lines:
+            if rejected > line:
+                break
+            line += 1
+        return f"line {line:,}"
+
+    return locate
+
+
+def _reject_problems(
+    source: SourceFile, rejected: list[tuple[int, str | None, str, str]], *, complete: bool
+) -> list[Problem]:
+    """Group DuckDB's rejected lines into one problem per (kind, column)."""
+    contract = TABLES[source.table]
+    groups: dict[tuple[str, str | None], list[tuple[int, str]]] = {}
+    for line, column, error_type, message in rejected:
+        kind = "FIELDS" if error_type in {"MISSING COLUMNS", "TOO MANY COLUMNS"} else error_type
+        groups.setdefault((kind, column if kind == "CAST" else None), []).append((line, message))
+    problems: list[Problem] = []
+    at_least = "" if complete else "at least "
+    for (kind, column), items in groups.items():
+        n = f"{at_least}{len(items):,}"
+        if kind == "INVALID ENCODING":
+            problem = encoding_problem(source)
+            if problem is not None:
+                problems.append(problem)
+                continue
+        if kind == "CAST" and column is not None:
+            expected = "integers (int64)" if contract.column(column).kind is Kind.INT else "numbers"
+            examples = ", ".join(f"line {line:,}: {_cast_value(msg)}" for line, msg in items[:3])
+            problems.append(
+                Problem(
+                    source.name,
+                    column,
+                    f"{n} value(s) are not numbers (expected {expected}); e.g. {examples}",
+                )
+            )
+        elif kind == "FIELDS":
+            examples = ", ".join(f"line {line:,} ({msg.strip()})" for line, msg in items[:3])
+            problems.append(
+                Problem(
+                    source.name,
+                    None,
+                    f"{n} line(s) have the wrong number of fields (expected "
+                    f"{len(contract.columns)}); e.g. {examples}",
+                )
+            )
+        else:
+            examples = ", ".join(f"line {line:,}: {msg.strip()}" for line, msg in items[:3])
+            problems.append(
+                Problem(
+                    source.name,
+                    column,
+                    f"{n} line(s) cannot be parsed as CSV ({kind.lower()}); e.g. {examples}",
+                )
+            )
+    return problems
+
+
+def _cast_value(message: str) -> str:
+    match = _CAST_VALUE.search(message)
+    return repr(match.group(1)) if match else message.strip()
+
+
+def _stage_parquet(
+    con: duckdb.DuckDBPyConnection, source: SourceFile, staged: str
+) -> tuple[_Outcome, Locate, bool]:
+    """Read a Parquet source into ``staged``, converting compatible types to the contract's.
+
+    Integer columns may arrive as any integer or float type (then checked for whole numbers),
+    numbers as any numeric type or as text that parses; text columns must be strings.
+    """
+    contract = TABLES[source.table]
+    outcome = _Outcome()
+    path = quote_literal(str(source.path))
+
+    def locate(rowid: int) -> str:
+        return f"row {rowid + 1:,}"
+
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({path})").fetchall()
+    except duckdb.Error as exc:
+        message = str(exc).splitlines()[0]
+        outcome.report.errors.append(Problem(source.name, None, f"cannot be read ({message})"))
+        return outcome, locate, False
+    source_types = {name: str(dtype) for name, dtype, *_ in described}
+    select: list[str] = []
+    text_in_numbers: list[str] = []
+    for column in contract.columns:
+        col, dtype = quote_ident(column.name), source_types[column.name]
+        if column.is_categorical:
+            if dtype != "VARCHAR":
+                outcome.report.errors.append(
+                    Problem(source.name, column.name, f"has type {dtype}; expected text (string)")
+                )
+            select.append(col)
+        elif column.kind is Kind.INT and dtype in _INTEGER_TYPES:
+            select.append(f"CAST({col} AS BIGINT) AS {col}")
+        elif dtype.startswith(_NUMERIC_PREFIXES):
+            select.append(_nan_as_null(column.name, f"CAST({col} AS DOUBLE)"))
+        elif dtype == "VARCHAR":
+            select.append(f"TRY_CAST({col} AS DOUBLE) AS {col}")
+            text_in_numbers.append(column.name)
+        else:
+            expected = "int64" if column.kind is Kind.INT else "float64"
+            outcome.report.errors.append(
+                Problem(source.name, column.name, f"has type {dtype}; expected {expected}")
+            )
+            select.append(f"NULL AS {col}")
+    if outcome.report.errors:
+        return outcome, locate, False
+    for name in text_in_numbers:
+        col = quote_ident(name)
+        bad = f"{col} IS NOT NULL AND TRY_CAST({col} AS DOUBLE) IS NULL"
+        found = con.execute(
+            f"SELECT count(*) FILTER (WHERE {bad}) FROM read_parquet({path})"
+        ).fetchone()
+        if found and found[0]:
+            rows = con.execute(
+                f"SELECT file_row_number, {col} FROM read_parquet({path}, "
+                f"file_row_number = true) WHERE {bad} ORDER BY file_row_number LIMIT 3"
+            ).fetchall()
+            examples = ", ".join(f"{locate(int(r))}: {v!r}" for r, v in rows)
+            outcome.report.errors.append(
+                Problem(
+                    source.name,
+                    name,
+                    f"{found[0]:,} value(s) are not numbers (expected "
+                    f"{'integers (int64)' if contract.column(name).kind is Kind.INT else 'numbers'}"
+                    f"); e.g. {examples}",
+                )
+            )
+    con.execute(
+        f"CREATE TABLE {quote_ident(staged)} AS SELECT {', '.join(select)} "
+        f"FROM read_parquet({path})"
+    )
+    row = con.execute(f"SELECT count(*) FROM {quote_ident(staged)}").fetchone()
+    outcome.rows = int(row[0]) if row else 0
+    return outcome, locate, True
+
+
+def _write_parquet(
+    con: duckdb.DuckDBPyConnection, staged: str, contract: Table, out_path: Path, *, rows: int
+) -> None:
+    """Write a checked staged table to ``out_path`` with exactly ``contract.arrow_schema()``.
+
+    DuckDB marks a Parquet field required when the column's statistics show no null, so a
+    nullable column without missing values would come out ``not null`` (a schema depending on
+    the data). A row with nulls, inserted then deleted, leaves statistics that allow nulls
+    without changing the rows written. The written schema is verified; should a DuckDB version
+    behave otherwise, the table is rewritten through Arrow with the exact schema.
+    """
+    if any(c.nullable for c in contract.columns):
+        dummy = ", ".join("NULL" if c.nullable else _DUMMY[c.kind] for c in contract.columns)
+        con.execute(f"INSERT INTO {quote_ident(staged)} VALUES ({dummy})")
+        con.execute(f"DELETE FROM {quote_ident(staged)} WHERE rowid = {rows}")
+    con.execute(
+        f"COPY ({_typed_select(staged, contract)}) TO {quote_literal(str(out_path))} "
+        f"(FORMAT parquet, COMPRESSION {PARQUET_COMPRESSION})"
+    )
+    if not pq.read_schema(out_path).equals(contract.arrow_schema()):
+        write_parquet_through_arrow(con, staged, contract, out_path)
+
+
+def _typed_select(staged: str, contract: Table) -> str:
+    """The staged table with the contract's column types (INT columns staged as DOUBLE)."""
+    casts = ", ".join(
+        f"CAST({quote_ident(c.name)} AS {_DUCK_TYPES[c.kind]}) AS {quote_ident(c.name)}"
+        for c in contract.columns
+    )
+    return f"SELECT {casts} FROM {quote_ident(staged)}"
+
+
+def write_parquet_through_arrow(
+    con: duckdb.DuckDBPyConnection, relation: str, contract: Table, out_path: Path
+) -> None:
+    """Stream ``relation`` into a Parquet file with exactly the contract's Arrow schema.
+
+    Slower than DuckDB's parallel writer (one thread); the fallback of :func:`_write_parquet`.
+    """
+    schema = contract.arrow_schema()
+    reader = con.sql(_typed_select(relation, contract)).to_arrow_reader(1 << 20)
+    with pq.ParquetWriter(out_path, schema, compression=PARQUET_COMPRESSION) as writer:
+        for batch in reader:
+            writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+    written = pq.read_schema(out_path)
+    if not written.equals(schema):  # a bug, not bad input
+        raise RuntimeError(
+            f"{out_path.name}: written schema differs from the contract:\n{written}\n"
+            f"expected:\n{schema}"
+        )
