@@ -26,7 +26,7 @@ from credit_scoring.settings import Settings, get_settings
 
 with warnings.catch_warnings():
     # Starlette suggests another HTTP client for its TestClient; httpx is what we have.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
 #: The PostgreSQL server the `postgres` tests use (a database is created per session).

@@ -63,6 +63,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise InvalidCursorError(f"invalid cursor {cursor[:40]!r}") from exc
 
 
+def _as_dict(row: Any) -> dict[str, Any]:
+    """A result row as a plain dict (column names as ``str``, not SQLAlchemy's subclass)."""
+    return {str(k): v for k, v in row._mapping.items()}
+
+
 def _normalise(row: dict[str, Any]) -> dict[str, Any]:
     row["created_at"] = utc(row["created_at"])
     return row
@@ -98,7 +103,7 @@ def list_decisions(engine: Engine, query: DecisionQuery) -> tuple[list[dict[str,
         )
     statement = statement.order_by(c.created_at.desc(), c.request_id.desc()).limit(query.limit + 1)
     with engine.connect() as connection:
-        rows = [_normalise(dict(r._mapping)) for r in connection.execute(statement)]
+        rows = [_normalise(_as_dict(r)) for r in connection.execute(statement)]
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
@@ -116,9 +121,9 @@ def get_decision(engine: Engine, request_id: str) -> dict[str, Any] | None:
         outcome = connection.execute(
             select(outcomes).where(outcomes.c.request_id == request_id)
         ).first()
-    record = _normalise(dict(row._mapping))
+    record = _normalise(_as_dict(row))
     record.pop("features", None)
-    record["outcome"] = None if outcome is None else _outcome_dict(dict(outcome._mapping))
+    record["outcome"] = None if outcome is None else _outcome_dict(_as_dict(outcome))
     return record
 
 
@@ -158,7 +163,7 @@ def record_outcome(
         stored = connection.execute(
             select(outcomes).where(outcomes.c.request_id == request_id)
         ).one()
-    outcome = _outcome_dict(dict(stored._mapping))
+    outcome = _outcome_dict(_as_dict(stored))
     if outcome["defaulted"] != defaulted:
         raise OutcomeConflictError(
             f"decision {request_id} already has outcome defaulted={outcome['defaulted']}; "

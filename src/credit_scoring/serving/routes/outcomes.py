@@ -38,14 +38,14 @@ async def record_decision_outcome(
 ) -> Response:
     """201 the first time; sending the same outcome again answers 200 with the stored one."""
     try:
-        known = await run_in_threadpool(decision_exists, services.engine, outcome.request_id)
-        if not known:
-            known = (
-                await run_in_threadpool(
-                    find_in_spools, services.spool.path.parent, outcome.request_id
-                )
-                is not None
-            )
+        # Spool first, then the database: the drain commits to the database before it
+        # deletes from the spool, so a decision moving between them is always found.
+        spooled = await run_in_threadpool(
+            find_in_spools, services.spool.path.parent, outcome.request_id
+        )
+        known = spooled is not None or await run_in_threadpool(
+            decision_exists, services.engine, outcome.request_id
+        )
         if not known:
             raise HTTPException(
                 status.HTTP_404_NOT_FOUND, detail=f"no decision {outcome.request_id}"

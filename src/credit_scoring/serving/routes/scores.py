@@ -214,18 +214,24 @@ def scores_router(settings: Settings) -> APIRouter:
         _key: ReadKey,
     ) -> Response:
         """The decision with its inputs, reasons, provenance and outcome (if recorded)."""
-        try:
-            record = await run_in_threadpool(get_decision, services.engine, request_id)
-            database_ok = True
-        except Exception:
-            record, database_ok = None, False
-        if record is not None:
-            return _detail(record, logged=True)
-        spooled = await run_in_threadpool(find_in_spools, services.spool.path.parent, request_id)
-        if spooled is not None:
-            found = record_from_spool(spooled)
-            found["outcome"] = None
-            return _detail(found, logged=False)
+        # Database, spool, database again: the drain commits to the database before it
+        # deletes from the spool, so a decision moving between them is always found.
+        database_ok = True
+        for attempt in range(2):
+            try:
+                record = await run_in_threadpool(get_decision, services.engine, request_id)
+            except Exception:
+                record, database_ok = None, False
+            if record is not None:
+                return _detail(record, logged=True)
+            if attempt == 0:
+                spooled = await run_in_threadpool(
+                    find_in_spools, services.spool.path.parent, request_id
+                )
+                if spooled is not None:
+                    found = record_from_spool(spooled)
+                    found["outcome"] = None
+                    return _detail(found, logged=False)
         if not database_ok:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, detail="decision log unavailable"

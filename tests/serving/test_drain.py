@@ -1,0 +1,166 @@
+"""The drain: spool → database in batches, idempotent, retried while the database is down."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+
+from credit_scoring.serving.db import create_db_engine, upgrade_database
+from credit_scoring.serving.decision_log.drain import DecisionDrain, DecisionSink
+from credit_scoring.serving.decision_log.models import decisions
+from credit_scoring.serving.decision_log.records import new_request_id, spool_entry
+from credit_scoring.serving.decision_log.spool import SpooledRow, SpoolFile, SpoolWriter
+
+
+def decision_record(client_id: int = 1) -> dict[str, Any]:
+    return {
+        "request_id": new_request_id(),
+        "batch_id": None,
+        "created_at": datetime.now(UTC).isoformat(),
+        "client_id": client_id,
+        "model_version": "m1",
+        "bundle_checksum": "b" * 64,
+        "feature_set_version": "fs",
+        "probability": 0.25,
+        "log_odds": -1.1,
+        "score": 580,
+        "decision": "APPROVE",
+        "threshold": 0.3,
+        "reasons": [{"code": "R01", "text": "t", "contribution": 0.2}],
+        "history_found": True,
+        "latency_ms": 0.9,
+        "raw_input": {"SK_ID_CURR": client_id, "NAME_CONTRACT_TYPE": "Cash loans"},
+    }
+
+
+def fill(spool: SpoolFile, n: int) -> list[str]:
+    writer = SpoolWriter(spool)
+    records = [decision_record(i) for i in range(n)]
+    asyncio.run(writer.append([spool_entry(r, np.arange(3.0)) for r in records]))
+    writer.close()
+    return [r["request_id"] for r in records]
+
+
+def count(engine: Any) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(decisions)).scalar_one())
+
+
+class FlakySink(DecisionSink):
+    """The real sink, failing while ``down`` is set (a database outage)."""
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(engine)
+        self.down = threading.Event()
+        self.failures = 0
+
+    def write(self, rows: Sequence[SpooledRow]) -> int:
+        if self.down.is_set():
+            self.failures += 1
+            raise ConnectionError("database down")
+        return super().write(rows)
+
+
+def test_drained_rows_reach_the_database_and_leave_the_spool(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade_database(url)
+    engine = create_db_engine(url)
+    spool = SpoolFile.claim(tmp_path / "spool")
+    ids = fill(spool, 25)
+    drain = DecisionDrain(
+        spool=spool, sink=DecisionSink(engine), batch_size=10, interval_seconds=0.01, sync="normal"
+    )
+    assert drain.drain_once(spool) == 10
+    assert spool.depth() == 15 and count(engine) == 10
+    drain.start()
+    assert drain.wait_until_empty(5)
+    drain.stop()
+    assert count(engine) == 25
+    with engine.connect() as connection:
+        stored = connection.execute(select(decisions).where(decisions.c.request_id == ids[3])).one()
+    assert stored.reasons[0]["code"] == "R01" and stored.raw_input["SK_ID_CURR"] == 3
+    assert np.array_equal(np.frombuffer(stored.features), np.arange(3.0))
+    spool.close()
+    engine.dispose()
+
+
+def test_writing_the_same_decisions_twice_logs_them_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade_database(url)
+    engine = create_db_engine(url)
+    spool = SpoolFile.claim(tmp_path / "spool")
+    fill(spool, 5)
+    rows = spool.peek(10)
+    sink = DecisionSink(engine)
+    assert sink.write(rows) == 5
+    assert sink.write(rows) == 0  # e.g. a crash between the database commit and the delete
+    assert count(engine) == 5
+    spool.close()
+    engine.dispose()
+
+
+def test_while_the_database_is_down_decisions_wait_and_drain_on_recovery(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade_database(url)
+    engine = create_db_engine(url)
+    spool = SpoolFile.claim(tmp_path / "spool")
+    sink = FlakySink(engine)
+    sink.down.set()
+    depths: list[int] = []
+    errors: list[int] = []
+    drain = DecisionDrain(
+        spool=spool,
+        sink=sink,
+        batch_size=100,
+        interval_seconds=0.01,
+        sync="normal",
+        on_depth=depths.append,
+        on_error=lambda: errors.append(1),
+    )
+    drain.start()
+    fill(spool, 30)
+    deadline = time.monotonic() + 5
+    while sink.failures < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sink.failures >= 3 and errors and spool.depth() == 30 and count(engine) == 0
+    assert drain.last_error == "ConnectionError"
+    sink.down.clear()
+    assert drain.wait_until_empty(10)
+    drain.stop()
+    assert count(engine) == 30 and depths[-1] == 0 and drain.failures == 0
+    spool.close()
+    engine.dispose()
+
+
+def test_a_dead_workers_spool_is_adopted_and_drained(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade_database(url)
+    engine = create_db_engine(url)
+    alive = SpoolFile.claim(tmp_path / "spool")
+    dead = SpoolFile.claim(tmp_path / "spool")
+    fill(dead, 12)
+    dead.close()  # its process is gone; the file stays
+    drain = DecisionDrain(
+        spool=alive,
+        sink=DecisionSink(engine),
+        batch_size=5,
+        interval_seconds=0.01,
+        sync="normal",
+        adopt_every_seconds=0.0,
+    )
+    drain.start()
+    deadline = time.monotonic() + 5
+    while count(engine) < 12 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    drain.stop()
+    assert count(engine) == 12
+    alive.close()
+    engine.dispose()
