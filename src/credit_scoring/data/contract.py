@@ -109,6 +109,26 @@ def format_value(value: object, column: Column | None = None) -> str:
 # --------------------------------------------------------------------------- header
 
 
+def _pair_renamed(
+    header: Sequence[str], expected: Sequence[str], *, missing: list[str], extra: list[str]
+) -> dict[str, str]:
+    """Missing expected names → the extra header names that look like their renames.
+
+    An extra column standing where a missing one should be is taken as its rename; the other
+    missing names are matched to the closest remaining extra name (case-insensitive).
+    """
+    renamed: dict[str, str] = {}
+    for position, name in enumerate(header):
+        if name in extra and position < len(expected) and expected[position] in missing:
+            renamed.setdefault(expected[position], name)
+    for name in missing:
+        if name not in renamed:
+            candidate = _closest(name, [e for e in extra if e not in renamed.values()])
+            if candidate is not None:
+                renamed[name] = candidate
+    return renamed
+
+
 def _closest(name: str, candidates: Sequence[str]) -> str | None:
     by_upper = {c.upper(): c for c in candidates}
     match = difflib.get_close_matches(name.upper(), list(by_upper), n=1, cutoff=0.6)
@@ -133,11 +153,7 @@ def check_header(contract: Table, header: Sequence[str], *, file: str) -> TableR
         seen.add(name)
     missing = [c for c in expected if c not in seen]
     extra = [c for c in dict.fromkeys(header) if not contract.has_column(c)]
-    renamed: dict[str, str] = {}  # missing expected name → extra name that looks like it
-    for name in missing:
-        candidate = _closest(name, [e for e in extra if e not in renamed.values()])
-        if candidate is not None:
-            renamed[name] = candidate
+    renamed = _pair_renamed(header, expected, missing=missing, extra=extra)
     for name in missing:
         if name in renamed:
             message = (
@@ -148,18 +164,15 @@ def check_header(contract: Table, header: Sequence[str], *, file: str) -> TableR
             message = f"is missing from the header (expected in {contract.name})"
         report.errors.append(Problem(file, name, message))
     for name in extra:
-        if name in renamed.values():
-            continue
-        hint = _closest(name, expected)
-        suggestion = f"; closest expected name: {hint!r}" if hint else ""
-        report.errors.append(
-            Problem(
-                file,
-                name,
-                f"is not in the contract of {contract.name} (unexpected extra column"
-                f"{suggestion}); remove it or fix its name",
+        if name not in renamed.values():
+            report.errors.append(
+                Problem(
+                    file,
+                    name,
+                    f"is not in the contract of {contract.name} (unexpected extra column); "
+                    "remove it or fix its name",
+                )
             )
-        )
     if not report.errors and list(header) != expected:
         first = next(i for i, (a, b) in enumerate(zip(header, expected, strict=True)) if a != b)
         report.warnings.append(
@@ -211,14 +224,16 @@ def _checks(contract: Table, staged_types: dict[str, str]) -> list[_Check]:
         if column.kind is Kind.INT and is_double:
             checks.append(
                 _Check(
-                    column,
-                    f"({col} <> trunc({col}) OR abs({col}) > {MAX_EXACT_INT})",
-                    "error",
-                    "are not integers",
-                    f"expected whole numbers (int64, within ±2^53) in this {column.kind.name} "
-                    "column",
+                    column, f"{col} <> trunc({col})", "error", "are not integers",
+                    "expected whole numbers, int64",
                 )
-            )
+            )  # fmt: skip
+            checks.append(
+                _Check(
+                    column, f"abs({col}) > {MAX_EXACT_INT} AND {finite}", "error",
+                    "are too large to read exactly", "expected integers within ±2^53",
+                )
+            )  # fmt: skip
         if is_double:
             checks.append(
                 _Check(column, f"isinf({col})", "error", "are infinite", "expected finite numbers")

@@ -175,8 +175,8 @@ def encoding_problem(source: SourceFile) -> Problem | None:
     return Problem(
         source.name,
         None,
-        f"is not UTF-8: byte 0x{byte:02X} at byte offset {offset:,} {where}(line {line}) is "
-        "not valid UTF-8; expected UTF-8 text (re-save or convert the file as UTF-8)",
+        f"is not UTF-8 text: byte 0x{byte:02X} at byte offset {offset:,} {where}(line {line}) "
+        "is invalid; expected UTF-8 (re-save or convert the file as UTF-8)",
     )
 
 
@@ -212,8 +212,9 @@ def read_header(source: SourceFile) -> tuple[list[str], list[Problem]]:
             Problem(
                 source.name,
                 None,
-                f"is not UTF-8: byte 0x{raw[bom + exc.start]:02X} at byte offset "
-                f"{bom + exc.start:,} (line 1) is not valid UTF-8; expected UTF-8 text",
+                f"is not UTF-8 text: byte 0x{raw[bom + exc.start]:02X} at byte offset "
+                f"{bom + exc.start:,} (line 1) is invalid; expected UTF-8 (re-save or convert "
+                "the file as UTF-8)",
             )
         ]
     header = next(csv.reader(io.StringIO(text)), [])
