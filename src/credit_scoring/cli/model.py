@@ -63,8 +63,20 @@ def list_command() -> None:
 
     settings = get_settings()
     client = mlflow_client(settings)
-    versions = client.search_model_versions(f"name='{settings.registered_model_name}'")
+    name = settings.registered_model_name
+    versions = client.search_model_versions(f"name='{name}'")
+    by_version: dict[str, list[str]] = {}
+    from mlflow.exceptions import MlflowException
+
+    from credit_scoring.errors import ModelNotFoundError
+
+    try:
+        registered = client.get_registered_model(name)
+    except MlflowException as exc:
+        raise ModelNotFoundError(f"no registered model {name!r}: {exc.message}") from exc
+    for alias, version_number in registered.aliases.items():
+        by_version.setdefault(str(version_number), []).append(alias)
     for version in sorted(versions, key=lambda v: int(v.version)):
         d = describe_version(version)
-        aliases = ",".join(d["aliases"]) or "-"
+        aliases = ",".join(by_version.get(str(d["version"]), [])) or "-"
         typer.echo(f"v{d['version']:<4} cost {d['cv_cost']:.4f}  {aliases}  {d['source']}")

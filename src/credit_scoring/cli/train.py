@@ -50,6 +50,7 @@ def train_command(
     seed: Annotated[int, typer.Option(help="Seed of folds, LightGBM and tuning.")] = 42,
     learning_rate: Annotated[float, typer.Option(min=0.001, max=1.0)] = 0.05,
     max_rounds: Annotated[int, typer.Option(min=1, help="Boosting rounds before stopping.")] = 2000,
+    threads: Annotated[int, typer.Option(min=0, help="LightGBM threads (0: every core).")] = 0,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Bundle folder (default: HOME/models/<time>-<set>)."),
@@ -73,7 +74,9 @@ def train_command(
         cost_fp=settings.cost_fp if cost_fp is None else cost_fp,
         tune_trials=tune_trials,
         time_budget_minutes=time_budget,
-        boosting=BoostingConfig(max_rounds=max_rounds, n_folds=folds, seed=seed),
+        boosting=BoostingConfig(
+            max_rounds=max_rounds, n_folds=folds, seed=seed, num_threads=threads
+        ),
         params={"learning_rate": learning_rate},
         review_band=review_band,
     )

@@ -9,6 +9,7 @@ it beats the current champion on CV cost (or when forced).
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,6 +130,8 @@ def track_training(
     force: bool,
 ) -> tuple[dict[str, str], Promotion]:
     """Log one MLflow run per candidate and register the LightGBM bundle."""
+    from mlflow.entities import Metric, Param
+
     client = mlflow_client(settings)
     exp_id = experiment_id(client, settings)
     meta = outcome.metadata
@@ -164,13 +167,17 @@ def track_training(
             "cost_fn": options.cost_fn,
             "cost_fp": options.cost_fp,
         }
-        for key, value in params.items():
-            client.log_param(run_id, key, str(value)[:6000])
-        for key, value in metrics.items():
-            client.log_metric(run_id, key, float(value))
+        values = dict(metrics)
         if name == "lightgbm":
-            client.log_metric(run_id, "cost_at_0_5", outcome.threshold.at_half.cost)
-            client.log_metric(run_id, "fairness_flags", float(len(outcome.fairness.flagged)))
+            values["cost_at_0_5"] = outcome.threshold.at_half.cost
+            values["fairness_flags"] = float(len(outcome.fairness.flagged))
+        now = int(time.time() * 1000)
+        client.log_batch(
+            run_id,
+            metrics=[Metric(k, float(v), now, 0) for k, v in values.items()],
+            params=[Param(k, str(v)[:6000]) for k, v in params.items()],
+        )
+        if name == "lightgbm":
             with tempfile.TemporaryDirectory() as tmp:
                 plots = write_plots(
                     outcome, Path(tmp) / "plots", cost_fn=options.cost_fn, cost_fp=options.cost_fp

@@ -1,0 +1,59 @@
+"""``credit-scoring train`` end to end on a small synthetic FEATURES_DIR (MLflow in tmp_path)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from credit_scoring.cli import app
+from credit_scoring.cli import model as model_cli
+
+FAST = ["--folds", "3", "--max-rounds", "80", "--learning-rate", "0.2", "--threads", "1"]
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CREDIT_SCORING_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return tmp_path / "home"
+
+
+def test_train_writes_a_bundle_logs_runs_and_registers_the_champion(
+    home: Path, features_dir: Path
+) -> None:
+    runner = CliRunner()
+    first = runner.invoke(app, ["train", str(features_dir), *FAST])
+    assert first.exit_code == 0, first.output
+    assert "registry: credit-scoring v1 champion (first champion)" in first.output
+    bundle_line = next(line for line in first.output.splitlines() if line.startswith("bundle: "))
+    bundle_dir = Path(bundle_line.removeprefix("bundle: "))
+    assert bundle_dir.parent == home / "models"
+    assert {p.name for p in bundle_dir.iterdir()} == {
+        "model.txt", "metadata.json", "model_card.md", "checksums.json",
+    }  # fmt: skip
+    for name in ("dummy", "logistic", "lightgbm"):
+        assert f"\n{name} " in "\n" + first.output
+
+    # Same data, same seed: the same CV cost does not beat the champion, unless forced (the
+    # rule itself is tested against the registry in test_registry.py).
+    forced = runner.invoke(app, ["train", str(features_dir), *FAST, "--force"])
+    assert "v2 champion (forced)" in forced.output
+
+    shown = runner.invoke(model_cli.app, ["show"])
+    assert shown.exit_code == 0, shown.output
+    info = json.loads(shown.output[shown.output.index("{") :])
+    assert info["cv"]["auc"] > 0.7
+    assert Path(info["path"]).name == "credit-scoring-v2"
+    listed = runner.invoke(model_cli.app, ["list"])
+    assert "v2" in listed.output and "champion" in listed.output
+    promoted = runner.invoke(model_cli.app, ["promote", "1"])
+    assert promoted.exit_code == 0 and "v1 is now champion" in promoted.output
+
+
+def test_train_refuses_a_folder_without_features(home: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["train", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "feature_set.json" in str(result.exception) + result.output
