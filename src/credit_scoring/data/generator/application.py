@@ -167,7 +167,7 @@ def _work_columns(
     for is_male, freq in ((False, profile.OCCUPATION_FREQ_F), (True, profile.OCCUPATION_FREQ_M)):
         for is_educated in (False, True):
             tilted = {
-                k: v * (2.5 if k in _SKILLED else 0.4 if k in _MANUAL else 1.0)
+                k: v * (1.8 if k in _SKILLED else 0.55 if k in _MANUAL else 1.0)
                 if is_educated
                 else v
                 for k, v in freq.items()
@@ -194,7 +194,7 @@ def _family_columns(rng: np.random.Generator, cols: Columns, *, age: Floats) -> 
     single = code_of(_T, "NAME_FAMILY_STATUS", "Single / not married")
     widow = code_of(_T, "NAME_FAMILY_STATUS", "Widow")
     # The young are more often single, the old more often widowed.
-    status[(age < 30) & (rng.random(n) < 0.25)] = single
+    status[(age < 30) & (rng.random(n) < 0.12)] = single
     status[(age > 58) & (rng.random(n) < 0.15)] = widow
     status[(status == widow) & (age < 35) & (rng.random(n) < 0.8)] = single
     cols["NAME_FAMILY_STATUS"] = status

@@ -53,7 +53,7 @@ def contact_and_address_columns(
     cols["WEEKDAY_APPR_PROCESS_START"] = categorical(
         _T, "WEEKDAY_APPR_PROCESS_START", profile.WEEKDAY_FREQ
     ).sample(rng, n)
-    hour = np.floor(from_quantiles(rng.random(n), profile.HOUR_QUANTILES))
+    hour = np.round(from_quantiles(rng.random(n), profile.HOUR_QUANTILES))
     cols["HOUR_APPR_PROCESS_START"] = np.clip(hour, 0, 23).astype(np.int64)
 
     adult_days = (age - 14.0) * DAYS_PER_YEAR

@@ -39,7 +39,7 @@ _B = "bureau"
 _BB = "bureau_balance"
 #: Planned duration in days by credit type: (log-median, log-sd).
 _DURATION = {
-    "Consumer credit": (6.25, 0.85),
+    "Consumer credit": (6.3, 1.1),
     "Credit card": (7.0, 0.8),
     "Car loan": (7.4, 0.45),
     "Mortgage": (8.6, 0.5),
@@ -48,8 +48,8 @@ _DURATION = {
 _DEFAULT_DURATION = (6.4, 0.9)
 #: Amount in currency units by credit type: (log-median, log-sd).
 _AMOUNT = {
-    "Consumer credit": (11.75, 1.0),
-    "Credit card": (11.8, 0.75),
+    "Consumer credit": (11.8, 1.35),
+    "Credit card": (11.9, 0.9),
     "Car loan": (13.7, 0.6),
     "Mortgage": (15.1, 0.7),
     "Microloan": (10.3, 0.9),
@@ -164,7 +164,7 @@ def generate_bureau(rng: np.random.Generator, clients: Clients) -> BureauTables:
     cols["AMT_CREDIT_SUM_OVERDUE"] = np.where(overdue_now, np.maximum(overdue_amount, 1.0), 0.0)
     max_overdue = np.where(worst > 0, np.round(amount * rng.uniform(0.01, 0.2, m), 3), 0.0)
     cols["AMT_CREDIT_MAX_OVERDUE"] = with_missing(
-        max_overdue, (rng.random(m) < profile.BUREAU_MAX_OVERDUE_MISSING) & (worst == 0)
+        max_overdue, rng.random(m) < profile.BUREAU_MAX_OVERDUE_MISSING
     )
     prolong = np.where(rng.random(m) < 0.008, rng.integers(1, 4, m), 0)
     cols["CNT_CREDIT_PROLONG"] = prolong.astype(np.int64)
@@ -208,7 +208,7 @@ def _bureau_balance(
     first_month = np.minimum(np.floor(days_credit / DAYS_PER_MONTH).astype(np.int64) + 1, 0)
     close_month = np.where(closed, np.floor(fact / DAYS_PER_MONTH), 1).astype(np.int64)
     # Closed credits stop being reported some months after closing (or go on as "C").
-    stops = closed & (rng.random(m) < 0.4)
+    stops = closed & (rng.random(m) < 0.25)
     last_month = np.where(stops, np.minimum(close_month + rng.integers(0, 24, m), 0), 0).astype(
         np.int64
     )

@@ -98,11 +98,11 @@ def generate_cards(
     payment[balance == 0] = 0.0
     # Months with no activity report no drawing or payment details at all.
     quiet = (balance == 0) & ~draws & (rng.random(n) < 0.4)
-    matured = np.cumsum(balance > 0)
-    matured = matured - np.repeat(
-        matured[starts(n_months)] - (balance[starts(n_months)] > 0), n_months
-    )
-    no_regularity = (row_limit == 0) & (rng.random(n) < 0.6)
+    # Instalments matured so far: months since activation (a few are skipped).
+    matures = (row_limit > 0) & (rng.random(n) < 0.85)
+    matured = np.cumsum(matures)
+    matured = matured - np.repeat(matured[starts(n_months)] - matures[starts(n_months)], n_months)
+    no_regularity = ((row_limit == 0) & (rng.random(n) < 0.7)) | ((age < 2) & (rng.random(n) < 0.3))
 
     code = {s: code_of(_CC, "NAME_CONTRACT_STATUS", s) for s in ("Active", "Completed", "Signed")}
     status = np.full(n, code["Active"], dtype=np.int16)

@@ -75,22 +75,24 @@ def generate_previous(rng: np.random.Generator, clients: Clients) -> PreviousTab
             ("xna", "XNA"),
         )
     }
-    max_days = np.maximum((clients.age_years[client] - 18.0) * DAYS_PER_YEAR, 20.0)
-    u = rng.random(m)
-    u = np.where(is_type["revolving"], u**0.75, u)  # cards tend to be older contracts
-    age_days = np.minimum(from_quantiles(u, profile.PREVIOUS_AGE_DAYS_QUANTILES), max_days)
-    decision = -np.maximum(np.round(age_days), 1).astype(np.int64)
-    cols["DAYS_DECISION"] = decision
-
     status = _outcomes(rng, contract, clients.habit_refused[client])
     cols["NAME_CONTRACT_STATUS"] = status
     approved = status == code_of(_T, "NAME_CONTRACT_STATUS", "Approved")
     canceled = status == code_of(_T, "NAME_CONTRACT_STATUS", "Canceled")
-    # An abandoned offer carries no amounts at all.
+    refused = status == code_of(_T, "NAME_CONTRACT_STATUS", "Refused")
+
+    # Approved contracts tend to be older than refused or abandoned applications.
+    max_days = np.maximum((clients.age_years[client] - 18.0) * DAYS_PER_YEAR, 20.0)
+    u = rng.random(m) ** np.where(approved, 0.7, 1.3)
+    age_days = np.minimum(from_quantiles(u, profile.PREVIOUS_AGE_DAYS_QUANTILES), max_days)
+    decision = -np.maximum(np.round(age_days), 1).astype(np.int64)
+    cols["DAYS_DECISION"] = decision
+
+    # An abandoned offer (and some refused cash requests) carries no amounts at all.
     empty = (canceled & (is_type["cash"] | is_type["revolving"] | is_type["xna"])) & (
         (rng.random(m) < profile.CASH_CANCELED_EMPTY_SHARE) | ~is_type["cash"]
     )
-    empty |= is_type["xna"]
+    empty |= is_type["xna"] | (refused & is_type["cash"] & (rng.random(m) < 0.14))
     kind = {**is_type, "approved": approved, "empty": empty}
     term = _amounts(rng, cols, kind=kind, income=clients.income[client])
     _schedule(rng, cols, kind=kind, decision=decision, term=term)
@@ -139,12 +141,14 @@ def _amounts(
         rng.random(m) < 0.6, np.round(goods_consumer), np.round(goods_consumer, 1)
     )
     has_down = rng.random(m) < 0.55
-    down_rate = np.where(rng.random(m) < 0.4, 0.1, rng.uniform(0.02, 0.5, m))
+    down_rate = np.where(rng.random(m) < 0.4, 0.1, rng.uniform(0.02, 0.35, m))
     down = np.where(has_down, np.round(goods_consumer * down_rate, 1), 0.0)
-    cash_amount = np.clip(np.exp(12.2 + 0.8 * rng.standard_normal(m)) * scale, 22500, 4.05e6)
+    cash_amount = np.clip(np.exp(12.35 + 0.9 * rng.standard_normal(m)) * scale, 22500, 4.05e6)
     cash_amount = round_to(cash_amount, np.where(rng.random(m) < 0.6, 22500.0, 4500.0))
     limit = discrete(
-        rng, dict(zip(profile.REVOLVING_LIMITS, profile.REVOLVING_LIMIT_WEIGHTS, strict=True)), m
+        rng,
+        dict(zip(profile.REVOLVING_LIMITS, profile.PREVIOUS_REVOLVING_LIMIT_WEIGHTS, strict=True)),
+        m,
     ).astype(np.float64)
 
     application = np.where(consumer, goods_consumer, np.where(cash, cash_amount, limit))

@@ -74,7 +74,7 @@ def descriptive_columns(
     out["WEEKDAY_APPR_PROCESS_START"] = categorical(
         _T, "WEEKDAY_APPR_PROCESS_START", profile.PREVIOUS_WEEKDAY_FREQ
     ).sample(rng, m)
-    hour = np.floor(from_quantiles(rng.random(m), profile.PREVIOUS_HOUR_QUANTILES))
+    hour = np.round(from_quantiles(rng.random(m), profile.PREVIOUS_HOUR_QUANTILES))
     out["HOUR_APPR_PROCESS_START"] = np.clip(hour, 0, 23).astype(np.int64)
     last_per_contract = rng.random(m) < 0.995
     out["FLAG_LAST_APPL_PER_CONTRACT"] = np.where(
@@ -160,7 +160,7 @@ def descriptive_columns(
         mask = cols["NAME_CONTRACT_TYPE"] == _code("NAME_CONTRACT_TYPE", type_name)
         channel[mask] = categorical(_T, "CHANNEL_TYPE", freq).sample(rng, int(mask.sum()))
     out["CHANNEL_TYPE"] = channel
-    area = np.round(np.exp(rng.normal(4.0, 1.6, m))).astype(np.int64)
+    area = np.round(np.exp(rng.normal(4.6, 2.0, m))).astype(np.int64)
     no_seller = (cash & (rng.random(m) < 0.85)) | (revolving & (rng.random(m) < 0.6)) | empty
     area[no_seller] = -1
     area[consumer & (rng.random(m) < 0.02)] = 0
@@ -168,7 +168,7 @@ def descriptive_columns(
     industry = categorical(
         _T, "NAME_SELLER_INDUSTRY", profile.SELLER_INDUSTRY_CONSUMER_FREQ
     ).sample(rng, m)
-    industry[(cash & (rng.random(m) < 0.93)) | (revolving & (rng.random(m) < 0.7)) | empty] = _code(
+    industry[(cash & (rng.random(m) < 0.85)) | (revolving & (rng.random(m) < 0.6)) | empty] = _code(
         "NAME_SELLER_INDUSTRY", "XNA"
     )
     out["NAME_SELLER_INDUSTRY"] = industry

@@ -41,10 +41,11 @@ PENSION_AGE_CENTRE = 58.3
 PENSION_AGE_SCALE = 2.6
 PENSIONER_YOUNG_SHARE = 0.008  # disability pensions below the pension age
 FAMILY_STATUS_FREQ = {
-    "Married": 0.6387, "Single / not married": 0.1478, "Civil marriage": 0.0968,
+    "Married": 0.6687, "Single / not married": 0.1178, "Civil marriage": 0.0968,
     "Separated": 0.0643, "Widow": 0.0523, "Unknown": 0.00001,
 }  # fmt: skip
-CHILDREN_FREQ = {0: 0.700, 1: 0.199, 2: 0.087, 3: 0.0121, 4: 0.0014, 5: 0.0003, 6: 0.0002}
+#: Children of clients aged 24–52 (younger and older clients mostly have none at home).
+CHILDREN_FREQ = {0: 0.59, 1: 0.27, 2: 0.118, 3: 0.0165, 4: 0.002, 5: 0.0004, 6: 0.0002}
 HOUSING_FREQ = {
     "House / apartment": 0.8873, "With parents": 0.0483, "Municipal apartment": 0.0364,
     "Rented apartment": 0.0159, "Office apartment": 0.0085, "Co-op apartment": 0.0036,
@@ -168,7 +169,7 @@ EMPLOYED_YEARS_QUANTILES = (
 INCOME_LOG_MEDIAN = 11.90
 INCOME_LOG_SD = 0.50
 #: Cash loans: log(AMT_GOODS_PRICE) ~ median 450k; credit = goods × insurance load.
-GOODS_LOG_MEDIAN = 12.95
+GOODS_LOG_MEDIAN = 13.05
 GOODS_LOG_SD = 0.62
 GOODS_INCOME_ELASTICITY = 0.45
 CREDIT_GOODS_EQUAL_SHARE = 0.345  # credit equals the goods price (no insurance)
@@ -184,6 +185,10 @@ REVOLVING_LIMITS = (
 )  # fmt: skip
 REVOLVING_LIMIT_WEIGHTS = (
     4, 4, 6, 5, 10, 4, 8, 5, 9, 9, 4, 5, 4, 6, 3, 3, 2, 2,
+)  # fmt: skip
+#: Card limits of previous revolving applications (lower than the current applications').
+PREVIOUS_REVOLVING_LIMIT_WEIGHTS = (
+    10, 6, 8, 5, 12, 3, 8, 3, 6, 5, 2, 2, 1, 3, 0.5, 0.5, 0.3, 0.3,
 )  # fmt: skip
 REVOLVING_ANNUITY_RATE = 0.05  # monthly minimum: 5% of the limit
 REVOLVING_GOODS_MISSING = 0.0095
@@ -260,7 +265,7 @@ EXT_SOURCE_QUANTILES = {
         0.8960,
     ),
 }
-EXT_SOURCE_MISSING = {"EXT_SOURCE_1": 0.564, "EXT_SOURCE_2": 0.0021, "EXT_SOURCE_3": 0.198}
+EXT_SOURCE_MISSING = {"EXT_SOURCE_1": 0.544, "EXT_SOURCE_2": 0.0021, "EXT_SOURCE_3": 0.198}
 
 # --- application: where and when ------------------------------------------------------------
 REGION_RATING_FREQ = {1: 0.105, 2: 0.738, 3: 0.157}
@@ -270,8 +275,10 @@ REGION_POPULATION_BY_RATING = {
     2: (
         (0.035792, 0.030755, 0.028663, 0.025164, 0.026392, 0.032561, 0.022625, 0.02461,
          0.018634, 0.01885, 0.018801, 0.018209, 0.019689, 0.020246, 0.015221, 0.014464,
-         0.016612, 0.010006, 0.010032, 0.00733, 0.006629),
-        (6, 5, 4, 3.5, 3, 2.5, 2, 2, 3, 2.5, 2.3, 2.1, 2, 1.8, 2.6, 1.6, 1.5, 1.7, 1.5, 1, 1),
+         0.016612, 0.010006, 0.010032, 0.00733, 0.006629, 0.010643, 0.009175, 0.008474,
+         0.007274, 0.006296, 0.005313, 0.004849, 0.003818),
+        (6, 5, 4, 3.5, 3, 2.5, 2, 2, 3, 2.5, 2.3, 2.1, 2, 1.8, 2.6, 1.6, 1.5, 1.7, 1.5, 1, 1,
+         1.5, 1.3, 1.2, 1, 1, 1, 0.8, 0.6),
     ),
     3: (
         (0.018029, 0.020713, 0.019101, 0.010966, 0.00702, 0.00496, 0.00712, 0.0105, 0.010643,
@@ -451,14 +458,14 @@ BUREAU_AGE_DAYS_QUANTILES = (
 )  # fmt: skip
 BUREAU_DEBT_MISSING = 0.15
 BUREAU_LIMIT_MISSING = 0.345
-BUREAU_ANNUITY_MISSING = 0.71
+BUREAU_ANNUITY_MISSING = 0.76
 BUREAU_MAX_OVERDUE_MISSING = 0.655
 BUREAU_ENDDATE_MISSING_CARD = 0.20  # open-ended credit cards have no planned end
 BUREAU_SOLD_SHARE = 0.0044
 BUREAU_BAD_DEBT_SHARE = 0.00001
 #: Share of bureau credits that have monthly statuses in bureau_balance.
-BUREAU_BALANCE_SHARE = 0.48
-BB_UNKNOWN_CREDIT_SHARE = 0.12  # credits reported only with status X
+BUREAU_BALANCE_SHARE = 0.45
+BB_UNKNOWN_CREDIT_SHARE = 0.18  # credits reported only with status X
 
 # --- previous applications -------------------------------------------------------------------
 PREVIOUS_NONE_SHARE = 0.05
@@ -481,9 +488,9 @@ PREVIOUS_AGE_DAYS_QUANTILES = (
     1.0, 18.0, 35.0, 86.0, 161.0, 210.0, 255.0, 294.0, 345.0, 460.0, 606.0,
     780.0, 1050.0, 1371.0, 1700.0, 2100.0, 2335.0, 2594.0, 2800.0, 2863.0, 2922.0,
 )  # fmt: skip
-CONSUMER_TERM_FREQ = {4: 0.02, 6: 0.16, 8: 0.05, 10: 0.17, 12: 0.30, 18: 0.08, 24: 0.17, 36: 0.05}
+CONSUMER_TERM_FREQ = {4: 0.03, 6: 0.20, 8: 0.06, 10: 0.20, 12: 0.28, 18: 0.07, 24: 0.13, 36: 0.03}
 CASH_PREV_TERM_FREQ = {
-    6: 0.08, 12: 0.25, 18: 0.08, 24: 0.22, 30: 0.04, 36: 0.16, 48: 0.10, 60: 0.07,
+    6: 0.12, 12: 0.34, 18: 0.10, 24: 0.20, 30: 0.02, 36: 0.11, 48: 0.06, 60: 0.05,
 }  # fmt: skip
 YIELD_RATES = {"low_action": 0.03, "low_normal": 0.12, "middle": 0.22, "high": 0.36}
 CONSUMER_YIELD_FREQ = {"high": 0.33, "middle": 0.27, "low_normal": 0.28, "low_action": 0.12}
@@ -559,7 +566,7 @@ SPLIT_PAYMENT_SHARE = 0.13  # instalments paid in two rows
 VERSION_CHANGE_SHARE = 0.06  # loans whose instalment schedule was revised (version ≥ 2)
 
 # --- credit cards -----------------------------------------------------------------------------
-CARD_HISTORY_SHARE = 1.0  # approved revolving loans that report monthly card balances
+CARD_HISTORY_SHARE = 0.96  # approved revolving loans that report monthly card balances
 CARD_IDLE_SHARE = 0.40  # cards (almost) never used: zero balance every month
 CARD_NOT_ACTIVATED_SHARE = 0.17  # cards whose limit is still 0 in their first months
 CARD_NO_ACTIVITY_ROW_SHARE = 0.19  # months whose drawing/payment details are not reported
