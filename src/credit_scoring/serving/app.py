@@ -17,7 +17,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic.json_schema import models_json_schema
 from starlette.concurrency import run_in_threadpool
 
 from credit_scoring.errors import (
@@ -35,6 +37,7 @@ from credit_scoring.serving.observability import AccessMiddleware, Metrics
 from credit_scoring.serving.routes import admin, health, model, outcomes
 from credit_scoring.serving.routes.scores import scores_router
 from credit_scoring.serving.runtime import ModelRuntime
+from credit_scoring.serving.schemas import application_model, batch_request_model
 from credit_scoring.serving.scorer import ServedModel, load_served_model, model_identity
 from credit_scoring.serving.state import Services
 from credit_scoring.settings import Settings, get_settings
@@ -100,6 +103,29 @@ async def _package_error(_request: Request, exc: Exception) -> JSONResponse:
     )
     logger.error("request failed", extra={"fields": {"error": exc.__class__.__name__}})
     return JSONResponse({"detail": str(exc)[:500]}, status_code=code)
+
+
+def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
+    """FastAPI's schema plus the request models the scoring routes parse themselves."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        _, definitions = models_json_schema(
+            [
+                (application_model(), "validation"),
+                (batch_request_model(settings.max_batch_size), "validation"),
+            ],
+            ref_template="#/components/schemas/{model}",
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(definitions["$defs"])
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def check_open_mode(settings: Settings) -> None:
@@ -226,6 +252,7 @@ def create_app(
         ],
     )
     app.include_router(scores_router(settings))
+    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     app.include_router(outcomes.router)
     app.include_router(model.router)
     app.include_router(admin.router)

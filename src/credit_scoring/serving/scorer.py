@@ -24,13 +24,15 @@ from credit_scoring.features.feature_set import FeatureSet
 from credit_scoring.features.online import OnlineFeatureBuilder
 from credit_scoring.features.store import HistoryStore
 from credit_scoring.io import file_sha256
-from credit_scoring.model.bundle import CHECKSUMS_FILE, Bundle, load_bundle
+from credit_scoring.model.bundle import CHECKSUMS_FILE, Bundle, Decision, load_bundle
+from credit_scoring.model.reasons import MAX_REASONS, Reason
 from credit_scoring.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 REGISTRY_PREFIX = "models:/"
 CLIENT_KEY = "SK_ID_CURR"
+APPROVE = str(Decision.APPROVE)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,10 @@ class Scored:
     reasons: list[dict[str, Any]]
     history_found: bool
     features: NDArray[np.float64]
+
+
+def _reason_dicts(reasons: Sequence[Reason]) -> list[dict[str, Any]]:
+    return [{"code": r.code, "text": r.text, "contribution": r.contribution} for r in reasons]
 
 
 def load_history(database_url: str, version: str) -> HistoryStore:
@@ -111,38 +117,48 @@ class ServedModel:
         return self.builder.row(application, history_row), history_row is not None
 
     def score_one(self, application: Mapping[str, Any]) -> Scored:
-        """Score one raw application (schema field names; absent or None = missing)."""
+        """Score one raw application (schema field names; absent or None = missing).
+
+        Reasons (the feature groups pushing most toward default) are given for REFUSE and
+        REVIEW decisions, the adverse ones; an approval carries none.
+        """
         x, found = self.feature_row(application)
-        result = self.bundle.score_row(x, review_band=self.review_band)
+        result = self.bundle.score_row(x, review_band=self.review_band, with_reasons=False)
+        decision = str(result.decision)
+        reasons: list[dict[str, Any]] = []
+        if decision != APPROVE:
+            index = self.bundle.reason_index
+            grouped = index.group_contributions(self.bundle.contributions(x))
+            reasons = _reason_dicts(index.top_reasons(grouped, limit=MAX_REASONS))
         return Scored(
             probability=result.probability,
             log_odds=result.raw_score,
             score=round(result.points),
-            decision=str(result.decision),
-            reasons=[
-                {"code": r.code, "text": r.text, "contribution": r.contribution}
-                for r in result.reasons
-            ],
+            decision=decision,
+            reasons=reasons,
             history_found=found,
             features=x,
         )
 
     def score_many(self, applications: Sequence[Mapping[str, Any]]) -> list[Scored]:
-        """Score a batch: rows built one by one, then one vectorised predict and contrib."""
+        """Score a batch: rows built one by one, then one vectorised predict, and
+        contributions for the adverse decisions only (the same answers as :meth:`score_one`)."""
         rows = [self.feature_row(a) for a in applications]
         X = np.vstack([x for x, _ in rows]) if rows else np.empty((0, len(self.bundle.features)))
         frame = self.bundle.score_frame(X, review_band=self.review_band)
-        reasons = self.bundle.reasons_frame(X)
+        decisions = [str(d) for d in frame.decision]
+        adverse = [i for i, d in enumerate(decisions) if d != APPROVE]
+        reasons: dict[int, list[dict[str, Any]]] = {}
+        if adverse:
+            for i, found in zip(adverse, self.bundle.reasons_frame(X[adverse]), strict=True):
+                reasons[i] = _reason_dicts(found)
         return [
             Scored(
                 probability=float(frame.probability[i]),
                 log_odds=float(frame.raw_score[i]),
                 score=round(float(frame.points[i])),
-                decision=str(frame.decision[i]),
-                reasons=[
-                    {"code": r.code, "text": r.text, "contribution": r.contribution}
-                    for r in reasons[i]
-                ],
+                decision=decisions[i],
+                reasons=reasons.get(i, []),
                 history_found=found,
                 features=X[i],
             )

@@ -2,9 +2,10 @@
 
 The request path builds no DataFrame: validated fields → one numpy row → booster → decision;
 the decision is committed to the local spool before the answer leaves (see
-``decision_log``). Annotations are evaluated at router construction because the application
-model is derived from the data contract then, so this module does not postpone them.
+``decision_log``). Request models are derived from the data contract when the router is built.
 """
+
+from __future__ import annotations
 
 import logging
 import time
@@ -31,6 +32,7 @@ from credit_scoring.serving.decision_log.store import (
 )
 from credit_scoring.serving.deps import ReadKey, ScoreKey, ServicesDep
 from credit_scoring.serving.observability import STARTED_KEY, client_ref
+from credit_scoring.serving.routes._body import parse_body, request_body
 from credit_scoring.serving.routes._responses import (
     AUTH,
     INVALID,
@@ -159,19 +161,17 @@ def scores_router(settings: Settings) -> APIRouter:
         response_model=ScoreResult,
         responses={**AUTH, **INVALID, **TOO_LARGE, **UNAVAILABLE},
         summary="Score one application",
+        openapi_extra=request_body(Application),
     )
-    async def score_application(
-        application: Application,  # type: ignore[valid-type]
-        request: Request,
-        services: ServicesDep,
-        _key: ScoreKey,
-    ) -> Response:
+    async def score_application(request: Request, _key: ScoreKey) -> Response:
         """Probability of default, score, decision and reasons for one application.
 
         Answered only once the decision is in the durable spool of the decision log.
         """
+        application = await parse_body(request, Application)
+        services: Services = request.app.state.services
         served = current_model(services)
-        fields = application.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+        fields = application.model_dump(exclude_unset=True)
         scored = served.score_one(fields)
         answers, entries = _decide(
             services, served, [fields], [scored], started=_started(request), batch_id=None
@@ -184,14 +184,12 @@ def scores_router(settings: Settings) -> APIRouter:
         response_model=BatchScoreResult,
         responses={**AUTH, **INVALID, **TOO_LARGE, **UNAVAILABLE},
         summary=f"Score up to {settings.max_batch_size} applications",
+        openapi_extra=request_body(ScoreBatchRequest),
     )
-    async def score_batch(
-        batch: ScoreBatchRequest,  # type: ignore[valid-type]
-        request: Request,
-        services: ServicesDep,
-        _key: ScoreKey,
-    ) -> Response:
+    async def score_batch(request: Request, _key: ScoreKey) -> Response:
         """One result per application, in order; each is logged as its own decision."""
+        batch = await parse_body(request, ScoreBatchRequest)
+        services: Services = request.app.state.services
         served = current_model(services)
         fields = [a.model_dump(exclude_unset=True) for a in batch.applications]  # type: ignore[attr-defined]
         scored = served.score_many(fields)

@@ -13,7 +13,15 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    create_model,
+)
 from pydantic_core import PydanticCustomError
 
 from credit_scoring.schema import Column, Kind, Table, describe, table
@@ -32,6 +40,27 @@ _UNITS = (
 )
 
 
+def _integral(value: Any) -> Any:
+    """JSON Schema calls ``2.0`` an integer: accept integral floats, nothing else."""
+    if type(value) is float and value.is_integer() and abs(value) < 2.0**63:
+        return int(value)
+    return value
+
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+#: A JSON integer (strings, booleans and fractions rejected); ranges are checked per field.
+JsonInt = Annotated[int, Strict(), BeforeValidator(_integral)]
+
+
+def _limits(column: Column) -> tuple[float | None, float | None]:
+    """The column's bounds; integers are also kept within int64."""
+    lo, hi = column.min_value, column.max_value
+    if column.kind is Kind.INT:
+        lo = INT64_MIN if lo is None else lo
+        hi = INT64_MAX if hi is None else hi
+    return lo, hi
+
+
 def _bound_text(column: Column) -> str:
     parts = []
     if column.min_value is not None:
@@ -46,6 +75,7 @@ def _bound_text(column: Column) -> str:
 
 def _range_validator(column: Column) -> AfterValidator:
     lo, hi, sentinels = column.min_value, column.max_value, frozenset(column.sentinels)
+    int_lo, int_hi = _limits(column) if column.kind is Kind.INT else (None, None)
     expected = _bound_text(column)
 
     def check(value: float | None) -> float | None:
@@ -57,6 +87,8 @@ def _range_validator(column: Column) -> AfterValidator:
                 "must be {expected}, got {value}",
                 {"expected": expected, "value": value},
             )
+        if (int_lo is not None and value < int_lo) or (int_hi is not None and value > int_hi):
+            raise PydanticCustomError("out_of_range", "must fit a 64-bit signed integer")
         return value
 
     return AfterValidator(check)
@@ -82,20 +114,37 @@ def _description(table_name: str, column: Column) -> str:
 def _field(table_name: str, column: Column) -> tuple[Any, Any]:
     """``(annotation, FieldInfo)`` of one column for :func:`pydantic.create_model`."""
     description = _description(table_name, column)
-    bounded = column.min_value is not None or column.max_value is not None
+    bounded = (
+        column.kind is Kind.INT or column.min_value is not None or column.max_value is not None
+    )
     base: Any
     if column.kind is Kind.CATEGORY:
         base = Annotated[str, Strict(), Field(min_length=1, max_length=_MAX_CATEGORY_LENGTH)]
     elif column.kind is Kind.INT:
-        base = Annotated[int, Strict()]
+        base = JsonInt
     else:
         base = Annotated[float, Strict(), Field(allow_inf_nan=False)]
     annotation: Any = base | None if column.nullable else base
+    extra: dict[str, Any] | None = None
     if bounded and column.kind is not Kind.CATEGORY:
         annotation = Annotated[annotation, _range_validator(column)]
+        extra = _bounds_schema(column)
     if column.nullable:
-        return annotation, Field(default=None, description=description)
-    return annotation, Field(description=description)
+        return annotation, Field(default=None, description=description, json_schema_extra=extra)
+    return annotation, Field(description=description, json_schema_extra=extra)
+
+
+def _bounds_schema(column: Column) -> dict[str, Any]:
+    """The column's bounds as JSON Schema (numeric keywords ignore a null value)."""
+    lo, hi = _limits(column)
+    bounds: dict[str, Any] = {}
+    if lo is not None:
+        bounds["minimum"] = lo
+    if hi is not None:
+        bounds["maximum"] = hi
+    if not column.sentinels:
+        return bounds
+    return {"allOf": [{"anyOf": [bounds, *({"const": s} for s in column.sentinels)]}]}
 
 
 @cache
@@ -105,9 +154,13 @@ def application_model(table_name: str = APPLICATION_TABLE) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for column in contract.columns:
         if column.name == CLIENT_KEY:
+            key = Column(CLIENT_KEY, Kind.INT, nullable=False, min_value=0)
             fields[CLIENT_KEY] = (
-                Annotated[int, Strict()],
-                Field(ge=0, le=2**63 - 1, description="Client id (key of the history store)."),
+                Annotated[JsonInt, _range_validator(key)],
+                Field(
+                    description="Client id (key of the history store).",
+                    json_schema_extra=_bounds_schema(key),
+                ),
             )
         else:
             fields[column.name] = _field(table_name, column)

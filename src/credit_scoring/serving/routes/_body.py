@@ -1,0 +1,42 @@
+"""JSON request bodies parsed and validated in one pass by pydantic-core.
+
+The scoring routes read the raw body and call ``model_validate_json``: about twice as fast as
+FastAPI's ``json.loads`` then ``model_validate``, and a NaN or Infinity literal is reported on
+its field like any other bad value. The body is still documented in OpenAPI (see
+:func:`request_body`) and errors still answer 422 through the app's validation handler.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+async def parse_body(request: Request, model: type[ModelT]) -> ModelT:
+    """The request body as ``model``; raises :class:`RequestValidationError` (422)."""
+    body = await request.body()
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        errors = [
+            {**error, "loc": ("body", *error["loc"])}
+            for error in exc.errors(include_url=False, include_input=False)
+        ]
+        raise RequestValidationError(errors) from None
+
+
+def request_body(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` documenting ``model`` as the JSON body (schema in components)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+            },
+        }
+    }
