@@ -73,6 +73,9 @@ def connect(engine: Engine, *, spark_session: Any = None, threads: int | None = 
     """An Ibis backend: in-memory DuckDB, or PySpark over ``spark_session`` (local if None)."""
     if engine == "duckdb":
         con = ibis.duckdb.connect()
+        con.raw_sql("SET enable_progress_bar = false")
+        # Row order comes from the final ORDER BY; not preserving it saves memory.
+        con.raw_sql("SET preserve_insertion_order = false")
         if threads:
             con.raw_sql(f"SET threads = {int(threads)}")
         return con
