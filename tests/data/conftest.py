@@ -83,6 +83,14 @@ def sample_copy(real_sample_dir: Path, tmp_path: Path) -> SampleCopy:
     return SampleCopy(real_sample_dir, tmp_path / "src")
 
 
+@pytest.fixture(scope="session")
+def loaded_copy(real_sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> LoadedSample:
+    """An unbroken :class:`SampleCopy`, loaded once: the reference broken copies differ from."""
+    root = tmp_path_factory.mktemp("reference")
+    src_dir = SampleCopy(real_sample_dir, root / "src").dir
+    return LoadedSample(src_dir, root / "data", load_dataset(src_dir, root / "data"))
+
+
 @pytest.fixture
 def copy_sample_to(real_sample_dir: Path) -> Callable[[Path], None]:
     """Copy the complete real sample (all rows) into a folder."""

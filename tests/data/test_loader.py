@@ -117,8 +117,8 @@ def test_loading_twice_writes_identical_files_and_fingerprint(loaded_sample, tmp
     assert manifest.fingerprint() == loaded_sample.manifest.fingerprint()
 
 
-def test_a_changed_table_changes_the_fingerprint(sample_copy, tmp_path) -> None:
-    first = load_dataset(sample_copy.dir, tmp_path / "first").fingerprint()
+def test_a_changed_table_changes_the_fingerprint(sample_copy, loaded_copy, tmp_path) -> None:
+    first = loaded_copy.manifest.fingerprint()
     sample_copy.edit("bureau", lambda rows: rows.pop())
     second = load_dataset(sample_copy.dir, tmp_path / "second").fingerprint()
     assert second["digest"] != first["digest"]
@@ -126,8 +126,8 @@ def test_a_changed_table_changes_the_fingerprint(sample_copy, tmp_path) -> None:
     assert second["tables"]["bureau_balance"] == first["tables"]["bureau_balance"]
 
 
-def test_gzip_zip_and_parquet_sources_load_to_the_same_tables(loaded_sample, sample_copy, tmp_path):
-    reference = load_dataset(sample_copy.dir, tmp_path / "reference")
+def test_gzip_zip_and_parquet_sources_load_to_the_same_tables(sample_copy, loaded_copy, tmp_path):
+    reference = loaded_copy.manifest
     bureau = sample_copy.path("bureau")
     (sample_copy.dir / "bureau.csv.gz").write_bytes(gzip.compress(bureau.read_bytes()))
     bureau.unlink()
@@ -136,7 +136,7 @@ def test_gzip_zip_and_parquet_sources_load_to_the_same_tables(loaded_sample, sam
         archive.write(previous, "previous_application.csv")
     previous.unlink()
     pq.write_table(
-        read_arrow(tmp_path / "reference", "installments_payments"),
+        pq.read_table(loaded_copy.data_dir / "installments_payments.parquet"),
         sample_copy.dir / "installments_payments.parquet",
     )
     sample_copy.path("installments_payments").unlink()
@@ -151,12 +151,23 @@ def test_gzip_zip_and_parquet_sources_load_to_the_same_tables(loaded_sample, sam
         assert manifest.tables[name].parquet_sha256 == reference.tables[name].parquet_sha256
 
 
-def test_reordered_columns_are_accepted_with_a_warning(sample_copy, tmp_path) -> None:
+def test_windows_line_endings_and_a_byte_order_mark_are_accepted(
+    sample_copy, loaded_copy, tmp_path
+) -> None:
+    reference = loaded_copy.manifest
+    path = sample_copy.path("bureau")
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    manifest = load_dataset(sample_copy.dir, tmp_path / "windows")
+    assert manifest.tables["bureau"].parquet_sha256 == reference.tables["bureau"].parquet_sha256
+    assert manifest.tables["bureau"].warnings == []
+
+
+def test_reordered_columns_are_accepted_with_a_warning(sample_copy, loaded_copy, tmp_path):
     def swap(rows: list[list[str]]) -> None:
         for row in rows:
             row[2], row[3] = row[3], row[2]
 
-    reference = load_dataset(sample_copy.dir, tmp_path / "reference")
+    reference = loaded_copy.manifest
     sample_copy.edit("bureau", swap)
     manifest = load_dataset(sample_copy.dir, tmp_path / "reordered")
     [warning] = manifest.tables["bureau"].warnings

@@ -16,13 +16,12 @@ appears at ``DATA_DIR`` (the output folder is replaced atomically, only on succe
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,7 +31,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from credit_scoring.data.contract import (
-    Locate,
     Problem,
     TableReport,
     check_header,
@@ -49,25 +47,15 @@ from credit_scoring.data.manifest import (
     write_manifest,
 )
 from credit_scoring.data.relations import check_relations
-from credit_scoring.data.sources import (
-    SourceFile,
-    encoding_problem,
-    extract_zip,
-    find_sources,
-    read_header,
-)
+from credit_scoring.data.sources import SourceFile, find_sources, read_header
+from credit_scoring.data.staging import StageOutcome, stage_csv, stage_parquet
 from credit_scoring.errors import DataContractError
 from credit_scoring.io import atomic_output_dir, file_sha256
 from credit_scoring.schema import SCHEMA_VERSION, TABLES, Kind, Table
 
 _DUCK_TYPES = {Kind.INT: "BIGINT", Kind.FLOAT: "DOUBLE", Kind.CATEGORY: "VARCHAR"}
 _DUMMY = {Kind.INT: "0", Kind.FLOAT: "0.0", Kind.CATEGORY: "''"}
-#: CSV parse errors recorded per file; beyond it positions of later rows are unknown.
-REJECTS_LIMIT = 1000
 PARQUET_COMPRESSION = "zstd"
-_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
-_NUMERIC_PREFIXES = ("FLOAT", "DOUBLE", "DECIMAL", "HUGEINT", "UBIGINT", "UHUGEINT")
-_CAST_VALUE = re.compile(r'Could not convert string "(.*)" to ', re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -107,9 +95,10 @@ def load_dataset(
     """Validate the eight tables of ``src_dir`` and write them to ``out_dir`` as typed Parquet.
 
     ``memory_limit`` is a DuckDB size (e.g. ``"4GiB"``), ``threads`` the DuckDB thread count
-    (default: the cores available). Returns the manifest also written to
-    ``out_dir/manifest.json``. Raises :class:`~credit_scoring.errors.DataContractError` on
-    any contract violation, with every problem found; ``out_dir`` is then left as it was.
+    (default: the cores available); ``on_table`` is called after each table. Returns the
+    manifest also written to ``out_dir/manifest.json``. Raises
+    :class:`~credit_scoring.errors.DataContractError` on any contract violation, with every
+    problem found; ``out_dir`` is then left as it was.
     """
     src_dir, out_dir = Path(src_dir), Path(out_dir)
     if not src_dir.is_dir():
@@ -120,68 +109,68 @@ def load_dataset(
     headers, header_reports = _check_headers(sources)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        _hashing() as hasher,
+        tempfile.TemporaryDirectory(prefix=f".{out_dir.name}.scratch-", dir=out_dir.parent)
+        as scratch,
+        _connect(Path(scratch), memory_limit=memory_limit, threads=threads) as con,
+        atomic_output_dir(out_dir) as tmp_dir,
+    ):  # fmt: skip
+        source_sha = {name: hasher.submit(file_sha256, s.path) for name, s in sources.items()}
+        written: dict[str, _Written] = {}
+        errors: list[Problem] = []
+        for name, source in sources.items():
+            started = time.perf_counter()
+            report = header_reports[name]
+            outcome = _load_table(
+                con, source, headers[name], out_path=tmp_dir / f"{name}.parquet",
+                scratch_dir=Path(scratch),
+            )  # fmt: skip
+            report.extend(outcome.report)
+            errors.extend(report.errors)
+            if outcome.rows is not None and not report.errors:
+                parquet_sha = hasher.submit(file_sha256, tmp_dir / f"{name}.parquet")
+                written[name] = _Written(report, outcome.rows, parquet_sha)
+            if on_table is not None:
+                seconds = time.perf_counter() - started
+                on_table(
+                    TableProgress(
+                        name, source.name, outcome.rows or 0, seconds,
+                        len(report.errors), len(report.warnings),
+                    )
+                )  # fmt: skip
+        raise_if_errors(errors)
+        paths = {name: tmp_dir / f"{name}.parquet" for name in TABLES}
+        relations = check_relations(con, paths, files={n: s.name for n, s in sources.items()})
+        raise_if_errors(relations.errors)
+        for name, problems in relations.warnings.items():
+            written[name].report.warnings.extend(problems)
+        manifest = Manifest(
+            schema_version=SCHEMA_VERSION,
+            created_at=datetime.now(UTC),
+            source_dir=str(src_dir.resolve()),
+            libraries=library_versions(),
+            tables={
+                name: _entry(sources[name], paths[name], w, source_sha[name].result())
+                for name, w in written.items()
+            },
+            relations=relations.relations,
+            client_mismatches=relations.client_mismatches,
+            application_overlap=relations.application_overlap,
+        )
+        write_manifest(tmp_dir, manifest)
+        _match_permissions(tmp_dir, like=paths["application_train"])
+    return manifest
+
+
+@contextmanager
+def _hashing() -> Iterator[ThreadPoolExecutor]:
+    """One background thread hashing files while DuckDB works (hashlib releases the GIL)."""
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
     try:
-        source_sha = {name: hasher.submit(file_sha256, s.path) for name, s in sources.items()}
-        with (
-            tempfile.TemporaryDirectory(
-                prefix=f".{out_dir.name}.scratch-", dir=out_dir.parent
-            ) as scratch,
-            _connect(Path(scratch), memory_limit=memory_limit, threads=threads) as con,
-            atomic_output_dir(out_dir) as tmp_dir,
-        ):
-            written: dict[str, _Written] = {}
-            errors: list[Problem] = []
-            for name, source in sources.items():
-                started = time.perf_counter()
-                report = header_reports[name]
-                outcome = _load_table(
-                    con, source, headers[name], out_path=tmp_dir / f"{name}.parquet",
-                    scratch_dir=Path(scratch),
-                )  # fmt: skip
-                report.extend(outcome.report)
-                errors.extend(report.errors)
-                if outcome.rows is not None and not report.errors:
-                    parquet_path = tmp_dir / f"{name}.parquet"
-                    written[name] = _Written(
-                        report, outcome.rows, hasher.submit(file_sha256, parquet_path)
-                    )
-                if on_table is not None:
-                    on_table(
-                        TableProgress(
-                            name,
-                            source.name,
-                            outcome.rows or 0,
-                            time.perf_counter() - started,
-                            len(report.errors),
-                            len(report.warnings),
-                        )
-                    )
-            raise_if_errors(errors)
-            paths = {name: tmp_dir / f"{name}.parquet" for name in TABLES}
-            files = {name: s.name for name, s in sources.items()}
-            relations = check_relations(con, paths, files=files)
-            raise_if_errors(relations.errors)
-            for name, problems in relations.warnings.items():
-                written[name].report.warnings.extend(problems)
-            manifest = Manifest(
-                schema_version=SCHEMA_VERSION,
-                created_at=datetime.now(UTC),
-                source_dir=str(src_dir.resolve()),
-                libraries=library_versions(),
-                tables={
-                    name: _entry(sources[name], paths[name], w, source_sha[name].result())
-                    for name, w in written.items()
-                },
-                relations=relations.relations,
-                client_mismatches=relations.client_mismatches,
-                application_overlap=relations.application_overlap,
-            )
-            write_manifest(tmp_dir, manifest)
-            _match_permissions(tmp_dir, like=paths["application_train"])
+        yield hasher
     finally:
         hasher.shutdown(wait=True, cancel_futures=True)
-    return manifest
 
 
 @dataclass
@@ -189,12 +178,6 @@ class _Written:
     report: TableReport
     rows: int
     parquet_sha: Future[str]
-
-
-@dataclass
-class _Outcome:
-    report: TableReport = field(default_factory=TableReport)
-    rows: int | None = None  # rows staged (None when the table could not be read)
 
 
 def _entry(
@@ -274,17 +257,17 @@ def _load_table(
     *,
     out_path: Path,
     scratch_dir: Path,
-) -> _Outcome:
+) -> StageOutcome:
     """Stage one table, run its checks and, when it has no error, write its Parquet file."""
     contract = TABLES[source.table]
     staged = f"staged_{source.table}"
     try:
         if source.is_csv:
-            outcome, locate, positions_known = _stage_csv(
+            outcome, locate, positions_known = stage_csv(
                 con, source, header, staged, scratch_dir=scratch_dir
             )
         else:
-            outcome, locate, positions_known = _stage_parquet(con, source, staged)
+            outcome, locate, positions_known = stage_parquet(con, source, staged)
         if outcome.rows is None:
             return outcome
         report = outcome.report
@@ -302,210 +285,6 @@ def _load_table(
         return outcome
     finally:
         con.execute(f"DROP TABLE IF EXISTS {quote_ident(staged)}")
-
-
-def _nan_as_null(column: str, expression: str | None = None) -> str:
-    """``expression`` (default: the column) with NaN as a missing value, as in pandas."""
-    value = expression or quote_ident(column)
-    return f"CASE WHEN isnan({value}) THEN NULL ELSE {value} END AS {quote_ident(column)}"
-
-
-def _stage_csv(
-    con: duckdb.DuckDBPyConnection,
-    source: SourceFile,
-    header: list[str],
-    staged: str,
-    *,
-    scratch_dir: Path,
-) -> tuple[_Outcome, Locate, bool]:
-    """Read a CSV into ``staged`` (numbers as DOUBLE, text as VARCHAR, contract order).
-
-    INT columns are parsed as DOUBLE and checked for whole numbers afterwards: DuckDB's
-    integer parser would silently round ``2.5`` to 3. Lines that do not parse (text in a
-    numeric column, wrong field count, bad encoding) are recorded by DuckDB's reject tables.
-    """
-    contract = TABLES[source.table]
-    outcome = _Outcome()
-    path = extract_zip(source, scratch_dir) if source.format == "csv.zip" else source.path
-    types = {n: "VARCHAR" if contract.column(n).is_categorical else "DOUBLE" for n in header}
-    columns = ", ".join(f"{quote_literal(n)}: {quote_literal(t)}" for n, t in types.items())
-    select = ", ".join(
-        _nan_as_null(c.name) if types[c.name] == "DOUBLE" else quote_ident(c.name)
-        for c in contract.columns
-    )
-    rejects, scan = f"rejects_{source.table}", f"rejects_scan_{source.table}"
-    try:
-        con.execute(
-            f"CREATE TABLE {quote_ident(staged)} AS SELECT {select} FROM read_csv("
-            f"{quote_literal(str(path))}, header = true, auto_detect = false, delim = ',', "
-            f"quote = '\"', escape = '\"', nullstr = '', columns = {{{columns}}}, "
-            f"compression = '{'gzip' if source.format == 'csv.gz' else 'none'}', "
-            f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{scan}', "
-            f"rejects_limit = {REJECTS_LIMIT})"
-        )
-        rejected = con.execute(
-            f"SELECT line, column_name, error_type, error_message FROM {rejects} "
-            "ORDER BY line, column_idx"
-        ).fetchall()
-    except duckdb.Error as exc:
-        message = str(exc).splitlines()[0]
-        outcome.report.errors.append(Problem(source.name, None, f"cannot be read ({message})"))
-        return outcome, _csv_locator([]), False
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {rejects}")
-        con.execute(f"DROP TABLE IF EXISTS {scan}")
-    row = con.execute(f"SELECT count(*) FROM {quote_ident(staged)}").fetchone()
-    outcome.rows = int(row[0]) if row else 0
-    complete = len(rejected) < REJECTS_LIMIT
-    outcome.report.errors.extend(_reject_problems(source, rejected, complete=complete))
-    locate = _csv_locator(sorted({int(r[0]) for r in rejected}))
-    return outcome, locate, complete
-
-
-def _csv_locator(rejected_lines: list[int]) -> Locate:
-    """``rowid`` → ``"line N"``: line 1 is the header; rejected lines are skipped over."""
-
-    def locate(rowid: int) -> str:
-        line = rowid + 2
-        for rejected in rejected_lines:
-            if rejected > line:
-                break
-            line += 1
-        return f"line {line:,}"
-
-    return locate
-
-
-def _reject_problems(
-    source: SourceFile, rejected: list[tuple[int, str | None, str, str]], *, complete: bool
-) -> list[Problem]:
-    """Group DuckDB's rejected lines into one problem per (kind, column)."""
-    contract = TABLES[source.table]
-    groups: dict[tuple[str, str | None], list[tuple[int, str]]] = {}
-    for line, column, error_type, message in rejected:
-        kind = "FIELDS" if error_type in {"MISSING COLUMNS", "TOO MANY COLUMNS"} else error_type
-        groups.setdefault((kind, column if kind == "CAST" else None), []).append((line, message))
-    problems: list[Problem] = []
-    at_least = "" if complete else "at least "
-    for (kind, column), items in groups.items():
-        n = f"{at_least}{len(items):,}"
-        if kind == "INVALID ENCODING":
-            problem = encoding_problem(source)
-            if problem is not None:
-                problems.append(problem)
-                continue
-        if kind == "CAST" and column is not None:
-            expected = "integers (int64)" if contract.column(column).kind is Kind.INT else "numbers"
-            examples = ", ".join(f"line {line:,}: {_cast_value(msg)}" for line, msg in items[:3])
-            problems.append(
-                Problem(
-                    source.name,
-                    column,
-                    f"{n} value(s) are not numbers (expected {expected}); e.g. {examples}",
-                )
-            )
-        elif kind == "FIELDS":
-            examples = ", ".join(f"line {line:,} ({msg.strip()})" for line, msg in items[:3])
-            problems.append(
-                Problem(
-                    source.name,
-                    None,
-                    f"{n} line(s) have the wrong number of fields (expected "
-                    f"{len(contract.columns)}); e.g. {examples}",
-                )
-            )
-        else:
-            examples = ", ".join(f"line {line:,}: {msg.strip()}" for line, msg in items[:3])
-            problems.append(
-                Problem(
-                    source.name,
-                    column,
-                    f"{n} line(s) cannot be parsed as CSV ({kind.lower()}); e.g. {examples}",
-                )
-            )
-    return problems
-
-
-def _cast_value(message: str) -> str:
-    match = _CAST_VALUE.search(message)
-    return repr(match.group(1)) if match else message.strip()
-
-
-def _stage_parquet(
-    con: duckdb.DuckDBPyConnection, source: SourceFile, staged: str
-) -> tuple[_Outcome, Locate, bool]:
-    """Read a Parquet source into ``staged``, converting compatible types to the contract's.
-
-    Integer columns may arrive as any integer or float type (then checked for whole numbers),
-    numbers as any numeric type or as text that parses; text columns must be strings.
-    """
-    contract = TABLES[source.table]
-    outcome = _Outcome()
-    path = quote_literal(str(source.path))
-
-    def locate(rowid: int) -> str:
-        return f"row {rowid + 1:,}"
-
-    try:
-        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({path})").fetchall()
-    except duckdb.Error as exc:
-        message = str(exc).splitlines()[0]
-        outcome.report.errors.append(Problem(source.name, None, f"cannot be read ({message})"))
-        return outcome, locate, False
-    source_types = {name: str(dtype) for name, dtype, *_ in described}
-    select: list[str] = []
-    text_in_numbers: list[str] = []
-    for column in contract.columns:
-        col, dtype = quote_ident(column.name), source_types[column.name]
-        if column.is_categorical:
-            if dtype != "VARCHAR":
-                outcome.report.errors.append(
-                    Problem(source.name, column.name, f"has type {dtype}; expected text (string)")
-                )
-            select.append(col)
-        elif column.kind is Kind.INT and dtype in _INTEGER_TYPES:
-            select.append(f"CAST({col} AS BIGINT) AS {col}")
-        elif dtype.startswith(_NUMERIC_PREFIXES):
-            select.append(_nan_as_null(column.name, f"CAST({col} AS DOUBLE)"))
-        elif dtype == "VARCHAR":
-            select.append(f"TRY_CAST({col} AS DOUBLE) AS {col}")
-            text_in_numbers.append(column.name)
-        else:
-            expected = "int64" if column.kind is Kind.INT else "float64"
-            outcome.report.errors.append(
-                Problem(source.name, column.name, f"has type {dtype}; expected {expected}")
-            )
-            select.append(f"NULL AS {col}")
-    if outcome.report.errors:
-        return outcome, locate, False
-    for name in text_in_numbers:
-        col = quote_ident(name)
-        bad = f"{col} IS NOT NULL AND TRY_CAST({col} AS DOUBLE) IS NULL"
-        found = con.execute(
-            f"SELECT count(*) FILTER (WHERE {bad}) FROM read_parquet({path})"
-        ).fetchone()
-        if found and found[0]:
-            rows = con.execute(
-                f"SELECT file_row_number, {col} FROM read_parquet({path}, "
-                f"file_row_number = true) WHERE {bad} ORDER BY file_row_number LIMIT 3"
-            ).fetchall()
-            examples = ", ".join(f"{locate(int(r))}: {v!r}" for r, v in rows)
-            outcome.report.errors.append(
-                Problem(
-                    source.name,
-                    name,
-                    f"{found[0]:,} value(s) are not numbers (expected "
-                    f"{'integers (int64)' if contract.column(name).kind is Kind.INT else 'numbers'}"
-                    f"); e.g. {examples}",
-                )
-            )
-    con.execute(
-        f"CREATE TABLE {quote_ident(staged)} AS SELECT {', '.join(select)} "
-        f"FROM read_parquet({path})"
-    )
-    row = con.execute(f"SELECT count(*) FROM {quote_ident(staged)}").fetchone()
-    outcome.rows = int(row[0]) if row else 0
-    return outcome, locate, True
 
 
 def _write_parquet(
