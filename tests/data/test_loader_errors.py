@@ -69,6 +69,22 @@ def test_a_header_that_is_not_utf8_is_reported_before_reading_rows(sample_copy, 
     assert "bureau.csv: is not UTF-8 text: byte 0xC9 at byte offset 26 (line 1)" in message
 
 
+def test_another_tables_file_is_recognised_as_such(sample_copy, tmp_path):
+    sample_copy.path("application_test").write_bytes(sample_copy.path("bureau").read_bytes())
+    message = _fails(sample_copy, tmp_path)
+    assert "application_test.csv: 119 of the 121 columns of application_test are missing" in message
+    assert "its columns are those of bureau" in message
+    assert message.count("application_test.csv") == 2  # the summary line and one problem
+
+
+def test_a_semicolon_separated_file_is_named_as_such(sample_copy, tmp_path):
+    path = sample_copy.path("bureau_balance")
+    path.write_text(path.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+    message = _fails(sample_copy, tmp_path)
+    assert "bureau_balance.csv: is not comma-separated" in message
+    assert "expected ',' as the separator" in message
+
+
 def test_extra_column_is_rejected(sample_copy, tmp_path):
     def add(rows: list[list[str]]) -> None:
         rows[0].append("SCORE_FROM_ELSEWHERE")

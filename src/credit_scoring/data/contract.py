@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from credit_scoring.errors import DataContractError
-from credit_scoring.schema import Column, Kind, Table
+from credit_scoring.schema import TABLES, Column, Kind, Table
 
 #: Maps a staged row's ``rowid`` (0-based position among the rows read) to "line 17"/"row 16".
 Locate = Callable[[int], str]
@@ -109,6 +109,21 @@ def format_value(value: object, column: Column | None = None) -> str:
 # --------------------------------------------------------------------------- header
 
 
+def _foreign_header(contract: Table, seen: set[str], missing: list[str]) -> str:
+    """Describe a header that lacks most of the contract's columns (naming a likelier table)."""
+    overlap = {name: len(seen & set(t.column_names)) for name, t in TABLES.items()}
+    likely = max(overlap, key=lambda name: overlap[name])
+    hint = (
+        f"; its columns are those of {likely}"
+        if likely != contract.name and overlap[likely] > overlap[contract.name]
+        else ""
+    )
+    return (
+        f"{len(missing)} of the {len(contract.columns)} columns of {contract.name} are missing "
+        f"from the header{hint} (expected {', '.join(contract.column_names[:4])}, …)"
+    )
+
+
 def _pair_renamed(
     header: Sequence[str], expected: Sequence[str], *, missing: list[str], extra: list[str]
 ) -> dict[str, str]:
@@ -153,6 +168,9 @@ def check_header(contract: Table, header: Sequence[str], *, file: str) -> TableR
         seen.add(name)
     missing = [c for c in expected if c not in seen]
     extra = [c for c in dict.fromkeys(header) if not contract.has_column(c)]
+    if len(missing) > len(expected) // 2:  # not this table's file: one problem, not hundreds
+        report.errors.append(Problem(file, None, _foreign_header(contract, seen, missing)))
+        return report
     renamed = _pair_renamed(header, expected, missing=missing, extra=extra)
     for name in missing:
         if name in renamed:

@@ -217,5 +217,15 @@ def read_header(source: SourceFile) -> tuple[list[str], list[Problem]]:
                 "the file as UTF-8)",
             )
         ]
-    header = next(csv.reader(io.StringIO(text)), [])
-    return [name.strip() for name in header], []
+    header = [name.strip() for name in next(csv.reader(io.StringIO(text)), [])]
+    separator = next((sep for sep in (";", "\t", "|") if len(header) == 1 and sep in text), None)
+    if separator is not None:
+        return [], [
+            Problem(
+                source.name,
+                None,
+                f"is not comma-separated: its header is one column holding {separator!r} "
+                "between names; expected ',' as the separator",
+            )
+        ]
+    return header, []
