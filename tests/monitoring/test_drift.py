@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 
-from credit_scoring.model.reference import categorical_reference, numeric_reference
+from credit_scoring.model.reference import assign_bins, categorical_reference, numeric_reference
 from credit_scoring.monitoring.drift import (
     BandThreshold,
     DriftCalculator,
@@ -14,6 +17,7 @@ from credit_scoring.monitoring.drift import (
     PValueThreshold,
     ReferenceColumn,
     bin_counts,
+    count_edges_below,
     method,
     reference_columns,
 )
@@ -214,3 +218,39 @@ def test_empty_window_gives_nan_not_an_error() -> None:
     counts = np.zeros((1, ref.n_bins))
     result = method("psi").fit(ref).calculate(counts)
     assert np.isnan(result.value[0]) and result.band[0] == "ok"
+
+
+@given(
+    edges=st.lists(st.floats(-3, 3, allow_nan=False), max_size=40, unique=True),
+    values=st.lists(st.floats(-5, 5, allow_nan=False) | st.just(float("nan")), max_size=100),
+    ties=st.lists(st.integers(0, 39), max_size=20),
+)
+def test_fast_binning_is_the_bundle_binning_rule(
+    edges: list[float], values: list[float], ties: list[int]
+) -> None:
+    e = np.unique(np.asarray(edges, dtype=np.float64))
+    # Values exactly on an edge must fall in the bin the edge closes (right-closed bins).
+    on_edges = [float(e[i % e.size]) for i in ties] if e.size else []
+    x = np.asarray(values + on_edges, dtype=np.float64)
+    present = ~np.isnan(x)
+    np.testing.assert_array_equal(count_edges_below(x, e)[present], assign_bins(x, e)[present])
+
+
+def test_matrix_blocks_give_the_same_rows_as_columns() -> None:
+    rng = np.random.default_rng(10)
+    train = np.c_[rng.normal(size=5000), rng.choice([0.0, 1.0], size=5000)]
+    reference = {
+        "x": numeric_column(train[:, 0]),
+        "c": ReferenceColumn.from_json(
+            "c", categorical_reference(train[:, 1], VOCAB), n_reference=5000
+        ),
+    }
+    analysis = np.c_[rng.normal(0.3, size=2500), rng.choice([0.0, 1.0, 2.0, np.nan], size=2500)]
+    when = (rng.integers(0, 3, size=2500) * DAY_NS).astype(np.int64)
+    windows = Windows.assign(WindowSpec.parse("1d"), when)
+    calc = DriftCalculator().fit(reference)
+    by_blocks = calc.calculate_matrix(analysis, ["x", "c"], windows, block_rows=700)
+    by_columns = calc.calculate({"x": analysis[:, 0], "c": analysis[:, 1]}, windows)
+    pd.testing.assert_frame_equal(by_blocks, by_columns)
+    with pytest.raises(DriftError, match="shape"):
+        calc.calculate_matrix(analysis, ["x"], windows)

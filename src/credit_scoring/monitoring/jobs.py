@@ -144,15 +144,8 @@ def drift_job(
     calculator = DriftCalculator(thresholds=thresholds).fit(reference)
     windows = Windows.assign(window, logged.created_ns)
     assert logged.features is not None and logged.feature_rows is not None
-    matrix = np.asfortranarray(logged.features)  # contiguous columns: faster binning
-    position = {name: j for j, name in enumerate(features)}
-    wanted = [name for name in features if name in reference]
     frames = [
-        calculator.calculate(
-            lambda name: matrix[:, position[name]],
-            windows.subset(logged.feature_rows),
-            names=wanted,
-        )
+        calculator.calculate_matrix(logged.features, features, windows.subset(logged.feature_rows))
     ]
     outputs: dict[str, NDArray[np.float64]] = {
         f"output:{ref}": getattr(logged, column)
@@ -160,7 +153,7 @@ def drift_job(
         if f"output:{ref}" in reference
     }
     if outputs:
-        frames.append(calculator.calculate(outputs, windows, names=list(outputs)))
+        frames.append(calculator.calculate(outputs, windows))
     rows = pd.concat(frames, ignore_index=True)
     notes = []
     missing_rows = len(logged) - len(logged.feature_rows)
