@@ -136,7 +136,8 @@ def generate_cards(
 
     # Card repayments as instalment rows (version 0), one per month with a payment.
     paid = np.flatnonzero(payment > 0)
-    due = np.minimum(np.round(month[paid] * DAYS_PER_MONTH + 20.0), -1.0)
+    due = np.round(month[paid] * DAYS_PER_MONTH + 20.0)
+    due = np.minimum(np.maximum(due, decision[card][owner[paid]]), -1.0)  # not before opening
     entry = np.minimum(due + late_days(rng, clients.habit_late[client_of_card[owner[paid]]]), -1.0)
     paid_owner = owner[paid]
     first_of_card = np.r_[True, paid_owner[1:] != paid_owner[:-1]]
