@@ -251,3 +251,105 @@ def live_server(app: FastAPI) -> Iterator[LiveServer]:
 def serve() -> type[LiveServer]:
     """``with serve(app) as server:`` runs ``app`` on ``server.url``."""
     return LiveServer
+
+
+# -- a small real pipeline: generate → load → features build → train (tiny) ----------------
+
+PIPELINE_CLIENTS = 2000
+_PIPELINE_SOURCES = ("schema", "data", "features", "model")
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """Artefacts of a small real pipeline run (built once, cached between sessions)."""
+
+    data_dir: Path
+    features_dir: Path
+    bundle_dir: Path
+
+
+def _pipeline_key() -> str:
+    """Hash of the code the artefacts come from: a change rebuilds them."""
+    import hashlib
+
+    import credit_scoring
+
+    root = Path(credit_scoring.__file__).parent
+    digest = hashlib.sha256(str(PIPELINE_CLIENTS).encode())
+    for package in _PIPELINE_SOURCES:
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _run_cli(args: list[str], home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from credit_scoring.cli import app as cli
+
+    result = CliRunner().invoke(cli, args, env={"CREDIT_SCORING_HOME": str(home)})
+    if result.exit_code != 0:
+        raise RuntimeError(f"credit-scoring {' '.join(args)} failed: {result.output[-2000:]}")
+
+
+def _build_pipeline(root: Path) -> None:
+    import shutil
+
+    work = root.with_name(root.name + ".partial")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    home = work / "home"
+    _run_cli(
+        ["data", "generate", "--clients", str(PIPELINE_CLIENTS), "--seed", "11", "--out",
+         str(work / "raw"), "--quiet"],
+        home,
+    )  # fmt: skip
+    _run_cli(["data", "load", str(work / "raw"), "--out", str(work / "data")], home)
+    _run_cli(["features", "build", str(work / "data"), "--out", str(work / "features")], home)
+    _run_cli(
+        ["train", str(work / "features"), "--no-track", "--out", str(work / "bundle"),
+         "--folds", "2", "--max-rounds", "60", "--threads", "1"],
+        home,
+    )  # fmt: skip
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.rmtree(root, ignore_errors=True)
+    work.rename(root)
+
+
+@pytest.fixture(scope="session")
+def pipeline(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Pipeline:
+    """The pipeline's artefacts, from pytest's cache when the code did not change."""
+    cache = getattr(request.config, "cache", None)
+    base = cache.mkdir("serving-pipeline") if cache else tmp_path_factory.mktemp("pipeline")
+    root = Path(base) / _pipeline_key()
+    if not (root / "bundle" / "checksums.json").is_file():
+        _build_pipeline(root)
+    return Pipeline(root / "data", root / "features", root / "bundle")
+
+
+def publish_history_to(pipeline: Pipeline, database_url: str) -> None:
+    from credit_scoring.features.store import publish_history
+
+    publish_history(pipeline.features_dir, database_url)
+
+
+@pytest.fixture
+def e2e_settings(serving_settings: Settings, pipeline: Pipeline) -> Settings:
+    """Serving settings on the real bundle, its history published to a fresh database."""
+    settings = serving_settings.model_copy(update={"model_uri": str(pipeline.bundle_dir)})
+    upgrade_database(settings.resolved_database_url)
+    publish_history_to(pipeline, settings.resolved_database_url)
+    return settings
+
+
+@pytest.fixture
+def e2e_app(e2e_settings: Settings) -> FastAPI:
+    return create_app(e2e_settings)
+
+
+@pytest.fixture(scope="session")
+def pipeline_applications(pipeline: Pipeline) -> list[dict[str, Any]]:
+    """The pipeline's application_test rows (validated Parquet) as request bodies."""
+    frame = pd.read_parquet(pipeline.data_dir / "application_test.parquet")
+    return [clean_row(r) for r in frame.to_dict("records")]

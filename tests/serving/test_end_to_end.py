@@ -1,0 +1,89 @@
+"""End to end on a small real pipeline: the API answers what offline scoring answers."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi import FastAPI
+
+from credit_scoring.model.bundle import load_bundle
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def e2e_client(e2e_app: FastAPI) -> Any:
+    from fastapi.testclient import TestClient
+
+    with TestClient(e2e_app) as client:
+        yield client
+
+
+def test_api_answers_equal_offline_scoring_of_the_feature_table(
+    e2e_client: TestClient, keys: Any, pipeline: Any, pipeline_applications: list[dict[str, Any]]
+) -> None:
+    """Skew test: raw fields through the API == the offline feature table through the bundle."""
+    headers = {"X-API-Key": keys.score}
+    batch = e2e_client.post(
+        "/v1/scores/batch", json={"applications": pipeline_applications}, headers=headers
+    )
+    assert batch.status_code == 200
+    online = {r["client_id"]: r for r in batch.json()["results"]}
+    singles = [
+        e2e_client.post("/v1/scores", json=a, headers=headers).json()
+        for a in pipeline_applications[:25]
+    ]
+
+    bundle = load_bundle(pipeline.bundle_dir)
+    table = pd.read_parquet(pipeline.features_dir / "test.parquet")
+    offline = bundle.score_frame(table[list(bundle.features)])
+    history_ids = set(pd.read_parquet(pipeline.features_dir / "history.parquet")["SK_ID_CURR"])
+    adverse = np.flatnonzero(offline.decision != "APPROVE")
+    offline_reasons = dict(
+        zip(adverse, bundle.reasons_frame(table[list(bundle.features)].iloc[adverse]), strict=True)
+    )
+    assert len(online) == len(table) > 100
+    assert 0 < len(adverse) < len(table)
+    for i, client_id in enumerate(table["SK_ID_CURR"].tolist()):
+        answer = online[client_id]
+        assert math.isclose(answer["probability"], offline.probability[i], abs_tol=1e-12)
+        assert answer["decision"] == offline.decision[i]
+        assert answer["score"] == round(float(offline.points[i]))
+        assert answer["history_found"] is (client_id in history_ids)
+        expected = offline_reasons.get(i, ())
+        assert [r["code"] for r in answer["reasons"]] == [r.code for r in expected]
+        for got, want in zip(answer["reasons"], expected, strict=True):
+            assert math.isclose(got["contribution"], want.contribution, abs_tol=1e-9)
+    for single in singles:  # one at a time == in a batch
+        twin = online[single["client_id"]]
+        assert single["probability"] == twin["probability"]
+        assert single["decision"] == twin["decision"] and single["score"] == twin["score"]
+        assert [r["code"] for r in single["reasons"]] == [r["code"] for r in twin["reasons"]]
+
+
+def test_an_unknown_client_is_scored_without_history_and_flagged(
+    e2e_client: TestClient, keys: Any, pipeline_applications: list[dict[str, Any]]
+) -> None:
+    stranger = {**pipeline_applications[0], "SK_ID_CURR": 987_654_321}
+    answer = e2e_client.post("/v1/scores", json=stranger, headers={"X-API-Key": keys.score})
+    assert answer.status_code == 200
+    assert answer.json()["history_found"] is False
+    assert 0.0 <= answer.json()["probability"] <= 1.0
+
+
+def test_the_model_card_describes_the_served_bundle(
+    e2e_client: TestClient, keys: Any, pipeline: Any
+) -> None:
+    card = e2e_client.get("/v1/model", headers={"X-API-Key": keys.read}).json()
+    bundle = load_bundle(pipeline.bundle_dir)
+    assert card["model_version"] == bundle.model_id
+    assert card["threshold"] == bundle.threshold
+    assert card["features"] == list(bundle.features)
+    assert card["feature_set_version"] == bundle.feature_set_version
+    assert (card["cost_fn"], card["cost_fp"]) == (10.0, 1.0)
+    assert card["history_clients"] > 0 and "auc" in str(card["metrics"])
