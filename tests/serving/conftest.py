@@ -108,13 +108,19 @@ class StandInModel:
         self.closed = True
 
 
-@pytest.fixture
-def serving_settings(tmp_path: Path) -> Settings:
-    """Fast, quiet settings on a fresh SQLite database and spool."""
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def serving_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Fast, quiet settings on an empty database: SQLite, then the real PostgreSQL."""
+    database_url = None
+    if request.param == "postgres":
+        database_url = request.getfixturevalue("postgres_url")
+        upgrade_database(database_url)
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            connection.execute("TRUNCATE decisions, outcomes, api_keys")
     return get_settings(
         environment="test",
         home=tmp_path / "home",
-        database_url=None,
+        database_url=database_url,
         access_log=False,
         reload_poll_seconds=0.0,
         drain_interval_seconds=0.05,

@@ -156,10 +156,13 @@ def record_outcome(
     }
     insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
     statement = (
-        insert(outcomes).values(**values).on_conflict_do_nothing(index_elements=["request_id"])
+        insert(outcomes)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["request_id"])
+        .returning(outcomes.c.request_id)
     )
     with engine.begin() as connection:
-        created = connection.execute(statement).rowcount == 1
+        created = connection.execute(statement).first() is not None
         stored = connection.execute(
             select(outcomes).where(outcomes.c.request_id == request_id)
         ).one()
