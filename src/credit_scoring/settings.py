@@ -78,8 +78,8 @@ class Settings(BaseSettings):
     drift_psi_alert: float = Field(default=0.25, gt=0.0)
     #: Significance level of the KS (numeric) / chi² (categorical) second opinion.
     drift_alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
-    #: Default width of a monitoring window: ``<n>h``, ``<n>d`` or ``<n>w`` (e.g. ``1d``, ``7d``).
-    monitor_window: str = Field(default="1d", pattern=r"^\s*\d+\s*[hdw]\s*$")
+    #: Default width of a monitoring window: ``<n>m``, ``<n>h``, ``<n>d`` or ``<n>w`` (``1d``…).
+    monitor_window: str = Field(default="1d", pattern=r"^\s*\d+\s*[mhdw]\s*$")
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8501, ge=1, le=65535)
     #: The dashboard login: a user name and its password hash from

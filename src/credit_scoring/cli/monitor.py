@@ -21,7 +21,7 @@ app = typer.Typer(
 _Window = Annotated[
     str | None,
     typer.Option(
-        "--window", "-w", help="Window width: <n>h, <n>d or <n>w (default: settings, 1d)."
+        "--window", "-w", help="Window width: <n>m, <n>h, <n>d or <n>w (default: settings, 1d)."
     ),
 ]
 _Since = Annotated[

@@ -1,6 +1,7 @@
 """Monitoring windows: fixed-width time buckets of logged decisions, aligned in UTC.
 
-A window width is written ``<n>h``, ``<n>d`` or ``<n>w`` (``12h``, ``1d``, ``7d``, ``2w``).
+A window width is written ``<n>m``, ``<n>h``, ``<n>d`` or ``<n>w`` (``15m``, ``12h``, ``1d``,
+``7d``, ``2w``); minutes serve short simulations and demos.
 Windows are aligned on Monday 1970-01-05 00:00 UTC, so daily windows start at midnight UTC
 and weekly ones on Mondays; the window of a decision is ``floor((t - origin) / width)``. The
 same timestamps therefore always fall into the same windows, whichever run computes them.
@@ -20,12 +21,17 @@ from credit_scoring.errors import CreditScoringError
 #: Monday 1970-01-05 00:00 UTC: weekly windows start on Mondays.
 ORIGIN = datetime(1970, 1, 5, tzinfo=UTC)
 _ORIGIN_NS = int(ORIGIN.timestamp()) * 1_000_000_000
-_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
-_PATTERN = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
+_UNITS = {
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+    "w": timedelta(weeks=1),
+}
+_PATTERN = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 
 
 class WindowSpecError(CreditScoringError):
-    """A window width that is not ``<n>h``, ``<n>d`` or ``<n>w`` with ``n`` ≥ 1."""
+    """A window width that is not ``<n>m``, ``<n>h``, ``<n>d`` or ``<n>w`` with ``n`` ≥ 1."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,8 @@ class WindowSpec:
         match = _PATTERN.match(text)
         if match is None or int(match.group(1)) < 1:
             raise WindowSpecError(
-                f"window {text!r}: expected <n>h, <n>d or <n>w with n ≥ 1 (e.g. 1d, 7d, 12h)"
+                f"window {text!r}: expected <n>m, <n>h, <n>d or <n>w with n ≥ 1 "
+                "(e.g. 15m, 12h, 1d, 7d)"
             )
         n, unit = int(match.group(1)), match.group(2)
         return cls(label=f"{n}{unit}", width=n * _UNITS[unit])
