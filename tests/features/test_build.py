@@ -84,9 +84,18 @@ def test_feature_set_json_describes_the_tables(tiny_features: Path, tiny_data_di
 def test_same_definitions_give_the_same_version_and_a_changed_list_a_new_one(
     tiny_data_dir: Path, tiny_features: Path, tmp_path: Path
 ) -> None:
+    # Rebuild from a copy of the data that has a manifest: same version, fingerprint recorded.
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    for source in tiny_data_dir.glob("*.parquet"):
+        (data_dir / source.name).symlink_to(source)
+    write_json(data_dir / "manifest.json", {"tables": {}})
     first = read_feature_set(tiny_features)
-    second = build_features(tiny_data_dir, tmp_path / "again")
+    second = build_features(data_dir, tmp_path / "again")
     assert first.version == second.version
+    assert first.source_manifest_sha256 is None
+    assert second.source_manifest_sha256 is not None
+    assert len(second.source_manifest_sha256) == 64
     assert len(first.version) == 12
     dropped = first.model_features[:-1]
     assert feature_set_version(dropped, first.categorical_features) != first.version
@@ -119,17 +128,6 @@ def test_a_tampered_feature_list_is_refused(tiny_features: Path, tmp_path: Path)
     write_json(tmp_path / "feature_set.json", payload)
     with pytest.raises(FeatureSetMismatchError, match="does not match"):
         read_feature_set(tmp_path)
-
-
-def test_manifest_fingerprint_is_recorded(tiny_data_dir: Path, tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    for source in tiny_data_dir.glob("*.parquet"):
-        (data_dir / source.name).symlink_to(source)
-    write_json(data_dir / "manifest.json", {"tables": {}})
-    feature_set = build_features(data_dir, tmp_path / "features")
-    assert feature_set.source_manifest_sha256 is not None
-    assert len(feature_set.source_manifest_sha256) == 64
 
 
 def test_wrong_column_type_fails_clearly_and_leaves_no_output(

@@ -1,4 +1,4 @@
-"""``credit-scoring features build|publish`` end to end on the real sample."""
+"""``credit-scoring features build|publish`` end to end."""
 
 from __future__ import annotations
 
@@ -14,17 +14,17 @@ from credit_scoring.features.store import HistoryStore
 
 
 def test_build_then_publish_to_the_default_store(
-    sample_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CREDIT_SCORING_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     runner = CliRunner()
     out = tmp_path / "features"
-    result = runner.invoke(app, ["features", "build", str(sample_data_dir), "--out", str(out)])
+    result = runner.invoke(app, ["features", "build", str(tiny_data_dir), "--out", str(out)])
     assert result.exit_code == 0, result.output
     feature_set = read_feature_set(out)
     assert feature_set.version in result.output
-    assert feature_set.rows["train"] == 1000 and feature_set.rows["test"] == 1500
+    assert feature_set.rows == {"history": 2, "train": 3, "test": 3}
 
     result = runner.invoke(app, ["features", "publish", str(out)])
     assert result.exit_code == 0, result.output
@@ -33,9 +33,9 @@ def test_build_then_publish_to_the_default_store(
     history = pd.read_parquet(out / "history.parquet")
     with HistoryStore.open(f"sqlite:///{database.as_posix()}") as store:
         assert store.version == feature_set.version
-        client = int(history["SK_ID_CURR"].iloc[10])
-        row = store.lookup(client)
+        row = store.lookup(int(history["SK_ID_CURR"].iloc[1]))
         assert row is not None and len(row) == len(feature_set.history_features)
+        assert store.lookup(3) is None  # the client without history
 
 
 def test_unknown_engine_is_rejected(sample_data_dir: Path, tmp_path: Path) -> None:

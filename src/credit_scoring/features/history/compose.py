@@ -14,14 +14,6 @@ from credit_scoring.features.history.pos_cash import pos_cash_features
 from credit_scoring.features.history.previous import previous_features
 from credit_scoring.features.naming import is_history_flag
 
-_CLIENT_KEYED = (
-    "bureau",
-    "previous_application",
-    "POS_CASH_balance",
-    "installments_payments",
-    "credit_card_balance",
-)
-
 
 def source_features(tables: Mapping[str, ir.Table]) -> list[ir.Table]:
     """The five per-source aggregates, each one row per SK_ID_CURR that has rows there."""
@@ -42,14 +34,14 @@ def history_features(tables: Mapping[str, ir.Table]) -> ir.Table:
     Rows are ordered by SK_ID_CURR.
     """
     parts = source_features(tables)
-    # Clients with any history, from the raw keys (cheaper than re-reading the aggregates).
-    keyed = [name for name in _CLIENT_KEYED if name in tables]
-    ids = tables[keyed[0]].select(KEY)
-    for name in keyed[1:]:
-        ids = ids.union(tables[name].select(KEY), distinct=True)
-    joined = ids
-    for part in parts:
-        joined = joined.left_join(part, KEY).drop(f"{KEY}_right")
+    # Full outer joins on the per-source aggregates (a few hundred thousand rows each): every
+    # client with any history appears once, without re-scanning the raw tables for keys.
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.outer_join(part, KEY)
+        joined = joined.mutate(**{KEY: joined[KEY].coalesce(joined[f"{KEY}_right"])}).drop(
+            f"{KEY}_right"
+        )
     features = [c for c in joined.columns if c != KEY]
     columns = [joined[KEY]]
     for name in features:
