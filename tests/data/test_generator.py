@@ -443,3 +443,16 @@ def test_an_earlier_output_is_replaced_atomically(tmp_path: Path) -> None:
     assert _file_bytes(out) != first
     assert len(pd.read_parquet(out / "application_train.parquet")) == 300
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_tiny_populations_are_complete_even_without_any_history(tmp_path: Path) -> None:
+    # Among these, some clients have no bureau, previous, card or payment rows at all.
+    empty_tables = set()
+    for seed in range(12):
+        out = tmp_path / str(seed)
+        result = generate_dataset(out, clients=1, test_clients=seed % 2, seed=seed)
+        empty_tables |= {name for name, rows in result.oracle["rows"].items() if rows == 0}
+        for name in TABLES:
+            assert pq.read_schema(out / f"{name}.parquet").equals(table(name).arrow_schema())
+        assert result.oracle["train"]["oracle_auc"] is None  # one client: one class
+    assert "credit_card_balance" in empty_tables

@@ -108,6 +108,10 @@ def generate_command(
         _print_summary(result.oracle, out)
 
 
+def _number(value: float | None) -> str:
+    return "n/a (one class only)" if value is None else f"{value:.4f}"
+
+
 def _print_summary(oracle: dict[str, Any], out: Path) -> None:
     rows = oracle["rows"]
     train = oracle["train"]
@@ -118,12 +122,12 @@ def _print_summary(oracle: dict[str, Any], out: Path) -> None:
         f"oracle on {train['clients']:,} train clients (realised TARGET, default rate "
         f"{train['default_rate']:.4f}):"
     )
-    typer.echo(f"  AUC                   {train['oracle_auc']:.4f}")
+    typer.echo(f"  AUC                   {_number(train['oracle_auc'])}")
     typer.echo(f"  Brier score           {train['oracle_brier']:.4f}")
     typer.echo(
         f"  business cost         {train['oracle_cost']:.4f} per application "
         f"({oracle['cost_fn']:g}·FN + {oracle['cost_fp']:g}·FP, threshold "
         f"{train['oracle_threshold']:.4f})"
     )
-    typer.echo(f"  application-only AUC  {train['application_only_auc']:.4f}")
+    typer.echo(f"  application-only AUC  {_number(train['application_only_auc'])}")
     typer.secho(f"truth: {out / TRUTH_FILE}, metrics: {out / ORACLE_FILE}", fg=typer.colors.GREEN)

@@ -35,9 +35,9 @@ _CC = "credit_card_balance"
 def _earliest_per_client(client: Ints, decision: Ints, candidates: Bools) -> Ints:
     """Index of each client's earliest candidate row (clients without one are absent)."""
     index = np.flatnonzero(candidates)
-    order = np.lexsort((decision[index], client[index]))
-    index = index[order]
-    first = np.r_[True, client[index][1:] != client[index][:-1]]
+    index = index[np.lexsort((decision[index], client[index]))]
+    first = np.ones(index.size, dtype=bool)
+    first[1:] = client[index][1:] != client[index][:-1]
     return index[first]
 
 
@@ -140,7 +140,8 @@ def generate_cards(
     due = np.minimum(np.maximum(due, decision[card][owner[paid]]), -1.0)  # not before opening
     entry = np.minimum(due + late_days(rng, clients.habit_late[client_of_card[owner[paid]]]), -1.0)
     paid_owner = owner[paid]
-    first_of_card = np.r_[True, paid_owner[1:] != paid_owner[:-1]]
+    first_of_card = np.ones(paid.size, dtype=bool)
+    first_of_card[1:] = paid_owner[1:] != paid_owner[:-1]
     run_start = np.maximum.accumulate(np.where(first_of_card, np.arange(paid.size), 0))
     number = np.arange(paid.size) - run_start + 1
     instalments: Columns = {

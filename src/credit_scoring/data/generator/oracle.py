@@ -24,7 +24,7 @@ def split_metrics(
     cost_fn: float,
     cost_fp: float,
 ) -> dict[str, Any]:
-    """Oracle metrics on one split (AUCs are NaN when the split has a single class)."""
+    """Oracle metrics on one split (AUCs are ``None`` when the split has a single class)."""
     n = int(y_true.size)
     if n == 0:
         return {"clients": 0}
@@ -39,15 +39,13 @@ def split_metrics(
         "clients": n,
         "defaults": defaults,
         "default_rate": rate,
-        "oracle_auc": roc_auc(y_true, true_pd) if both_classes else float("nan"),
+        "oracle_auc": roc_auc(y_true, true_pd) if both_classes else None,
         "oracle_brier": brier_score(y_true, true_pd),
         "oracle_cost": best.cost,
         "oracle_threshold": best.threshold,
         "oracle_approval_rate": best.approval_rate,
         "oracle_cost_at_bayes_threshold": bayes.cost,
-        "application_only_auc": (
-            roc_auc(y_true, logit_application) if both_classes else float("nan")
-        ),
+        "application_only_auc": roc_auc(y_true, logit_application) if both_classes else None,
         "constant_brier": rate * (1.0 - rate),
         "approve_all_cost": cost_fn * rate,
         "mean_true_pd": float(np.mean(true_pd)),

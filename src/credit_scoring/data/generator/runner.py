@@ -10,6 +10,7 @@ the true PD is the same function of the observable data for every seed and size.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -21,9 +22,15 @@ import pyarrow.parquet as pq
 
 from credit_scoring.data.generator.chunk import Chunk, generate_chunk
 from credit_scoring.data.generator.oracle import oracle_report
-from credit_scoring.data.generator.sampling import Columns, Floats, Ints, sigmoid
+from credit_scoring.data.generator.sampling import Bools, Columns, Floats, Ints, sigmoid
 from credit_scoring.data.generator.truth import solve_intercept
-from credit_scoring.data.generator.writer import FORMATS, Format, open_sinks, to_arrow
+from credit_scoring.data.generator.writer import (
+    FORMATS,
+    Format,
+    TableSink,
+    open_sinks,
+    to_arrow,
+)
 from credit_scoring.errors import CreditScoringError
 from credit_scoring.io import atomic_output_dir, file_sha256, write_json
 from credit_scoring.schema import SCHEMA_VERSION, TABLES, table
@@ -195,36 +202,28 @@ def generate_dataset(
     cursor = _IdCursor()
     with atomic_output_dir(out_dir) as tmp:
         sinks = open_sinks(tmp, fmt)
+        # One writer thread: chunk i is converted and written while chunk i + 1 is generated
+        # (Arrow releases the GIL); writes stay in chunk order, so the bytes do not change.
         try:
-            for index, start in enumerate(range(0, total, chunk_clients)):
-                size = min(chunk_clients, total - start)
-                seed_seq = np.random.SeedSequence(seed, spawn_key=(_CHUNK_STREAM, index))
-                chunk = generate_chunk(seed_seq, size)
-                sk_curr, tables = _with_ids(chunk, cursor)
-                true_pd = sigmoid(chunk.logit + intercept)
-                target = (chunk.target_uniform < true_pd).astype(np.int64)
-                test = is_test[start : start + size]
-                app = {**chunk.application, "SK_ID_CURR": sk_curr}
-                tables["application_train"] = {
-                    **{k: v[~test] for k, v in app.items()},
-                    "TARGET": target[~test],
-                }
-                tables["application_test"] = {k: v[test] for k, v in app.items()}
-                for name, columns in tables.items():
-                    sinks[name].write(to_arrow(table(name), columns))
-                    rows[name] += len(next(iter(columns.values())))
-                truth_parts.append(
-                    {
-                        "SK_ID_CURR": sk_curr,
-                        "test": test,
-                        "TARGET": target,
-                        "TRUE_PD": true_pd,
-                        "LOGIT_APPLICATION": chunk.logit_application,
-                        "LOGIT_HISTORY": chunk.logit_history,
-                    }
-                )
-                if progress is not None:
-                    progress(start + size, total)
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="generator-writer") as pool:
+                pending: Future[None] | None = None
+                for index, start in enumerate(range(0, total, chunk_clients)):
+                    size = min(chunk_clients, total - start)
+                    seed_seq = np.random.SeedSequence(seed, spawn_key=(_CHUNK_STREAM, index))
+                    chunk = generate_chunk(seed_seq, size)
+                    tables, truth_part = _chunk_rows(
+                        chunk, cursor, is_test=is_test[start : start + size], intercept=intercept
+                    )
+                    for name, columns in tables.items():
+                        rows[name] += len(next(iter(columns.values())))
+                    truth_parts.append(truth_part)
+                    if pending is not None:
+                        pending.result()
+                    pending = pool.submit(_write_tables, sinks, tables)
+                    if progress is not None:
+                        progress(start + size, total)
+                if pending is not None:
+                    pending.result()
         finally:
             for sink in sinks.values():
                 sink.close()
@@ -247,6 +246,33 @@ def generate_dataset(
         }
         write_json(tmp / ORACLE_FILE, oracle)
     return GenerationResult(out_dir=out_dir, oracle=oracle)
+
+
+def _chunk_rows(
+    chunk: Chunk, cursor: _IdCursor, *, is_test: Bools, intercept: float
+) -> tuple[dict[str, Columns], dict[str, np.ndarray]]:
+    """The chunk's rows of all eight tables, and its clients' truth (TARGET drawn here)."""
+    sk_curr, tables = _with_ids(chunk, cursor)
+    true_pd = sigmoid(chunk.logit + intercept)
+    target = (chunk.target_uniform < true_pd).astype(np.int64)
+    app = {**chunk.application, "SK_ID_CURR": sk_curr}
+    train = ~is_test
+    tables["application_train"] = {**{k: v[train] for k, v in app.items()}, "TARGET": target[train]}
+    tables["application_test"] = {k: v[is_test] for k, v in app.items()}
+    truth = {
+        "SK_ID_CURR": sk_curr,
+        "test": is_test,
+        "TARGET": target,
+        "TRUE_PD": true_pd,
+        "LOGIT_APPLICATION": chunk.logit_application,
+        "LOGIT_HISTORY": chunk.logit_history,
+    }
+    return tables, truth
+
+
+def _write_tables(sinks: dict[str, TableSink], tables: dict[str, Columns]) -> None:
+    for name, columns in tables.items():
+        sinks[name].write(to_arrow(table(name), columns))
 
 
 def _write_truth(path: Path, truth: dict[str, np.ndarray]) -> None:
