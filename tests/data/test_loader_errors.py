@@ -106,6 +106,16 @@ def test_text_in_an_int_column_shows_three_values_with_line_numbers(sample_copy,
     assert "line 30" not in message  # three examples
 
 
+def test_a_file_with_too_many_unreadable_values_says_what_was_skipped(sample_copy, tmp_path):
+    def spoil(rows: list[list[str]]) -> None:
+        rows[1:] = [[str(6_000_000 + i), "x", "C"] for i in range(1200)]
+
+    sample_copy.edit("bureau_balance", spoil)
+    message = _fails(sample_copy, tmp_path)
+    assert "column MONTHS_BALANCE: at least 1,000 value(s) are not numbers" in message
+    assert "the other checks of this table were skipped" in message
+
+
 def test_a_fraction_in_an_int_column_is_not_rounded(sample_copy, tmp_path):
     sample_copy.set_value("application_train", 7, "CNT_CHILDREN", "2.5")
     message = _fails(sample_copy, tmp_path)

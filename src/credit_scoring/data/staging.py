@@ -156,6 +156,15 @@ def _reject_problems(
                     f"{n} line(s) cannot be parsed as CSV ({kind.lower()}); e.g. {examples}",
                 )
             )
+    if not complete:
+        problems.append(
+            Problem(
+                source.name,
+                None,
+                f"has more than {REJECTS_LIMIT:,} unreadable values or lines: only the first "
+                "were recorded and the other checks of this table were skipped",
+            )
+        )
     return problems
 
 
