@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import os
 import secrets
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -162,6 +163,11 @@ def make_keys(database_url: str) -> Keys:
     finally:
         engine.dispose()
     return Keys(**made)
+
+
+@pytest.fixture
+def make_keys_fixture() -> Callable[[str], Keys]:
+    return make_keys
 
 
 @pytest.fixture
@@ -359,3 +365,96 @@ def pipeline_applications(pipeline: Pipeline) -> list[dict[str, Any]]:
     """The pipeline's application_test rows (validated Parquet) as request bodies."""
     frame = pd.read_parquet(pipeline.data_dir / "application_test.parquet")
     return [clean_row(r) for r in frame.to_dict("records")]
+
+
+class TcpProxy:
+    """A loopback TCP forwarder to PostgreSQL that a test can cut (``down``) and restore
+    (``up``) on the same port: from the API's side, the database becomes unreachable."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        import socket
+
+        self.target = (target_host, target_port)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self._listener: Any = None
+        self._connections: list[Any] = []
+        self._lock = threading.Lock()
+
+    def up(self) -> None:
+        import socket
+
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def down(self) -> None:
+        import contextlib
+        import socket
+
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for sock in connections:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, listener: Any) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._connections += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: Any, sink: Any) -> None:
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.close()
+
+    def url(self, database_url: str) -> str:
+        """``database_url`` (PostgreSQL) rewritten to go through this proxy."""
+        from sqlalchemy.engine import make_url
+
+        from credit_scoring.serving.db import normalise_url
+
+        parsed = make_url(normalise_url(database_url))
+        return parsed.set(host="127.0.0.1", port=self.port).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def pg_proxy(postgres_url: str) -> Iterator[TcpProxy]:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(postgres_url)
+    proxy = TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432)
+    proxy.up()
+    try:
+        yield proxy
+    finally:
+        proxy.down()
