@@ -103,6 +103,19 @@ class CVResult:
         return max(1, round(float(np.mean(self.best_rounds))))
 
 
+def merge_cv(first: CVResult, second: CVResult) -> CVResult:
+    """One result from two runs of the same parameters on complementary folds."""
+    if first.params != second.params:
+        raise ValueError("cannot merge cross-validations of different parameters")
+    oof = np.where(np.isnan(first.oof_raw), second.oof_raw, first.oof_raw)
+    return CVResult(
+        params=first.params,
+        oof_raw=oof,
+        best_rounds=first.best_rounds + second.best_rounds,
+        fold_auc=first.fold_auc + second.fold_auc,
+    )
+
+
 def _dataset(
     X: NDArray[np.float64], y: NDArray[np.int8], categorical: list[int], *, reference: Any = None
 ) -> lgb.Dataset:

@@ -144,7 +144,7 @@ def track_training(
         "dummy": {"strategy": "prior"},
         "logistic": {
             "C": 0.05,
-            "numeric": "median+indicator, quantile-normal",
+            "numeric": "median+indicator, arcsinh, standardised",
             "categorical": "one-hot",
         },
         "lightgbm": {

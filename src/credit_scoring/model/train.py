@@ -35,6 +35,7 @@ from credit_scoring.model.cv import (
     BoostingConfig,
     CVResult,
     cross_validate,
+    merge_cv,
     refit,
     stratified_folds,
 )
@@ -61,6 +62,8 @@ class TrainOptions:
     boosting: BoostingConfig = field(default_factory=BoostingConfig)
     params: dict[str, Any] = field(default_factory=dict)  # overrides of DEFAULT_PARAMS
     imbalance_options: tuple[str, ...] = IMBALANCE_OPTIONS
+    #: Folds on which the imbalance options are compared (the winner completes the rest).
+    screen_folds: int = 2
     review_band: float = 0.0
     scaling: ScoreScaling = field(default_factory=ScoreScaling)
     n_boot: int = 200
@@ -103,6 +106,7 @@ class TrainingOutcome:
     fairness: FairnessReport
     oof_probs: dict[str, NDArray[np.float64]]
     y: NDArray[np.int8]
+    ids: NDArray[np.int64]
 
 
 def git_commit() -> str | None:
@@ -163,8 +167,12 @@ def _select_lightgbm(
         )
     positives = int(data.y.sum())
     ratio = (len(data.y) - positives) / max(positives, 1)
+    # Imbalance options are compared on the first ``screen_folds`` folds only (same rows for
+    # every option); the winner then runs on the remaining folds to complete its OOF scores.
+    screen = folds[: options.screen_folds] if len(options.imbalance_options) > 1 else folds
+    screened = np.concatenate([valid for _, valid in screen])
     costs: dict[str, float] = {}
-    best: tuple[float, str, CVResult] | None = None
+    best: tuple[float, str, CVResult, float] | None = None
     for option in options.imbalance_options:
         weight = ratio if option == "balanced" else 1.0
         if option == "none" and tuned_cv is not None and not options.params:
@@ -173,24 +181,38 @@ def _select_lightgbm(
             cv = cross_validate(
                 data.X,
                 data.y,
-                folds=folds,
+                folds=screen,
                 categorical=categorical,
                 params=params,
                 config=options.boosting,
                 scale_pos_weight=weight,
             )
+        y_screen, p_screen = data.y[screened], cv.oof_prob[screened]
         cost = optimal_threshold(
-            data.y, cv.oof_prob, cost_fn=options.cost_fn, cost_fp=options.cost_fp
+            y_screen, p_screen, cost_fn=options.cost_fn, cost_fp=options.cost_fp
         ).cost
         costs[option] = cost
         log(
-            f"lightgbm [{option}]: OOF AUC {roc_auc(data.y, cv.oof_raw):.4f}, cost {cost:.4f}, "
-            f"rounds {list(cv.best_rounds)}"
+            f"lightgbm [{option}] on {len(screen)} fold(s): AUC {roc_auc(y_screen, p_screen):.4f}, "
+            f"cost {cost:.4f}, rounds {list(cv.best_rounds[: len(screen)])}"
         )
         if best is None or cost < best[0]:
-            best = (cost, option, cv)
+            best = (cost, option, cv, weight)
     assert best is not None
-    return best[2], best[1], costs, n_trials
+    _, option, cv, weight = best
+    rest = folds[len(screen) :]
+    if rest and len(cv.best_rounds) < len(folds):
+        remaining = cross_validate(
+            data.X,
+            data.y,
+            folds=rest,
+            categorical=categorical,
+            params=params,
+            config=options.boosting,
+            scale_pos_weight=weight,
+        )
+        cv = merge_cv(cv, remaining)
+    return cv, option, costs, n_trials
 
 
 def fit_model(
@@ -363,6 +385,7 @@ def fit_model(
         fairness=fairness,
         oof_probs=oof_probs,
         y=y,
+        ids=data.ids,
     )
 
 
