@@ -245,6 +245,7 @@ def _connect(
         },
     )
     try:
+        con.execute("SET enable_progress_bar = false")  # the CLI prints its own progress
         yield con
     finally:
         con.close()
