@@ -83,7 +83,9 @@ def synthetic_features(n: int, seed: int) -> pd.DataFrame:
     return frame
 
 
-def write_features_dir(path: Path, frame: pd.DataFrame) -> Path:
+def write_features_dir(
+    path: Path, frame: pd.DataFrame, *, source_manifest_sha256: str = "0" * 64
+) -> Path:
     """A FEATURES_DIR as ``features build`` writes it (train.parquet + feature_set.json)."""
     path.mkdir(parents=True, exist_ok=True)
     model_features = APPLICATION + HISTORY
@@ -94,8 +96,8 @@ def write_features_dir(path: Path, frame: pd.DataFrame) -> Path:
         protected_columns=PROTECTED,
         history_features=HISTORY,
         application_features=APPLICATION,
-        rows={"application_train": len(frame), "bureau": 3 * len(frame)},
-        source_manifest_sha256="0" * 64,
+        rows={"train": len(frame), "test": 0, "history": len(frame)},
+        source_manifest_sha256=source_manifest_sha256,
     )
     frame.to_parquet(path / "train.parquet", index=False)
     write_feature_set(path, feature_set)
@@ -110,6 +112,17 @@ FAST_OPTIONS = TrainOptions(
     params={"learning_rate": 0.1},
     n_boot=20,
 )
+
+
+@pytest.fixture(scope="session")
+def fast_options() -> TrainOptions:
+    return FAST_OPTIONS
+
+
+@pytest.fixture(scope="session")
+def write_features() -> Callable[..., Path]:
+    """``write_features(path, frame, source_manifest_sha256=…)`` (see write_features_dir)."""
+    return write_features_dir
 
 
 @pytest.fixture(scope="session")

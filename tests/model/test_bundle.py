@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from credit_scoring.errors import BundleIntegrityError, FeatureSetMismatchError
+from credit_scoring.features.feature_set import FeatureSet
 from credit_scoring.model.bundle import Bundle, Decision, load_bundle
 from credit_scoring.model.dataset import TrainingData
 from credit_scoring.model.fast_predict import SingleRowPredictor
@@ -46,7 +47,10 @@ def test_bundle_records_what_serving_and_monitoring_need(bundle: Bundle) -> None
         assert total == pytest.approx(1.0), name
     assert set(meta["reference_bins"]["outputs"]) >= {"probability", "points"}
     assert {"lightgbm", "numpy", "python"} <= set(meta["library_versions"])
-    assert meta["data_fingerprint"]["rows"]["application_train"] == 3000
+    assert meta["data_fingerprint"]["rows"]["train"] == 3000
+    stored = FeatureSet.from_json(meta["feature_set"])
+    assert stored.version == bundle.feature_set_version
+    assert stored.model_features == bundle.features
     assert "## Fairness" in (bundle.path / "model_card.md").read_text()
 
 

@@ -36,21 +36,45 @@ def test_train_writes_a_bundle_logs_runs_and_registers_the_champion(
     }  # fmt: skip
     for name in ("dummy", "logistic", "lightgbm"):
         assert f"\n{name} " in "\n" + first.output
-
-    # Same data, same seed: the same CV cost does not beat the champion, unless forced (the
-    # rule itself is tested against the registry in test_registry.py).
-    forced = runner.invoke(app, ["train", str(features_dir), *FAST, "--force"])
-    assert "v2 champion (forced)" in forced.output
+    _check_tracking(home)
 
     shown = runner.invoke(model_cli.app, ["show"])
     assert shown.exit_code == 0, shown.output
     info = json.loads(shown.output[shown.output.index("{") :])
     assert info["cv"]["auc"] > 0.7
-    assert Path(info["path"]).name == "credit-scoring-v2"
+    assert Path(info["path"]).name == "credit-scoring-v1"
     listed = runner.invoke(model_cli.app, ["list"])
-    assert "v2" in listed.output and "champion" in listed.output
+    assert "v1" in listed.output and "champion" in listed.output
     promoted = runner.invoke(model_cli.app, ["promote", "1"])
     assert promoted.exit_code == 0 and "v1 is now champion" in promoted.output
+    unknown = runner.invoke(model_cli.app, ["promote", "7"])
+    assert unknown.exit_code != 0
+
+
+def _check_tracking(home: Path) -> None:
+    """One run per candidate with metrics and provenance; plots and bundle on LightGBM's."""
+    from credit_scoring.model.registry import EXPERIMENT_NAME, mlflow_client
+    from credit_scoring.settings import get_settings
+
+    client = mlflow_client(get_settings(home=home))
+    experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
+    runs = {r.info.run_name: r for r in client.search_runs([experiment.experiment_id])}
+    assert set(runs) == {"dummy", "logistic", "lightgbm"}
+    for run in runs.values():
+        assert {"auc", "gini", "ks", "brier", "cost", "threshold"} <= set(run.data.metrics)
+        assert run.data.tags["data.rows.train"] == "3000"
+        assert "git_commit" in run.data.tags
+    lgbm = runs["lightgbm"].info.run_id
+    plots = {Path(a.path).name for a in client.list_artifacts(lgbm, "plots")}
+    assert plots == {
+        "roc.png",
+        "cost_vs_threshold.png",
+        "calibration.png",
+        "feature_importance.png",
+    }
+    bundle = {Path(a.path).name for a in client.list_artifacts(lgbm, "bundle")}
+    assert "model.txt" in bundle and "checksums.json" in bundle
+    assert runs["lightgbm"].data.metrics["auc"] > runs["dummy"].data.metrics["auc"]
 
 
 def test_train_refuses_a_folder_without_features(home: Path, tmp_path: Path) -> None:

@@ -27,6 +27,10 @@ def train_command(
     features_dir: Annotated[
         Path, typer.Argument(help="Features folder (train.parquet + feature_set.json).")
     ],
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="DATA_DIR the features were built from (per-table provenance)."),
+    ] = None,
     tune_trials: Annotated[
         int | None, typer.Option(min=1, help="Optuna trials (default: the fixed configuration).")
     ] = None,
@@ -81,9 +85,15 @@ def train_command(
         review_band=review_band,
     )
     result = run_training(
-        features_dir, settings=settings, options=options, out_dir=out, force=force, track=track,
+        features_dir,
+        settings=settings,
+        options=options,
+        data_dir=data_dir,
+        out_dir=out,
+        force=force,
+        track=track,
         log=log,
-    )  # fmt: skip
+    )
     summary = result.outcome.summary
     typer.echo(f"{'candidate':<10} {'AUC':>7} {'KS':>7} {'Brier':>8} {'cost':>7} {'threshold':>9}")
     for name, m in summary["candidates"].items():

@@ -24,9 +24,10 @@ from credit_scoring.features.feature_set import (
     read_feature_set,
 )
 from credit_scoring.features.matrix import feature_matrix
-from credit_scoring.io import file_sha256
+from credit_scoring.io import file_sha256, read_json
 
 TRAIN_FILE = "train.parquet"
+MANIFEST_FILE = "manifest.json"
 #: Columns read for the fairness report when present (age band from AGE_YEARS or DAYS_BIRTH).
 FAIRNESS_COLUMNS = ("CODE_GENDER", "NAME_FAMILY_STATUS", "AGE_YEARS", "DAYS_BIRTH")
 
@@ -77,15 +78,47 @@ class TrainingData:
         )
 
 
-def data_fingerprint(features_dir: Path, feature_set: FeatureSet) -> dict[str, Any]:
-    """Provenance of a training table: source rows per table, source manifest and file hashes."""
+def source_tables(data_dir: Path, feature_set: FeatureSet) -> dict[str, dict[str, Any]]:
+    """Rows and SHA-256 of each source table, from ``DATA_DIR/manifest.json`` (the loader's).
+
+    Refuses a manifest other than the one the features were built from.
+    """
+    path = Path(data_dir) / MANIFEST_FILE
+    if not path.is_file():
+        raise DataContractError(f"no {MANIFEST_FILE} in {data_dir} (run `data load`)")
+    actual = file_sha256(path)
+    expected = feature_set.source_manifest_sha256
+    if expected is not None and actual != expected:
+        raise FeatureSetMismatchError(
+            f"{path} (SHA-256 {actual[:12]}…) is not the manifest feature set "
+            f"{feature_set.version} was built from ({expected[:12]}…)"
+        )
+    tables = read_json(path).get("tables", {})
     return {
+        name: {
+            "rows": entry.get("rows"),
+            "parquet_sha256": entry.get("parquet_sha256"),
+            "source_sha256": entry.get("source_sha256"),
+        }
+        for name, entry in tables.items()
+    }
+
+
+def data_fingerprint(
+    features_dir: Path, feature_set: FeatureSet, *, data_dir: Path | None = None
+) -> dict[str, Any]:
+    """Provenance of a training table: feature-table rows, source manifest hash, the training
+    file's hash and, when ``data_dir`` is given, rows and hashes of every source table."""
+    fingerprint: dict[str, Any] = {
         "feature_set_version": feature_set.version,
         "engine": feature_set.engine,
         "rows": dict(feature_set.rows),
         "source_manifest_sha256": feature_set.source_manifest_sha256,
         "train_parquet_sha256": file_sha256(Path(features_dir) / TRAIN_FILE),
     }
+    if data_dir is not None:
+        fingerprint["tables"] = source_tables(data_dir, feature_set)
+    return fingerprint
 
 
 def check_labels(y: pd.Series, *, path: Path) -> NDArray[np.int8]:
@@ -107,12 +140,13 @@ def check_labels(y: pd.Series, *, path: Path) -> NDArray[np.int8]:
 
 
 def load_training_data(
-    features_dir: Path, *, use_protected_attributes: bool = False
+    features_dir: Path, *, use_protected_attributes: bool = False, data_dir: Path | None = None
 ) -> TrainingData:
     """Read ``FEATURES_DIR/train.parquet`` and ``feature_set.json`` into a :class:`TrainingData`.
 
-    Refuses a feature set that lists a protected column as a model input unless
-    ``use_protected_attributes`` is set.
+    ``data_dir`` (the DATA_DIR the features were built from) adds each source table's rows and
+    hashes to the fingerprint. Refuses a feature set that lists a protected column as a model
+    input unless ``use_protected_attributes`` is set.
     """
     features_dir = Path(features_dir)
     feature_set = read_feature_set(features_dir)
@@ -145,5 +179,5 @@ def load_training_data(
         y=y,
         ids=frame[KEY_COLUMN].to_numpy(dtype=np.int64),
         groups=groups,
-        fingerprint=data_fingerprint(features_dir, feature_set),
+        fingerprint=data_fingerprint(features_dir, feature_set, data_dir=data_dir),
     )

@@ -85,14 +85,19 @@ def run_training(
     *,
     settings: Settings,
     options: TrainOptions,
+    data_dir: Path | None = None,
     out_dir: Path | None = None,
     force: bool = False,
     track: bool = True,
     log: Log = lambda message: None,
 ) -> TrainingRun:
-    """Train on ``features_dir``, write the bundle, log and register it (when ``track``)."""
+    """Train on ``features_dir``, write the bundle, log and register it (when ``track``).
+
+    ``data_dir`` (optional) is the DATA_DIR the features came from: its manifest adds rows
+    and hashes per source table to the data fingerprint.
+    """
     data = load_training_data(
-        features_dir, use_protected_attributes=settings.use_protected_attributes
+        features_dir, use_protected_attributes=settings.use_protected_attributes, data_dir=data_dir
     )
     log(f"{len(data.y):,} rows × {len(data.features)} features, default rate {data.y.mean():.4f}")
     outcome = fit_model(

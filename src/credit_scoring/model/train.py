@@ -297,6 +297,7 @@ def fit_model(
         "categorical_features": list(data.categorical_features),
         "vocabularies": {k: list(v) for k, v in data.vocabularies.items()},
         "feature_set_version": data.feature_set.version,
+        "feature_set": data.feature_set.to_json(),
         "history_features": [
             f for f in data.features if f in set(data.feature_set.history_features)
         ],
