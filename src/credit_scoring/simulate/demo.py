@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from credit_scoring.io import read_json, write_json
+from credit_scoring.io import file_sha256, read_json, write_json
 
 DEMO_FILE = "demo.json"
 
@@ -91,3 +92,110 @@ def build_demo(
     publish_history(env.features_dir, env.database_url)
     write_json(marker, {"parameters": wanted, "paths": {k: str(v) for k, v in asdict(env).items()}})
     return env
+
+
+@dataclass(frozen=True)
+class DemoLog:
+    """What :func:`backfill_demo_log` wrote: decisions, the shifted period, window width."""
+
+    decisions: int
+    start: datetime
+    shifted_from: datetime
+    window: str
+
+
+def backfill_demo_log(
+    env: DemoEnvironment,
+    *,
+    database_url: str | None = None,
+    decisions: int = 7000,
+    days: int = 7,
+    shifted_days: int = 2,
+    shift: dict[str, float] | None = None,
+    end: datetime | None = None,
+    seed: int = 5,
+) -> DemoLog:
+    """Fill a decision log with ``days`` of decisions of the demo bundle ending at ``end``
+    (default: now), the last ``shifted_days`` shifted, their outcomes, request-counter
+    snapshots; then run the drift, performance and service jobs with daily windows.
+
+    The decisions are scored by the bundle on the demo's feature rows (no API involved), so
+    the monitoring pages have weeks of history in seconds.
+    """
+    import pandas as pd
+
+    from credit_scoring.model.bundle import CHECKSUMS_FILE, load_bundle
+    from credit_scoring.monitoring.jobs import drift_job, performance_job, service_job
+    from credit_scoring.monitoring.store import (
+        ALL_MODELS,
+        COUNTER_JOB,
+        DecisionSelection,
+        RunRecord,
+        snapshot_rows,
+        write_results,
+    )
+    from credit_scoring.monitoring.windows import WindowSpec
+    from credit_scoring.serving.db import create_db_engine
+    from credit_scoring.simulate.offline import LogSpec, bundle_population, write_decision_log
+
+    url = database_url or env.database_url
+    bundle = load_bundle(env.bundle_dir)
+    checksum = file_sha256(env.bundle_dir / CHECKSUMS_FILE)
+    population = bundle_population(bundle, pd.read_parquet(env.features_dir / "train.parquet"))
+    finish = (end or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
+    start = finish - timedelta(days=days)
+    shifted_from = finish - timedelta(days=shifted_days)
+    moved = shift or {"EXT_SOURCE_2": -0.8, "EXT_SOURCE_3": -0.8, "AMT_INCOME_TOTAL": -0.5}
+    moved = {k: v for k, v in moved.items() if k in bundle.features}
+    engine = create_db_engine(url)
+    try:
+        stable_n = decisions * (days - shifted_days) // days
+        common = {
+            "threshold": bundle.threshold,
+            "model_version": bundle.model_id,
+            "bundle_checksum": checksum,
+            "feature_set_version": bundle.feature_set_version,
+        }
+        write_decision_log(
+            engine, population, stable_n,
+            LogSpec(start=start, span=shifted_from - start, seed=seed, **common),  # type: ignore[arg-type]
+        )  # fmt: skip
+        write_decision_log(
+            engine, population, decisions - stable_n,
+            LogSpec(start=shifted_from, span=finish - shifted_from, seed=seed + 1, shift=moved,
+                    **common),  # type: ignore[arg-type]
+            first_id=stable_n + 1,
+        )  # fmt: skip
+        per_hour = decisions / (days * 24)
+        counts = {"2xx": 0.0, "3xx": 0.0, "4xx": 0.0, "5xx": 0.0}
+        snapshots = []
+        for hour in range(days * 24 + 1):
+            taken = start + timedelta(hours=hour)
+            if hour:
+                counts["2xx"] += per_hour
+                counts["4xx"] += round(per_hour * 0.01)
+                counts["5xx"] += round(per_hour * (0.02 if taken > shifted_from else 0.001))
+            snapshots.append(snapshot_rows(taken, dict(counts)))
+        run = RunRecord.start(COUNTER_JOB, "", ALL_MODELS, {"demo": True})
+        write_results(engine, run, pd.concat(snapshots, ignore_index=True), n_decisions=0)
+        daily = WindowSpec.parse("1d")
+        everything = DecisionSelection()
+        drift_job(
+            engine,
+            reference_bins=bundle.metadata["reference_bins"],
+            features=bundle.features,
+            window=daily,
+            selection=DecisionSelection(bundle_checksum=checksum),
+        )
+        cost = bundle.metadata.get("cost", {})
+        performance_job(
+            engine,
+            window=daily,
+            selection=everything,
+            cost_fn=float(cost.get("cost_fn", 10.0)),
+            cost_fp=float(cost.get("cost_fp", 1.0)),
+        )
+        service_job(engine, window=daily, selection=everything)
+    finally:
+        engine.dispose()
+    return DemoLog(decisions=decisions, start=start, shifted_from=shifted_from, window="1d")

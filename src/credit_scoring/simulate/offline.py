@@ -10,15 +10,17 @@ training standard deviation) and changes outcomes through a known logistic truth
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 from sqlalchemy import Engine, insert
 
+from credit_scoring.model.bundle import Bundle
 from credit_scoring.model.reference import reference_bins
 from credit_scoring.model.scorecard import ScoreScaling
 from credit_scoring.serving.decision_log.models import decisions, outcomes
@@ -29,29 +31,41 @@ _REASON = [{"code": "EXT_SOURCE", "text": "Low external credit scores", "contrib
 @dataclass(frozen=True)
 class Population:
     """Model rows of a reference population: ``X`` (rows × features, float64; categorical
-    features as vocabulary codes), feature names and vocabularies, and the true logit's
-    coefficients on the first numeric features."""
+    features as vocabulary codes), feature names and vocabularies; ``probability`` maps rows to
+    calibrated probabilities of default (used for the decisions and to draw outcomes),
+    ``points`` maps probabilities to score points."""
 
     features: tuple[str, ...]
     vocabularies: dict[str, tuple[str, ...]]
     X: NDArray[np.float64]
-    coefficients: NDArray[np.float64]
-    intercept: float
-
-    def logit(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
-        k = self.coefficients.size
-        filled = np.nan_to_num(X[:, :k], nan=0.0)
-        return self.intercept + filled @ self.coefficients
+    probability: Callable[[NDArray[np.float64]], NDArray[np.float64]]
+    points: Callable[[NDArray[np.float64]], NDArray[np.float64]] = ScoreScaling().points
+    reference_bins: dict[str, Any] | None = None
 
     def reference(self) -> dict[str, Any]:
         """Reference bins of the population, as a bundle stores them."""
-        p = 1.0 / (1.0 + np.exp(-self.logit(self.X)))
+        if self.reference_bins is not None:
+            return self.reference_bins
+        p = self.probability(self.X)
         return reference_bins(
             self.X,
             features=self.features,
             vocabularies=self.vocabularies,
-            outputs={"probability": p, "points": ScoreScaling().points(p)},
+            outputs={"probability": p, "points": self.points(p)},
         )
+
+
+def bundle_population(bundle: Bundle, feature_table: pd.DataFrame) -> Population:
+    """The rows of a feature table (``features build`` output) as the bundle sees them,
+    scored by the bundle, with the bundle's own reference bins."""
+    return Population(
+        features=bundle.features,
+        vocabularies=dict(bundle.vocabularies),
+        X=bundle.matrix(feature_table),
+        probability=lambda X: bundle.score_frame(X).probability,
+        points=bundle.scaling.points,
+        reference_bins=bundle.metadata.get("reference_bins"),
+    )
 
 
 def synthetic_population(
@@ -73,12 +87,16 @@ def synthetic_population(
         columns.append(rng.choice(size, size=(n_rows, 1), p=shares).astype(np.float64))
         names.append(name)
     coefficients = np.asarray([0.8, -0.6, 0.5, 0.4, -0.3][: min(5, n_numeric)])
+
+    def probability(X: NDArray[np.float64]) -> NDArray[np.float64]:
+        logit = -2.75 + np.nan_to_num(X[:, : coefficients.size], nan=0.0) @ coefficients
+        return 1.0 / (1.0 + np.exp(-logit))
+
     return Population(
         features=tuple(names),
         vocabularies=vocabularies,
         X=np.hstack(columns),
-        coefficients=coefficients,
-        intercept=-2.75,
+        probability=probability,
     )
 
 
@@ -109,14 +127,14 @@ def sample_decisions(
     for name, sd_shift in (spec.shift or {}).items():
         j = population.features.index(name)
         X[:, j] += sd_shift * np.nanstd(population.X[:, j])
-    p = 1.0 / (1.0 + np.exp(-population.logit(X)))
+    p = np.clip(population.probability(X), 1e-9, 1.0 - 1e-9)
     offsets = np.sort(rng.random(n)) * spec.span.total_seconds()
     defaulted = (rng.random(n) < p).astype(np.float64)
     defaulted[rng.random(n) >= spec.outcome_share] = np.nan
     columns: dict[str, NDArray[Any]] = {
         "offset_seconds": offsets,
         "probability": p,
-        "score": np.rint(ScoreScaling().points(p)),
+        "score": np.rint(population.points(p)),
         "decision": np.where(p >= spec.threshold, "REFUSE", "APPROVE"),
         "latency_ms": rng.gamma(4.0, 0.5, size=n),
         "history_found": rng.random(n) < 0.85,

@@ -1,0 +1,201 @@
+"""Plotly figures of the dashboard (pure functions: data in, figure out)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+BAND_COLOURS = {"ok": "#2e7d32", "warn": "#f9a825", "alert": "#c62828"}
+_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 360}
+
+
+def _figure(title: str) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(title=title, **_LAYOUT)
+    return fig
+
+
+def probability_gauge(
+    probability: float, threshold: float, *, review_band: float = 0.0
+) -> go.Figure:
+    """The probability of default (%) on a gauge, the refusal threshold as a red line."""
+    top = max(0.5, min(1.0, 2.0 * max(probability, threshold)))
+    steps = [{"range": [0, 100 * threshold], "color": "#e8f5e9"},
+             {"range": [100 * threshold, 100 * top], "color": "#ffebee"}]  # fmt: skip
+    if review_band > 0:
+        steps.append(
+            {
+                "range": [100 * max(threshold - review_band, 0), 100 * (threshold + review_band)],
+                "color": "#fff8e1",
+            }
+        )
+    fig = go.Figure(
+        go.Indicator(
+            mode="gauge+number",
+            value=100 * probability,
+            number={"suffix": " %", "valueformat": ".1f"},
+            title={"text": "Probability of default"},
+            gauge={
+                "axis": {"range": [0, 100 * top], "ticksuffix": " %"},
+                "bar": {"color": "#37474f"},
+                "steps": steps,
+                "threshold": {"line": {"color": "#c62828", "width": 4}, "value": 100 * threshold},
+            },
+        )
+    )
+    fig.update_layout(margin={"l": 30, "r": 30, "t": 60, "b": 10}, height=280)
+    return fig
+
+
+def volume_and_approval(volume: pd.DataFrame) -> go.Figure:
+    """Decisions per bucket (bars, by decision) and the approval rate (line, right axis)."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    for column, name, colour in (
+        ("approved", "approved", "#2e7d32"),
+        ("review", "review", "#f9a825"),
+        ("refused", "refused", "#c62828"),
+    ):
+        if volume[column].sum() > 0:
+            fig.add_bar(x=volume["bucket"], y=volume[column], name=name, marker_color=colour)
+    fig.add_scatter(
+        x=volume["bucket"],
+        y=volume["approval_rate"],
+        name="approval rate",
+        mode="lines+markers",
+        line={"color": "#1565c0"},
+        secondary_y=True,
+    )
+    fig.update_layout(barmode="stack", title="Decisions and approval rate", **_LAYOUT)
+    fig.update_yaxes(title_text="decisions", secondary_y=False)
+    fig.update_yaxes(title_text="approval rate", tickformat=".0%", range=[0, 1], secondary_y=True)
+    return fig
+
+
+def score_heatmap(distribution: pd.DataFrame) -> go.Figure:
+    """Share of each bucket's decisions per score band (columns sum to 100%)."""
+    table = distribution.pivot_table(
+        index="band", columns="bucket", values="decisions", aggfunc="sum", fill_value=0
+    )
+    shares = table / table.sum(axis=0)
+    fig = _figure("Score distribution over time (share of decisions per band)")
+    fig.add_heatmap(
+        x=list(table.columns),
+        y=[f"{int(b)}–{int(b) + 20}" for b in table.index],
+        z=shares.to_numpy(),
+        colorscale="Blues",
+        colorbar={"title": "share", "tickformat": ".0%"},
+        hovertemplate="%{x}<br>score %{y}<br>%{z:.1%}<extra></extra>",
+    )
+    fig.update_yaxes(title_text="score points")
+    return fig
+
+
+def latency_lines(latency: pd.DataFrame) -> go.Figure:
+    fig = _figure("Latency percentiles (ms)")
+    for column, colour in (("p50_ms", "#2e7d32"), ("p95_ms", "#f9a825"), ("p99_ms", "#c62828")):
+        fig.add_scatter(
+            x=latency["bucket"], y=latency[column], name=column.removesuffix("_ms"),
+            mode="lines+markers", line={"color": colour},
+        )  # fmt: skip
+    fig.update_yaxes(title_text="ms", rangemode="tozero")
+    return fig
+
+
+def error_rate_lines(errors: pd.DataFrame) -> go.Figure:
+    """Error rates per window from stored service rows (``error_rate_4xx``/``_5xx``)."""
+    fig = _figure("Error rates (from the API's request counters)")
+    for metric, colour in (("error_rate_5xx", "#c62828"), ("error_rate_4xx", "#f9a825")):
+        part = errors[errors["metric"] == metric]
+        fig.add_scatter(x=part["window_start"], y=part["value"], name=metric.removeprefix(
+            "error_rate_"), mode="lines+markers", line={"color": colour})  # fmt: skip
+    fig.update_yaxes(tickformat=".1%", rangemode="tozero")
+    return fig
+
+
+def psi_heatmap(psi: pd.DataFrame, *, max_features: int = 30) -> go.Figure:
+    """PSI per feature (rows, worst first) × window (columns), coloured by the 0.10/0.25
+    bands."""
+    table = psi.pivot_table(index="column_name", columns="window_start", values="value")
+    worst = table.max(axis=1).sort_values(ascending=False).head(max_features).index
+    table = table.loc[list(worst)[::-1]]
+    top = float(np.nanmax(table.to_numpy())) if table.size else 0.3
+    zmax = max(0.5, top)
+    fig = go.Figure(
+        go.Heatmap(
+            x=[pd.Timestamp(c).strftime("%Y-%m-%d %H:%M") for c in table.columns],
+            y=list(table.index),
+            z=table.to_numpy(),
+            zmin=0.0,
+            zmax=zmax,
+            colorscale=[
+                [0.0, BAND_COLOURS["ok"]],
+                [0.1 / zmax, "#a5d6a7"],
+                [0.1 / zmax, BAND_COLOURS["warn"]],
+                [0.25 / zmax, "#ffcc80"],
+                [0.25 / zmax, BAND_COLOURS["alert"]],
+                [1.0, "#7f0000"],
+            ],
+            colorbar={"title": "PSI"},
+            hovertemplate="%{y}<br>window %{x}<br>PSI %{z:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=f"PSI by feature and window (worst {len(table)} features)",
+        margin=_LAYOUT["margin"],
+        height=max(360, 22 * len(table) + 120),
+    )
+    return fig
+
+
+def realised_vs_estimated(perf: pd.DataFrame, metrics: Sequence[tuple[str, str, str]]) -> go.Figure:
+    """Lines over windows: each ``(metric, label, dash)`` of the ``all`` segment."""
+    rows = perf[perf["segment"] == "all"]
+    fig = _figure(" vs ".join(label for _, label, _ in metrics))
+    for metric, label, dash in metrics:
+        part = rows[rows["metric"] == metric]
+        fig.add_scatter(
+            x=part["window_start"], y=part["value"], name=label, mode="lines+markers",
+            line={"dash": dash},
+        )  # fmt: skip
+    return fig
+
+
+def calibration_plot(table: pd.DataFrame, *, title: str = "Calibration") -> go.Figure:
+    """Observed vs mean predicted default rate per bin, against the diagonal."""
+    fig = _figure(title)
+    top = float(np.nanmax([table["mean_predicted"].max(), table["observed_rate"].max(), 0.05]))
+    fig.add_scatter(x=[0, top], y=[0, top], name="perfect", mode="lines",
+                    line={"dash": "dot", "color": "grey"})  # fmt: skip
+    fig.add_scatter(
+        x=table["mean_predicted"], y=table["observed_rate"], name="observed",
+        mode="lines+markers", text=table.get("n"),
+        hovertemplate="predicted %{x:.3f}<br>observed %{y:.3f}<br>n %{text}<extra></extra>",
+    )  # fmt: skip
+    fig.update_xaxes(title_text="mean predicted probability of default", tickformat=".0%")
+    fig.update_yaxes(title_text="observed default rate", tickformat=".0%")
+    return fig
+
+
+def cost_curve_plot(curves: dict[str, pd.DataFrame], *, threshold: float) -> go.Figure:
+    """Business cost per application against the refusal threshold; the chosen threshold."""
+    fig = _figure("Business cost vs threshold")
+    for name, curve in curves.items():
+        fig.add_scatter(x=curve["threshold"], y=curve["cost"], name=name, mode="lines")
+    fig.add_vline(x=threshold, line_dash="dash", line_color="#c62828",
+                  annotation_text=f"threshold {threshold:.3f}")  # fmt: skip
+    fig.update_xaxes(title_text="threshold (probability of default)", range=[0, 0.6])
+    fig.update_yaxes(title_text="cost per application")
+    return fig
+
+
+def importance_bars(importance: pd.Series, *, top: int = 20) -> go.Figure:
+    """Total gain of the ``top`` features, largest at the top."""
+    best = importance.sort_values(ascending=False).head(top)[::-1]
+    fig = _figure(f"Feature importance (gain, top {len(best)})")
+    fig.add_bar(x=best.to_numpy(), y=list(best.index), orientation="h", marker_color="#1565c0")
+    fig.update_layout(height=max(360, 20 * len(best) + 100))
+    return fig

@@ -1,0 +1,1 @@
+"""Pages of the dashboard (Streamlit scripts with a ``render`` function)."""

@@ -1,0 +1,63 @@
+"""Model: metrics, cost vs threshold, calibration, feature importance, fairness, model card."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from credit_scoring.dashboard import charts, model_info, queries, ui
+
+
+def render() -> None:
+    st.title("Model")
+    bundle = ui.current_bundle()
+    if bundle is None:
+        return
+    summary = model_info.summary(bundle)
+    cols = st.columns(4)
+    cols[0].metric("Threshold", f"{bundle.threshold:.3f}")
+    auc = summary["AUC (OOF)"]
+    cols[1].metric("AUC (out-of-fold)", "–" if auc is None else f"{auc:.3f}")
+    cost = summary["cost per application (OOF)"]
+    cols[2].metric("Cost / application", "–" if cost is None else f"{cost:.3f}")
+    cols[3].metric("Features", f"{summary['features']}")
+    st.caption(
+        f"{summary['model']} · feature set {summary['feature set']} · trained "
+        f"{summary['created']} on {summary['training rows']:,} rows"
+        if summary["training rows"]
+        else f"{summary['model']} · feature set {summary['feature set']}"
+    )
+    st.subheader("Candidates (out-of-fold)")
+    st.dataframe(model_info.candidate_metrics(bundle).style.format("{:.4f}"), key="metrics")
+    settings = ui.settings()
+    curve, label = model_info.cost_curve(bundle)
+    curves = {label: curve} if not curve.empty else {}
+    realised = ui.cached(
+        queries.realised_cost_curve, cost_fn=settings.cost_fn, cost_fp=settings.cost_fp
+    )
+    if not realised.empty:
+        curves["realised (logged decisions with outcomes)"] = realised
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.cost_curve_plot(curves, threshold=bundle.threshold), key="cost")
+    with right:
+        reliability = model_info.reliability(bundle)
+        if reliability.empty:
+            ui.empty_state("The bundle carries no calibration table.")
+        else:
+            st.plotly_chart(
+                charts.calibration_plot(reliability, title="Calibration (out-of-fold)"),
+                key="calibration",
+            )
+    st.plotly_chart(charts.importance_bars(model_info.feature_importance(bundle)), key="gain")
+    st.subheader("Fairness")
+    fairness = model_info.fairness_table(bundle)
+    if fairness.empty:
+        ui.empty_state("The bundle carries no fairness table.")
+    else:
+        st.dataframe(fairness, hide_index=True, key="fairness")
+    with st.expander("Model card", expanded=False):
+        st.markdown(model_info.model_card(bundle) or "_No model card in the bundle._")
+
+
+if __name__ == "__main__":
+    render()

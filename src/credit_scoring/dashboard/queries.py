@@ -1,0 +1,318 @@
+"""What the dashboard reads: SQL aggregates over the decision log and stored monitoring rows.
+
+Everything is aggregated in the database (``GROUP BY`` time bucket) so a page reads a few
+hundred rows whatever the size of the log; the pages cache the results (``st.cache_data`` with
+a TTL). The engine is read-only: SQLite is opened with ``mode=ro`` and PostgreSQL sessions
+default to read-only transactions (give the dashboard a read-only role as well).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sqlalchemy import (
+    Engine,
+    Integer,
+    and_,
+    case,
+    cast,
+    create_engine,
+    distinct,
+    func,
+    inspect,
+    literal_column,
+    select,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.sql.elements import ColumnElement
+
+from credit_scoring.errors import ConfigurationError
+from credit_scoring.monitoring.store import monitoring_results, read_results, utc
+from credit_scoring.serving.decision_log.models import decisions, outcomes
+
+Granularity = Literal["hour", "day", "week"]
+GRANULARITIES: tuple[Granularity, ...] = ("hour", "day", "week")
+#: Upper edges (ms) of the latency histogram the percentiles are interpolated from.
+LATENCY_EDGES_MS: tuple[float, ...] = (
+    0.5, 1, 1.5, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 200, 500, 1000, 2000, 5000,
+)  # fmt: skip
+SCORE_BAND_POINTS = 20
+
+
+def _normalise(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def read_only_engine(url: str) -> Engine:
+    """An engine that cannot write: SQLite opened ``mode=ro``, PostgreSQL read-only sessions."""
+    parsed = make_url(_normalise(url))
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database or ""
+        if not database or database == ":memory:":
+            raise ConfigurationError("the dashboard needs a SQLite file, not an in-memory database")
+        path = Path(database).resolve()
+        if not path.is_file():
+            raise ConfigurationError(f"no decision-log database at {path}")
+
+        def connect() -> sqlite3.Connection:
+            return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30.0)
+
+        return create_engine("sqlite://", creator=connect)
+    if backend == "postgresql":
+        return create_engine(
+            parsed,
+            pool_pre_ping=True,
+            connect_args={
+                "connect_timeout": 5,
+                "options": "-c default_transaction_read_only=on",
+            },
+        )
+    raise ConfigurationError(f"unsupported database for the dashboard: {backend!r}")
+
+
+def has_tables(engine: Engine, *names: str) -> bool:
+    existing = set(inspect(engine).get_table_names())
+    return all(name in existing for name in names)
+
+
+# -- time buckets --------------------------------------------------------------------------
+
+
+def _bucket(engine: Engine, granularity: Granularity) -> ColumnElement[Any]:
+    """The start of the UTC hour/day/week (Monday) of each decision, as text or timestamp."""
+    created = decisions.c.created_at
+    if engine.dialect.name == "postgresql":
+        return func.date_trunc(granularity, created.op("AT TIME ZONE")(literal_column("'UTC'")))
+    text = func.substr(created, 1, 19)
+    if granularity == "hour":
+        return func.substr(text, 1, 13).concat(":00:00")
+    if granularity == "day":
+        return func.date(text)
+    return func.date(text, "weekday 0", "-6 days")
+
+
+def _since(since: datetime | None) -> list[ColumnElement[bool]]:
+    return [] if since is None else [decisions.c.created_at >= utc(since)]
+
+
+def _frame(engine: Engine, statement: Any) -> pd.DataFrame:
+    with engine.connect() as connection:
+        result = connection.execute(statement)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _as_time(frame: pd.DataFrame, column: str = "bucket") -> pd.DataFrame:
+    if not frame.empty:
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame
+
+
+# -- the decision log ----------------------------------------------------------------------
+
+
+def log_summary(engine: Engine) -> dict[str, Any]:
+    """Decisions and outcomes in the log, and the first/last decision time (UTC)."""
+    if not has_tables(engine, "decisions", "outcomes"):
+        return {"decisions": 0, "outcomes": 0, "first": None, "last": None}
+    with engine.connect() as connection:
+        n, first, last = connection.execute(
+            select(func.count(), func.min(decisions.c.created_at), func.max(decisions.c.created_at))
+        ).one()
+        n_outcomes = connection.execute(select(func.count()).select_from(outcomes)).scalar_one()
+    return {
+        "decisions": int(n),
+        "outcomes": int(n_outcomes),
+        "first": None if first is None else utc(pd.Timestamp(first).to_pydatetime()),
+        "last": None if last is None else utc(pd.Timestamp(last).to_pydatetime()),
+    }
+
+
+def volume_over_time(
+    engine: Engine, *, granularity: Granularity, since: datetime | None = None
+) -> pd.DataFrame:
+    """Per bucket: decisions, approvals, refusals, reviews, mean probability and score, and
+    decisions without client history."""
+    c = decisions.c
+    bucket = _bucket(engine, granularity).label("bucket")
+
+    def count_of(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+        return func.sum(case((condition, 1), else_=0))
+
+    statement = (
+        select(
+            bucket,
+            func.count().label("decisions"),
+            count_of(c.decision == "APPROVE").label("approved"),
+            count_of(c.decision == "REFUSE").label("refused"),
+            count_of(c.decision == "REVIEW").label("review"),
+            func.avg(c.probability).label("mean_probability"),
+            func.avg(c.score).label("mean_score"),
+            count_of(c.history_found.is_(False)).label("no_history"),
+        )
+        .where(*_since(since))
+        .group_by(literal_column("bucket"))
+        .order_by(literal_column("bucket"))
+    )
+    frame = _as_time(_frame(engine, statement))
+    if not frame.empty:
+        frame["approval_rate"] = frame["approved"] / frame["decisions"]
+    return frame
+
+
+def score_distribution(
+    engine: Engine,
+    *,
+    granularity: Granularity,
+    since: datetime | None = None,
+    band_points: int = SCORE_BAND_POINTS,
+) -> pd.DataFrame:
+    """Decisions per bucket and score band (``band`` = lower edge in points)."""
+    band = (cast(func.floor(decisions.c.score / float(band_points)), Integer) * band_points).label(
+        "band"
+    )
+    bucket = _bucket(engine, granularity).label("bucket")
+    statement = (
+        select(bucket, band, func.count().label("decisions"))
+        .where(*_since(since))
+        .group_by(literal_column("bucket"), literal_column("band"))
+        .order_by(literal_column("bucket"), literal_column("band"))
+    )
+    return _as_time(_frame(engine, statement))
+
+
+def latency_over_time(
+    engine: Engine, *, granularity: Granularity, since: datetime | None = None
+) -> pd.DataFrame:
+    """Per bucket: decisions and latency p50/p95/p99 (ms), interpolated from a latency
+    histogram aggregated in SQL (exact to within one histogram bin), and the maximum."""
+    latency = decisions.c.latency_ms
+    bin_index = case(
+        *[(latency < edge, i) for i, edge in enumerate(LATENCY_EDGES_MS)],
+        else_=len(LATENCY_EDGES_MS),
+    ).label("bin")
+    bucket = _bucket(engine, granularity).label("bucket")
+    statement = (
+        select(bucket, bin_index, func.count().label("n"), func.max(latency).label("max_ms"))
+        .where(*_since(since))
+        .group_by(literal_column("bucket"), literal_column("bin"))
+        .order_by(literal_column("bucket"), literal_column("bin"))
+    )
+    histogram = _as_time(_frame(engine, statement))
+    rows = []
+    for bucket_start, part in histogram.groupby("bucket", sort=True):
+        counts = np.zeros(len(LATENCY_EDGES_MS) + 1)
+        counts[part["bin"].to_numpy(dtype=int)] = part["n"].to_numpy(dtype=float)
+        top = float(part["max_ms"].max())
+        row: dict[str, Any] = {"bucket": bucket_start, "decisions": int(counts.sum())}
+        for q in (50, 95, 99):
+            row[f"p{q}_ms"] = histogram_quantile(counts, q / 100.0, top=top)
+        row["max_ms"] = top
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["bucket", "decisions", "p50_ms", "p95_ms", "p99_ms",
+                                       "max_ms"])  # fmt: skip
+
+
+def histogram_quantile(
+    counts: NDArray[np.float64], q: float, *, top: float, edges: Sequence[float] = LATENCY_EDGES_MS
+) -> float:
+    """The ``q`` quantile of values counted in bins ``[0, e0), [e0, e1) … [e_last, top]``,
+    interpolated linearly inside its bin."""
+    total = counts.sum()
+    if total <= 0:
+        return float("nan")
+    lows = np.r_[0.0, edges]
+    highs = np.r_[edges, max(top, edges[-1])]
+    cumulative = np.cumsum(counts)
+    target = q * total
+    b = int(np.searchsorted(cumulative, target, side="left"))
+    before = cumulative[b - 1] if b > 0 else 0.0
+    share = (target - before) / counts[b] if counts[b] else 0.0
+    high = min(highs[b], top) if b < len(edges) else highs[b]
+    return float(lows[b] + share * (high - lows[b]))
+
+
+def realised_cost_curve(
+    engine: Engine,
+    *,
+    cost_fn: float,
+    cost_fp: float,
+    since: datetime | None = None,
+    resolution: float = 0.005,
+) -> pd.DataFrame:
+    """Business cost per decision with an outcome if every ``probability ≥ threshold`` were
+    refused, for thresholds on a ``resolution`` grid (counts aggregated in SQL)."""
+    p = decisions.c.probability
+    cell = cast(func.floor(p / resolution), Integer).label("cell")
+    defaulted = case((outcomes.c.defaulted.is_(True), 1), else_=0)
+    statement = (
+        select(cell, func.count().label("n"), func.sum(defaulted).label("bad"))
+        .select_from(decisions.join(outcomes, outcomes.c.request_id == decisions.c.request_id))
+        .where(*_since(since))
+        .group_by(literal_column("cell"))
+        .order_by(literal_column("cell"))
+    )
+    cells = _frame(engine, statement)
+    if cells.empty:
+        return pd.DataFrame(columns=["threshold", "cost"])
+    n = cells["n"].to_numpy(dtype=float)
+    bad = cells["bad"].to_numpy(dtype=float)
+    total, total_bad = n.sum(), bad.sum()
+    # Threshold at the lower edge of each cell: that cell and every higher one are refused.
+    refused_bad = np.cumsum(bad[::-1])[::-1]
+    refused_good = np.cumsum((n - bad)[::-1])[::-1]
+    cost = (cost_fn * (total_bad - refused_bad) + cost_fp * refused_good) / total
+    thresholds = cells["cell"].to_numpy(dtype=float) * resolution
+    return pd.DataFrame({"threshold": thresholds, "cost": cost})
+
+
+# -- stored monitoring results -------------------------------------------------------------
+
+
+def stored_window_sizes(engine: Engine, job: str) -> list[str]:
+    """Window widths with stored results of ``job``, most rows first."""
+    if not has_tables(engine, "monitoring_results"):
+        return []
+    r = monitoring_results.c
+    statement = (
+        select(r.window_size, func.count().label("n"))
+        .where(r.job == job)
+        .group_by(r.window_size)
+        .order_by(func.count().desc())
+    )
+    with engine.connect() as connection:
+        return [str(row[0]) for row in connection.execute(statement)]
+
+
+def stored_results(
+    engine: Engine,
+    *,
+    job: str,
+    window: str | None,
+    metrics: Sequence[str] | None = None,
+    since: datetime | None = None,
+) -> pd.DataFrame:
+    """Stored rows of ``job`` (empty when the monitoring tables do not exist yet)."""
+    if not has_tables(engine, "monitoring_results"):
+        return pd.DataFrame()
+    return read_results(engine, job=job, window=window, metrics=metrics, since=since)
+
+
+def latest_models(engine: Engine, job: str) -> list[str]:
+    """Model versions with stored results of ``job``."""
+    if not has_tables(engine, "monitoring_results"):
+        return []
+    r = monitoring_results.c
+    statement = select(distinct(r.model_version)).where(and_(r.job == job))
+    with engine.connect() as connection:
+        return sorted(str(row[0]) for row in connection.execute(statement))

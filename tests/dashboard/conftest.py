@@ -1,0 +1,101 @@
+"""Dashboard fixtures: the demo model and database, an empty and a filled decision log, the
+settings the Streamlit app reads from the environment, and AppTest helpers."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from credit_scoring.dashboard.auth import hash_password
+from credit_scoring.simulate.demo import DemoEnvironment, DemoLog, backfill_demo_log, build_demo
+
+APP = Path(__file__).resolve().parents[2] / "src" / "credit_scoring" / "dashboard" / "app.py"
+USER = "analyst"
+PASSWORD = "correct horse battery staple"
+PAGES = ("score", "overview", "service", "drift", "performance", "model")
+
+
+@pytest.fixture(scope="session")
+def demo_env(tmp_path_factory: pytest.TempPathFactory) -> DemoEnvironment:
+    """Same parameters as the monitoring tests' environment: built once per session."""
+    return build_demo(tmp_path_factory.getbasetemp() / "demo", clients=2500, test_clients=600)
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+def copy_database(env: DemoEnvironment, folder: Path) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(env.root / "serving.sqlite", folder / "serving.sqlite")
+    return f"sqlite:///{(folder / 'serving.sqlite').as_posix()}"
+
+
+@pytest.fixture
+def empty_log(demo_env: DemoEnvironment, tmp_path: Path) -> str:
+    """A migrated database with the history store and no decision."""
+    return copy_database(demo_env, tmp_path / "empty")
+
+
+@dataclass(frozen=True)
+class FilledLog:
+    database_url: str
+    log: DemoLog
+
+
+@pytest.fixture(scope="session")
+def filled_log(demo_env: DemoEnvironment, tmp_path_factory: pytest.TempPathFactory) -> FilledLog:
+    """Seven days of decisions (the last two shifted) with outcomes, counter snapshots and
+    the three monitoring jobs' results."""
+    url = copy_database(demo_env, tmp_path_factory.mktemp("filled"))
+    return FilledLog(url, backfill_demo_log(demo_env, database_url=url, decisions=3000))
+
+
+@pytest.fixture
+def dashboard_settings(
+    demo_env: DemoEnvironment, password_hash: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):  # type: ignore[no-untyped-def]
+    """Point the app at a database: ``use(url)``; login configured, cache off."""
+
+    def use(database_url: str, *, login: bool = True) -> None:
+        monkeypatch.setenv("CREDIT_SCORING_HOME", str(tmp_path / "home"))
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        monkeypatch.setenv("CREDIT_SCORING_MODEL_URI", str(demo_env.bundle_dir))
+        monkeypatch.setenv("CREDIT_SCORING_DASHBOARD_CACHE_SECONDS", "0")
+        if login:
+            monkeypatch.setenv("CREDIT_SCORING_DASHBOARD_USER", USER)
+            monkeypatch.setenv("CREDIT_SCORING_DASHBOARD_PASSWORD_HASH", password_hash)
+        else:
+            monkeypatch.delenv("CREDIT_SCORING_DASHBOARD_USER", raising=False)
+            monkeypatch.delenv("CREDIT_SCORING_DASHBOARD_PASSWORD_HASH", raising=False)
+
+    return use
+
+
+class Dashboard:
+    """AppTest helpers: the app (optionally already logged in) and page switching."""
+
+    user = USER
+    password = PASSWORD
+    pages = PAGES
+
+    @staticmethod
+    def app(*, logged_in: bool) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=120)
+        if logged_in:
+            at.session_state["dashboard_user"] = USER
+        return at.run()
+
+    @staticmethod
+    def open(at: AppTest, page: str) -> AppTest:
+        return at.switch_page(f"pages/{page}.py").run()
+
+
+@pytest.fixture
+def dashboard() -> type[Dashboard]:
+    return Dashboard
