@@ -255,7 +255,8 @@ def _money_columns(
     cols["NAME_CONTRACT_TYPE"] = contract
     revolving = contract == code_of(_T, "NAME_CONTRACT_TYPE", "Revolving loans")
 
-    # Cash loans: a goods price scaled to income, an insurance load, an amortised annuity.
+    # Cash loans: a goods price scaled to income, an insurance load, and an annuity whose
+    # credit/annuity ratio (≈ the term in months) grows with the size of the loan.
     log_goods = (
         profile.GOODS_LOG_MEDIAN
         + profile.GOODS_INCOME_ELASTICITY * (np.log(income) - profile.INCOME_LOG_MEDIAN)
@@ -299,8 +300,9 @@ def _external_scores(rng: np.random.Generator, cols: Columns, *, age: Floats, ri
     for name, (risk_loading, age_loading) in loadings.items():
         latent = -risk_loading * risk + age_loading * age_z
         noise_sd = np.sqrt(max(1.0 - risk_loading**2 - age_loading**2, 0.05))
+        # age_z has roughly unit variance, so this is about a standard normal.
         u = (latent + noise_sd * rng.standard_normal(risk.size)) / np.sqrt(
-            risk_loading**2 + age_loading**2 * 1.0 + noise_sd**2
+            risk_loading**2 + age_loading**2 + noise_sd**2
         )
         values = from_quantiles(ndtr(u), profile.EXT_SOURCE_QUANTILES[name])
         cols[name] = with_missing(values, rng.random(risk.size) < profile.EXT_SOURCE_MISSING[name])
@@ -311,8 +313,8 @@ def _region_columns(rng: np.random.Generator, cols: Columns, *, risk: Floats) ->
     n = risk.size
     ratings = np.asarray(list(profile.REGION_RATING_FREQ), dtype=np.int64)
     cumulative = np.cumsum(list(profile.REGION_RATING_FREQ.values()))
-    rating = ratings[np.searchsorted(cumulative, latent_uniform(rng, risk, 0.2), side="right")]
-    rating = np.minimum(rating, 3)
+    index = np.searchsorted(cumulative, latent_uniform(rng, risk, 0.2), side="right")
+    rating = ratings[np.minimum(index, ratings.size - 1)]
     cols["REGION_RATING_CLIENT"] = rating
     city = rating.copy()
     u = rng.random(n)

@@ -472,14 +472,16 @@ PREVIOUS_NONE_SHARE = 0.05
 PREVIOUS_EXTRA_MEAN = 3.95
 PREVIOUS_EXTRA_DISPERSION = 1.3
 PREVIOUS_TYPE_FREQ = {
-    "Cash loans": 0.4386, "Consumer loans": 0.4311, "Revolving loans": 0.1301, "XNA": 0.0002,
+    "Cash loans": 0.4270, "Consumer loans": 0.4178, "Revolving loans": 0.1550, "XNA": 0.0002,
 }  # fmt: skip
+#: Clients whose first application became an instalment loan (cash or consumer, approved).
+FIRST_LOAN_GRANTED_SHARE = 0.93
 #: Outcome shares by contract type (refusals are then tilted by the client's risk).
 PREVIOUS_STATUS_BY_TYPE = {
-    "Cash loans": {"Approved": 0.45, "Canceled": 0.33, "Refused": 0.21, "Unused offer": 0.01},
-    "Consumer loans": {"Approved": 0.875, "Canceled": 0.004, "Refused": 0.095,
-                       "Unused offer": 0.026},
-    "Revolving loans": {"Approved": 0.60, "Canceled": 0.18, "Refused": 0.22,
+    "Cash loans": {"Approved": 0.30, "Canceled": 0.40, "Refused": 0.29, "Unused offer": 0.01},
+    "Consumer loans": {"Approved": 0.75, "Canceled": 0.01, "Refused": 0.20,
+                       "Unused offer": 0.04},
+    "Revolving loans": {"Approved": 0.62, "Canceled": 0.14, "Refused": 0.24,
                         "Unused offer": 0.0},
     "XNA": {"Approved": 0.0, "Canceled": 0.9, "Refused": 0.1, "Unused offer": 0.0},
 }  # fmt: skip
