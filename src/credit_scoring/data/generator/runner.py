@@ -35,7 +35,7 @@ from credit_scoring.errors import CreditScoringError
 from credit_scoring.io import atomic_output_dir, file_sha256, write_json
 from credit_scoring.schema import SCHEMA_VERSION, TABLES, table
 
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "1.1"
 #: Clients per chunk (fixed: the output must not depend on it being tuned per machine).
 CHUNK_CLIENTS = 20_000
 #: Size and seed of the pilot population that fixes the intercept of the truth.
