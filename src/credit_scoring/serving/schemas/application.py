@@ -52,6 +52,11 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 JsonInt = Annotated[int, Strict(), BeforeValidator(_integral)]
 
 
+def _json_int(lo: float | None, hi: float | None) -> Any:
+    """A JSON integer within ``[lo, hi]``: the bounds stay native (in Rust and the schema)."""
+    return Annotated[Annotated[int, Strict(), Field(ge=lo, le=hi)], BeforeValidator(_integral)]
+
+
 def _limits(column: Column) -> tuple[float | None, float | None]:
     """The column's bounds; integers are also kept within int64."""
     lo, hi = column.min_value, column.max_value
@@ -112,23 +117,31 @@ def _description(table_name: str, column: Column) -> str:
 
 
 def _field(table_name: str, column: Column) -> tuple[Any, Any]:
-    """``(annotation, FieldInfo)`` of one column for :func:`pydantic.create_model`."""
+    """``(annotation, FieldInfo)`` of one column for :func:`pydantic.create_model`.
+
+    Plain bounds are native pydantic constraints (checked in Rust, shown in the JSON schema);
+    a column with sentinels gets a Python check and a schema allowing them.
+    """
     description = _description(table_name, column)
-    bounded = (
-        column.kind is Kind.INT or column.min_value is not None or column.max_value is not None
-    )
     base: Any
+    extra: dict[str, Any] | None = None
     if column.kind is Kind.CATEGORY:
         base = Annotated[str, Strict(), Field(min_length=1, max_length=_MAX_CATEGORY_LENGTH)]
-    elif column.kind is Kind.INT:
-        base = JsonInt
     else:
-        base = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+        lo, hi = _limits(column)
+        if column.sentinels:
+            number: Any = (
+                JsonInt
+                if column.kind is Kind.INT
+                else Annotated[float, Strict(), Field(allow_inf_nan=False)]
+            )
+            base = Annotated[number, _range_validator(column)]
+            extra = _bounds_schema(column)
+        elif column.kind is Kind.INT:
+            base = _json_int(lo, hi)
+        else:
+            base = Annotated[float, Strict(), Field(allow_inf_nan=False, ge=lo, le=hi)]
     annotation: Any = base | None if column.nullable else base
-    extra: dict[str, Any] | None = None
-    if bounded and column.kind is not Kind.CATEGORY:
-        annotation = Annotated[annotation, _range_validator(column)]
-        extra = _bounds_schema(column)
     if column.nullable:
         return annotation, Field(default=None, description=description, json_schema_extra=extra)
     return annotation, Field(description=description, json_schema_extra=extra)
@@ -154,13 +167,9 @@ def application_model(table_name: str = APPLICATION_TABLE) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for column in contract.columns:
         if column.name == CLIENT_KEY:
-            key = Column(CLIENT_KEY, Kind.INT, nullable=False, min_value=0)
             fields[CLIENT_KEY] = (
-                Annotated[JsonInt, _range_validator(key)],
-                Field(
-                    description="Client id (key of the history store).",
-                    json_schema_extra=_bounds_schema(key),
-                ),
+                _json_int(0, INT64_MAX),
+                Field(description="Client id (key of the history store)."),
             )
         else:
             fields[column.name] = _field(table_name, column)
