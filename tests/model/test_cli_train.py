@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from credit_scoring.cli import app
 from credit_scoring.cli import model as model_cli
+from credit_scoring.errors import ModelNotFoundError
 
 FAST = ["--folds", "3", "--max-rounds", "80", "--learning-rate", "0.2", "--threads", "1"]
 
@@ -48,7 +49,7 @@ def test_train_writes_a_bundle_logs_runs_and_registers_the_champion(
     promoted = runner.invoke(model_cli.app, ["promote", "1"])
     assert promoted.exit_code == 0 and "v1 is now champion" in promoted.output
     unknown = runner.invoke(model_cli.app, ["promote", "7"])
-    assert unknown.exit_code != 0
+    assert isinstance(unknown.exception, ModelNotFoundError)
 
 
 def _check_tracking(home: Path) -> None:

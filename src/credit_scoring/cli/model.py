@@ -47,11 +47,19 @@ def promote_command(
     version: Annotated[str, typer.Argument(help="Registered version to make the champion.")],
 ) -> None:
     """Give the ``champion`` alias to a registered version (a manual override)."""
+    from mlflow.exceptions import MlflowException
+
+    from credit_scoring.errors import ModelNotFoundError
     from credit_scoring.model.registry import CHAMPION_ALIAS, mlflow_client
 
     settings = get_settings()
     client = mlflow_client(settings)
-    client.get_model_version(settings.registered_model_name, version)  # raises if unknown
+    try:
+        client.get_model_version(settings.registered_model_name, version)
+    except MlflowException as exc:
+        raise ModelNotFoundError(
+            f"no version {version} of {settings.registered_model_name!r}: {exc.message}"
+        ) from exc
     client.set_registered_model_alias(settings.registered_model_name, CHAMPION_ALIAS, version)
     typer.echo(f"{settings.registered_model_name} v{version} is now {CHAMPION_ALIAS}")
 

@@ -158,13 +158,10 @@ def _select_lightgbm(
             config=options.boosting,
             n_trials=options.tune_trials,
             timeout_seconds=budget,
+            base_params=params,
             on_trial=lambda i, auc: log(f"  trial {i}: OOF AUC {auc:.4f}"),
         )
-        params, n_trials, tuned_cv = (
-            {**result.params, **options.params},
-            result.n_trials,
-            result.best_cv,
-        )
+        params, n_trials, tuned_cv = result.params, result.n_trials, result.best_cv
     positives = int(data.y.sum())
     ratio = (len(data.y) - positives) / max(positives, 1)
     # Imbalance options are compared on the first ``screen_folds`` folds only (same rows for
@@ -175,7 +172,7 @@ def _select_lightgbm(
     best: tuple[float, str, CVResult, float] | None = None
     for option in options.imbalance_options:
         weight = ratio if option == "balanced" else 1.0
-        if option == "none" and tuned_cv is not None and not options.params:
+        if option == "none" and tuned_cv is not None:
             cv = tuned_cv
         else:
             cv = cross_validate(

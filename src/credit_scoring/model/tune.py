@@ -55,17 +55,20 @@ def tune(
     config: BoostingConfig,
     n_trials: int | None,
     timeout_seconds: float | None,
+    base_params: dict[str, Any] | None = None,
     on_trial: Callable[[int, float], None] | None = None,
 ) -> TuningResult:
-    """Search parameters; the default configuration is always trial 0, so tuning never loses."""
+    """Search parameters around ``base_params`` (default: :data:`DEFAULT_PARAMS`), which are
+    always trial 0, so tuning never returns a configuration worse than the base one."""
     import optuna
 
     optuna.logging.set_verbosity(logging.WARNING)
     started = time.monotonic()
     results: dict[int, CVResult] = {}
+    base = {**DEFAULT_PARAMS, **(base_params or {})}
 
     def objective(trial: optuna.Trial) -> float:
-        params = suggest_params(trial)
+        params = {**base, **suggest_params(trial)}
         cv = cross_validate(
             X, y, folds=folds, categorical=categorical, params=params, config=config
         )
@@ -78,11 +81,10 @@ def tune(
     study = optuna.create_study(
         direction="maximize", sampler=optuna.samplers.TPESampler(seed=config.seed)
     )
-    study.enqueue_trial({k: v for k, v in DEFAULT_PARAMS.items() if k in _SPACE})
+    study.enqueue_trial({k: v for k, v in base.items() if k in _SPACE})
     study.optimize(objective, n_trials=n_trials, timeout=timeout_seconds)
     best = study.best_trial
-    params = dict(DEFAULT_PARAMS)
-    params.update(best.params)
+    params = {**base, **best.params}
     return TuningResult(
         params=params,
         best_auc=float(best.value if best.value is not None else np.nan),
