@@ -308,7 +308,6 @@ def installments_features(data_dir: Path) -> pd.DataFrame:
         i[f"recent_{col}"] = i[col].where(recent)
     agg = i.groupby(KEY).agg(
         INST_COUNT=("SK_ID_PREV", "count"),
-        INST_LOAN_COUNT=("SK_ID_PREV", "nunique"),
         INST_DPD_MEAN=("dpd", "mean"),
         INST_DPD_MAX=("dpd", "max"),
         INST_DPD_SUM=("dpd", "sum"),
@@ -366,7 +365,6 @@ def credit_card_features(data_dir: Path) -> pd.DataFrame:
     c["dpd_12"] = c["SK_DPD"].where(recent)
     agg = c.groupby(KEY).agg(
         CC_MONTHS_COUNT=("SK_ID_PREV", "count"),
-        CC_CARD_COUNT=("SK_ID_PREV", "nunique"),
         CC_MONTHS_BALANCE_MIN=("MONTHS_BALANCE", "min"),
         CC_AMT_BALANCE_MEAN=("AMT_BALANCE", "mean"),
         CC_AMT_BALANCE_MAX=("AMT_BALANCE", "max"),

@@ -8,7 +8,8 @@ Reports the median wall time, CPU time and peak RSS of each, their ratios, and c
 both agree on a handful of features. Targets (full size): ours ≤ 60 s and ≤ 8 GB on 2 cores,
 ≥ 5× faster than pandas and with less memory.
 
-    .venv/bin/python benchmarks/bench_features.py [--quick] [--runs 3] [--data-dir DIR]
+    .venv/bin/python benchmarks/bench_features.py [--quick] [--runs 3] [--data-dir DIR] \
+        [--store-url sqlite:///PATH] [--store-url postgresql://…]
 """
 
 from __future__ import annotations
@@ -140,6 +141,64 @@ def compare(ours_path: Path, pandas_path: Path) -> list[str]:
     return problems
 
 
+def store_figures(history_path: Path, url: str) -> None:
+    """Publish the history features to ``url``, load them back, time lookups."""
+    import pyarrow.parquet as pq
+
+    from credit_scoring.features.application import (
+        APPLICATION_CATEGORICAL_FEATURES,
+        APPLICATION_FEATURES,
+        APPLICATION_NUMERIC_FEATURES,
+        PROTECTED_COLUMNS,
+    )
+    from credit_scoring.features.feature_set import (
+        FeatureSet,
+        feature_set_version,
+        write_feature_set,
+    )
+    from credit_scoring.features.store import HistoryStore, publish_history, redacted
+
+    history = tuple(pq.read_schema(history_path).names[1:])
+    categorical = tuple(c for c in APPLICATION_CATEGORICAL_FEATURES if c not in PROTECTED_COLUMNS)
+    model = APPLICATION_NUMERIC_FEATURES + categorical + history
+    feature_set = FeatureSet(
+        version=feature_set_version(model, categorical),
+        model_features=model,
+        categorical_features=categorical,
+        protected_columns=PROTECTED_COLUMNS,
+        history_features=history,
+        application_features=APPLICATION_FEATURES,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        features_dir = Path(tmp)
+        (features_dir / "history.parquet").symlink_to(history_path)
+        write_feature_set(features_dir, feature_set)
+        started = time.perf_counter()
+        result = publish_history(features_dir, url, log=lambda _: None)
+        publish_s = time.perf_counter() - started
+    with HistoryStore.open(url, feature_set.version) as store:
+        ids = pq.read_table(history_path, columns=["SK_ID_CURR"])["SK_ID_CURR"].to_numpy()
+        sample = ids[:: max(1, len(ids) // 200)][:200]
+        started = time.perf_counter()
+        for client in sample:
+            store.lookup(int(client))
+        sql_ms = (time.perf_counter() - started) / len(sample) * 1e3
+        started = time.perf_counter()
+        store.load_all()
+        load_s = time.perf_counter() - started
+        memory = [store.lookup(int(c)) for c in sample]  # warm
+        clock = time.perf_counter_ns
+        times = []
+        for client in sample.tolist() * 50:
+            t0 = clock()
+            store.lookup(client)
+            times.append((clock() - t0) / 1000)
+        assert all(row is not None for row in memory)
+    print(f"\nhistory store at {redacted(url)}: {result.row_count:,} × {result.n_columns}")
+    print(f"  publish {publish_s:.1f} s   load_all {load_s:.1f} s")
+    print(f"  lookup by SQL {sql_ms:.2f} ms   in memory {statistics.median(times):.2f} µs")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20,000 clients, no targets")
@@ -147,6 +206,12 @@ def main() -> int:
     parser.add_argument("--baseline-runs", type=int, default=None, help="default: 1 full, 3 quick")
     parser.add_argument("--data-dir", type=Path, default=None, help="use this DATA_DIR")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--store-url",
+        action="append",
+        default=[],
+        help="also publish the result to this database and time load/lookups (repeatable)",
+    )
     parser.add_argument(
         "--worker", nargs=3, metavar=("KIND", "DATA_DIR", "OUT"), help=argparse.SUPPRESS
     )
@@ -168,6 +233,8 @@ def main() -> int:
         for i, r in enumerate(base, 1):
             print(f"  pandas run {i}: {r['seconds']:.1f} s, {r['peak_rss_gb']:.2f} GB")
         problems = compare(ours_path, pandas_path)
+        for url in args.store_url:
+            store_figures(ours_path, url)
     load_end = os.getloadavg()[0]
 
     def med(runs: list[dict[str, Any]], key: str) -> float:

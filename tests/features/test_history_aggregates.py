@@ -209,7 +209,6 @@ def test_card_utilisation_ignores_zero_limits(history: pd.DataFrame) -> None:
         1,
         {
             "CC_HAS_HISTORY": 1.0,
-            "CC_CARD_COUNT": 1,
             "CC_UTILISATION_MEAN": 0.75,
             "CC_UTILISATION_MAX": 1.0,
             "CC_UTILISATION_MEAN_LAST_6M": 0.75,

@@ -24,7 +24,6 @@ def credit_card_features(credit_card_balance: ir.Table) -> ir.Table:
     m: Metrics = {
         "CC_HAS_HISTORY": any_rows(c.SK_ID_PREV),
         "CC_MONTHS_COUNT": c.SK_ID_PREV.count(),
-        "CC_CARD_COUNT": c.SK_ID_PREV.nunique(),
         "CC_MONTHS_BALANCE_MIN": c.MONTHS_BALANCE.min(),
         "CC_AMT_BALANCE_MEAN": c.AMT_BALANCE.mean(),
         "CC_AMT_BALANCE_MAX": c.AMT_BALANCE.max(),

@@ -41,7 +41,6 @@ def installments_features(installments_payments: ir.Table) -> ir.Table:
     m: Metrics = {
         "INST_HAS_HISTORY": any_rows(i.SK_ID_PREV),
         "INST_COUNT": i.SK_ID_PREV.count(),
-        "INST_LOAN_COUNT": i.SK_ID_PREV.nunique(),
         "INST_DPD_MEAN": i.dpd.mean(),
         "INST_DPD_MAX": i.dpd.max(),
         "INST_DPD_SUM": i.dpd.sum(),

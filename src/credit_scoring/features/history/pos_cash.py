@@ -18,7 +18,6 @@ def pos_cash_features(pos_cash_balance: ir.Table) -> ir.Table:
     m: Metrics = {
         "POS_HAS_HISTORY": any_rows(p.SK_ID_PREV),
         "POS_MONTHS_COUNT": p.SK_ID_PREV.count(),
-        "POS_LOAN_COUNT": p.SK_ID_PREV.nunique(),
         "POS_MONTHS_BALANCE_MIN": p.MONTHS_BALANCE.min(),
         "POS_MONTHS_BALANCE_MAX": p.MONTHS_BALANCE.max(),
         "POS_SK_DPD_MAX": p.SK_DPD.max(),
@@ -29,9 +28,6 @@ def pos_cash_features(pos_cash_balance: ir.Table) -> ir.Table:
         "POS_DPD_DEF_MONTHS_COUNT": p.SK_ID_PREV.count(where=p.SK_DPD_DEF > 0),
         "POS_CNT_INSTALMENT_MEAN": p.CNT_INSTALMENT.mean(),
         "POS_CNT_INSTALMENT_FUTURE_MEAN": p.CNT_INSTALMENT_FUTURE.mean(),
-        "POS_COMPLETED_LOAN_COUNT": p.SK_ID_PREV.nunique(
-            where=p.NAME_CONTRACT_STATUS == "Completed"
-        ),
         "POS_SK_DPD_MAX_LAST_12M": p.SK_DPD.max(where=recent),
         "POS_SK_DPD_MEAN_LAST_12M": p.SK_DPD.mean(where=recent),
         "POS_DPD_MONTHS_LAST_12M": p.SK_ID_PREV.count(where=recent & late),
@@ -41,20 +37,29 @@ def pos_cash_features(pos_cash_balance: ir.Table) -> ir.Table:
 
 
 def latest_month_features(p: ir.Table) -> ir.Table:
-    """Each loan's most recent month: instalments still to pay, loans still active."""
-    latest = p.group_by(["SK_ID_PREV", KEY]).aggregate(last_month=p.MONTHS_BALANCE.max())
+    """Per loan (one row per SK_ID_PREV, no DISTINCT needed): loans, completed loans, and at each
+    loan's most recent month the instalments still to pay and whether it is still active."""
+    loans = p.group_by(["SK_ID_PREV", KEY]).aggregate(
+        last_month=p.MONTHS_BALANCE.max(),
+        completed=(p.NAME_CONTRACT_STATUS == "Completed").cast("int64").max(),
+    )
+    per_loan = loans.group_by(KEY).aggregate(
+        POS_LOAN_COUNT=loans.SK_ID_PREV.count(),
+        POS_COMPLETED_LOAN_COUNT=loans.completed.sum(),
+    )
     rows = p.join(
-        latest,
+        loans,
         [
-            p.SK_ID_PREV == latest.SK_ID_PREV,
-            p[KEY] == latest[KEY],
-            latest.last_month == p.MONTHS_BALANCE,
+            p.SK_ID_PREV == loans.SK_ID_PREV,
+            p[KEY] == loans[KEY],
+            loans.last_month == p.MONTHS_BALANCE,
         ],
     )
-    return rows.group_by(KEY).aggregate(
+    latest = rows.group_by(KEY).aggregate(
         POS_LATEST_CNT_INSTALMENT_FUTURE_SUM=rows.CNT_INSTALMENT_FUTURE.sum(),
-        POS_LATEST_ACTIVE_LOAN_COUNT=rows.SK_ID_PREV.nunique(
+        POS_LATEST_ACTIVE_LOAN_COUNT=rows.SK_ID_PREV.count(
             where=rows.NAME_CONTRACT_STATUS == "Active"
         ),
         POS_LATEST_SK_DPD_MAX=rows.SK_DPD.max(),
     )
+    return per_loan.join(latest, KEY)

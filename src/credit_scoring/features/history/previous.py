@@ -6,7 +6,6 @@ the 365243 "not applicable" sentinel replaced by NULL before aggregating.
 
 from __future__ import annotations
 
-import ibis
 import ibis.expr.types as ir
 
 from credit_scoring.features.history._common import (
@@ -101,8 +100,8 @@ def previous_features(previous_application: ir.Table) -> ir.Table:
 
 def last_application_features(p: ir.Table) -> ir.Table:
     """Applications decided on the client's most recent decision day (ties all count)."""
-    rank = ibis.rank().over(group_by=KEY, order_by=ibis.desc(p.DAYS_DECISION))
-    last = p.mutate(decision_rank=rank).filter(ibis._.decision_rank == 0)
+    last_day = p.group_by(KEY).aggregate(last_decision=p.DAYS_DECISION.max())
+    last = p.join(last_day, [p[KEY] == last_day[KEY], last_day.last_decision == p.DAYS_DECISION])
     return last.group_by(KEY).aggregate(
         PREV_LAST_AMT_CREDIT=last.AMT_CREDIT.mean(),
         PREV_LAST_AMT_ANNUITY=last.AMT_ANNUITY.mean(),
