@@ -56,3 +56,17 @@ def test_ranking_metrics_on_a_perfect_and_a_useless_score() -> None:
 def test_mismatched_lengths_are_rejected() -> None:
     with pytest.raises(ValueError, match="3 values"):
         roc_auc([0, 1, 1], [0.1, 0.2])
+
+
+def test_auc_equals_sklearn_with_many_ties() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(1)
+    y_prob = np.round(rng.random(2000), 2)
+    y_true = (rng.random(2000) < y_prob).astype(int)
+    assert roc_auc(y_true, y_prob) == pytest.approx(roc_auc_score(y_true, y_prob), abs=1e-12)
+
+
+def test_auc_of_a_single_class_is_an_error() -> None:
+    with pytest.raises(ValueError, match="one class"):
+        roc_auc([0, 0, 0], [0.1, 0.2, 0.3])

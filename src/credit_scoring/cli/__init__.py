@@ -10,7 +10,18 @@ import sys
 
 import typer
 
-from credit_scoring.cli import data, features, train
+from credit_scoring.cli import (
+    dashboard,
+    data,
+    db,
+    features,
+    keys,
+    model,
+    monitor,
+    serve,
+    simulate,
+    train,
+)
 from credit_scoring.errors import CreditScoringError
 
 app = typer.Typer(
@@ -19,9 +30,17 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+# In pipeline order: data → features → train/model → serve (keys, db) → monitor/simulate/dashboard.
 app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")
 app.command("train")(train.train_command)
+app.add_typer(model.app, name="model")
+app.command("serve")(serve.serve_command)
+app.add_typer(keys.app, name="keys")
+app.add_typer(db.app, name="db")
+app.add_typer(monitor.app, name="monitor")
+app.command("simulate")(simulate.simulate_command)
+app.add_typer(dashboard.app, name="dashboard")
 
 
 def main() -> None:
