@@ -27,6 +27,8 @@ def atomic_output_dir(out_dir: Path, *, overwrite: bool = True) -> Iterator[Path
     if out_dir.exists() and not overwrite:
         raise FileExistsError(f"{out_dir} exists; pass overwrite=True to replace it")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    # mkdtemp makes the folder private (0700); the output gets the ordinary umask mode.
+    tmp.chmod(0o777 & ~_current_umask())
     try:
         yield tmp
         if out_dir.exists():
@@ -40,6 +42,12 @@ def atomic_output_dir(out_dir: Path, *, overwrite: bool = True) -> Iterator[Path
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
