@@ -99,3 +99,12 @@ class Dashboard:
 @pytest.fixture
 def dashboard() -> type[Dashboard]:
     return Dashboard
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        default=None,
+        help="Folder for the browser test's page screenshots (default: a temporary folder). "
+        "Pass tests/dashboard on the command line so this option is known.",
+    )

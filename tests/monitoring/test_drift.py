@@ -254,3 +254,21 @@ def test_matrix_blocks_give_the_same_rows_as_columns() -> None:
     pd.testing.assert_frame_equal(by_blocks, by_columns)
     with pytest.raises(DriftError, match="shape"):
         calc.calculate_matrix(analysis, ["x"], windows)
+
+
+def test_a_window_too_small_for_its_bins_gets_the_low_n_band() -> None:
+    train = np.random.default_rng(11).integers(0, 50, size=50_000).astype(float)
+    vocab = tuple(f"c{i}" for i in range(50))
+    ref = ReferenceColumn.from_json("c", categorical_reference(train, vocab), n_reference=50_000)
+    small = np.random.default_rng(12).integers(0, 50, size=300).astype(float)
+    large = np.random.default_rng(13).integers(0, 50, size=5_000).astype(float)
+    when = np.r_[np.zeros(300), np.full(5_000, DAY_NS)].astype(np.int64)
+    frame = (
+        DriftCalculator()
+        .fit({"c": ref})
+        .calculate({"c": np.r_[small, large]}, Windows.assign(WindowSpec.parse("1d"), when))
+    )
+    psi = frame[frame.metric == "psi"].sort_values("window_start")
+    # Same distribution: sampling noise alone puts the 300-row window in the warn band.
+    assert psi.value.iloc[0] > 0.10
+    assert list(psi.band) == ["low_n", "ok"]

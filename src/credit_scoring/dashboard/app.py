@@ -10,6 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
+# Imported here so plotly loads while the login page is shown, not on the first chart page.
+from credit_scoring.dashboard import charts as _charts  # noqa: F401
 from credit_scoring.dashboard import ui
 
 PAGES = Path(__file__).resolve().parent / "pages"

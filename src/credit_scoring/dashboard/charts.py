@@ -71,7 +71,9 @@ def volume_and_approval(volume: pd.DataFrame) -> go.Figure:
     )
     fig.update_layout(barmode="stack", title="Decisions and approval rate", **_LAYOUT)
     fig.update_yaxes(title_text="decisions", secondary_y=False)
-    fig.update_yaxes(title_text="approval rate", tickformat=".0%", range=[0, 1], secondary_y=True)
+    fig.update_yaxes(
+        title_text="approval rate", tickformat=".0%", range=[0, 1], dtick=0.2, secondary_y=True
+    )
     return fig
 
 
@@ -112,18 +114,23 @@ def error_rate_lines(errors: pd.DataFrame) -> go.Figure:
         part = errors[errors["metric"] == metric]
         fig.add_scatter(x=part["window_start"], y=part["value"], name=metric.removeprefix(
             "error_rate_"), mode="lines+markers", line={"color": colour})  # fmt: skip
-    fig.update_yaxes(tickformat=".1%", rangemode="tozero")
+    rates = errors.loc[errors["metric"].str.startswith("error_rate_"), "value"]
+    top = float(np.nanmax(rates)) if rates.notna().any() else 0.0
+    fig.update_yaxes(tickformat=".1%", range=[0, max(0.02, 1.2 * top)])
     return fig
 
 
 def psi_heatmap(psi: pd.DataFrame, *, max_features: int = 30) -> go.Figure:
     """PSI per feature (rows, worst first) × window (columns), coloured by the 0.10/0.25
-    bands."""
-    table = psi.pivot_table(index="column_name", columns="window_start", values="value")
-    worst = table.max(axis=1).sort_values(ascending=False).head(max_features).index
+    bands (1.0 and above share the darkest colour). Cells of windows too small for their
+    bins (band ``low_n``) are left blank."""
+    banded = psi.assign(value=psi["value"].where(psi["band"] != "low_n"))
+    table = banded.pivot_table(
+        index="column_name", columns="window_start", values="value", dropna=False
+    )
+    worst = table.max(axis=1).fillna(0).sort_values(ascending=False).head(max_features).index
     table = table.loc[list(worst)[::-1]]
-    top = float(np.nanmax(table.to_numpy())) if table.size else 0.3
-    zmax = max(0.5, top)
+    zmax = 1.0
     fig = go.Figure(
         go.Heatmap(
             x=[pd.Timestamp(c).strftime("%Y-%m-%d %H:%M") for c in table.columns],
@@ -139,7 +146,11 @@ def psi_heatmap(psi: pd.DataFrame, *, max_features: int = 30) -> go.Figure:
                 [0.25 / zmax, BAND_COLOURS["alert"]],
                 [1.0, "#7f0000"],
             ],
-            colorbar={"title": "PSI"},
+            colorbar={
+                "title": "PSI",
+                "tickvals": [0, 0.1, 0.25, 0.5, 1.0],
+                "ticktext": ["0", "0.10", "0.25", "0.5", "≥ 1"],
+            },
             hovertemplate="%{y}<br>window %{x}<br>PSI %{z:.3f}<extra></extra>",
         )
     )
@@ -151,7 +162,9 @@ def psi_heatmap(psi: pd.DataFrame, *, max_features: int = 30) -> go.Figure:
     return fig
 
 
-def realised_vs_estimated(perf: pd.DataFrame, metrics: Sequence[tuple[str, str, str]]) -> go.Figure:
+def realised_vs_estimated(
+    perf: pd.DataFrame, metrics: Sequence[tuple[str, str, str]], *, percent: bool = False
+) -> go.Figure:
     """Lines over windows: each ``(metric, label, dash)`` of the ``all`` segment."""
     rows = perf[perf["segment"] == "all"]
     fig = _figure(" vs ".join(label for _, label, _ in metrics))
@@ -161,6 +174,8 @@ def realised_vs_estimated(perf: pd.DataFrame, metrics: Sequence[tuple[str, str, 
             x=part["window_start"], y=part["value"], name=label, mode="lines+markers",
             line={"dash": dash},
         )  # fmt: skip
+    if percent:
+        fig.update_yaxes(tickformat=".1%")
     return fig
 
 
@@ -189,6 +204,7 @@ def cost_curve_plot(curves: dict[str, pd.DataFrame], *, threshold: float) -> go.
                   annotation_text=f"threshold {threshold:.3f}")  # fmt: skip
     fig.update_xaxes(title_text="threshold (probability of default)", range=[0, 0.6])
     fig.update_yaxes(title_text="cost per application")
+    fig.update_layout(legend={"orientation": "h", "yanchor": "top", "y": -0.25})
     return fig
 
 

@@ -62,7 +62,10 @@ def feature_importance(bundle: Bundle) -> pd.Series:
 
 def fairness_table(bundle: Bundle) -> pd.DataFrame:
     rows = bundle.metadata.get("metrics", {}).get("fairness", {}).get("rows", [])
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    first = [c for c in ("attribute", "group", "count", "approval_rate",
+                         "adverse_impact_ratio", "flagged") if c in frame.columns]  # fmt: skip
+    return frame[first + [c for c in frame.columns if c not in first]]
 
 
 def model_card(bundle: Bundle) -> str:

@@ -8,7 +8,9 @@ categorical ones. A window of logged decisions is binned with the SAME rule
 and compared with those shares:
 
 * **PSI** (every column): ``Σ (a - e) · ln(a / e)`` over the bins, shares floored at
-  :data:`PSI_FLOOR`; bands 0.10 / 0.25 (:class:`BandThreshold`).
+  :data:`PSI_FLOOR`; bands 0.10 / 0.25 (:class:`BandThreshold`). A window with fewer than
+  :data:`MIN_ROWS_PER_BIN` rows per reference bin gets the band ``low_n`` instead: its
+  sampling noise alone (about ``(bins - 1) / rows``) would reach the warn band.
 * **KS** (numeric, second opinion): the largest gap between the two cumulative shares over the
   present bins — the Kolmogorov–Smirnov distance evaluated at the decile edges, a lower bound
   of the exact one — with the asymptotic p-value for ``n_reference`` and ``n_window`` rows.
@@ -38,6 +40,8 @@ from credit_scoring.monitoring.windows import Windows
 
 #: Shares below this are raised to it in PSI, so an empty bin gives a large but finite term.
 PSI_FLOOR = 1e-4
+#: A window needs this many rows per (non-empty) reference bin for its PSI to get a band.
+MIN_ROWS_PER_BIN = 20
 
 
 class DriftError(CreditScoringError):
@@ -45,8 +49,10 @@ class DriftError(CreditScoringError):
 
 
 class Band(StrEnum):
-    """Severity of a drift value: ``ok``, ``warn`` (moderate) or ``alert`` (major)."""
+    """Severity of a drift value: ``ok``, ``warn`` (moderate) or ``alert`` (major); ``low_n``
+    when the window has too few rows for the value to mean anything."""
 
+    LOW_N = "low_n"
     OK = "ok"
     WARN = "warn"
     ALERT = "alert"
@@ -68,7 +74,7 @@ class BandThreshold:
         out[values >= self.warn] = Band.WARN.value
         out[values >= self.alert] = Band.ALERT.value
         out[np.isnan(values)] = Band.OK.value
-        return out.astype(str)
+        return out.astype("<U8")
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,7 @@ class PValueThreshold:
 
     def band(self, p_values: NDArray[np.float64]) -> NDArray[np.str_]:
         alert = ~np.isnan(p_values) & (p_values < self.alpha)
-        return np.where(alert, Band.ALERT.value, Band.OK.value).astype(str)
+        return np.where(alert, Band.ALERT.value, Band.OK.value).astype("<U8")
 
 
 Threshold = BandThreshold | PValueThreshold
@@ -304,7 +310,12 @@ class PopulationStabilityIndex(DriftMethod):
         actual = np.maximum(np.nan_to_num(actual, nan=0.0), PSI_FLOOR)
         value = np.sum((actual - expected) * np.log(actual / expected), axis=1)
         value[n == 0] = np.nan
-        return MethodResult(value, None, self.threshold.band(value))
+        band = self.threshold.band(value)
+        # Sampling noise alone gives a PSI of about (bins - 1) / rows: below
+        # MIN_ROWS_PER_BIN rows per reference bin it would reach the warn band by itself.
+        bins = int(np.count_nonzero(self.reference.expected > 0))
+        band[(n > 0) & (n < MIN_ROWS_PER_BIN * bins)] = Band.LOW_N.value
+        return MethodResult(value, None, band)
 
 
 @register

@@ -20,6 +20,18 @@ from pathlib import Path
 from credit_scoring.io import file_sha256, read_json, write_json
 
 DEMO_FILE = "demo.json"
+#: Shift of the demo log's last days, in training standard deviations: lower external scores
+#: and incomes, more late instalments (a riskier population).
+DEMO_SHIFT = {
+    "EXT_SOURCE_1": -0.8,
+    "EXT_SOURCE_2": -0.8,
+    "EXT_SOURCE_3": -0.8,
+    "EXT_SOURCE_MEAN": -0.8,
+    "EXT_SOURCE_MIN": -0.8,
+    "EXT_SOURCE_MAX": -0.8,
+    "AMT_INCOME_TOTAL": -0.5,
+    "INST_LATE_SHARE": 0.5,
+}
 
 
 @dataclass(frozen=True)
@@ -116,7 +128,8 @@ def backfill_demo_log(
     seed: int = 5,
 ) -> DemoLog:
     """Fill a decision log with ``days`` of decisions of the demo bundle ending at ``end``
-    (default: now), the last ``shifted_days`` shifted, their outcomes, request-counter
+    (default: now; whole UTC days, the last one partial), the last ``shifted_days`` shifted by
+    ``shift`` (default :data:`DEMO_SHIFT`), their outcomes, request-counter
     snapshots; then run the drift, performance and service jobs with daily windows.
 
     The decisions are scored by the bundle on the demo's feature rows (no API involved), so
@@ -143,13 +156,16 @@ def backfill_demo_log(
     checksum = file_sha256(env.bundle_dir / CHECKSUMS_FILE)
     population = bundle_population(bundle, pd.read_parquet(env.features_dir / "train.parquet"))
     finish = (end or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
-    start = finish - timedelta(days=days)
-    shifted_from = finish - timedelta(days=shifted_days)
-    moved = shift or {"EXT_SOURCE_2": -0.8, "EXT_SOURCE_3": -0.8, "AMT_INCOME_TOTAL": -0.5}
+    today = finish.replace(hour=0)
+    # Whole UTC days, the last one (today) up to ``finish``.
+    start = today - timedelta(days=days - 1)
+    shifted_from = today - timedelta(days=shifted_days - 1)
+    moved = shift or DEMO_SHIFT
     moved = {k: v for k, v in moved.items() if k in bundle.features}
     engine = create_db_engine(url)
     try:
-        stable_n = decisions * (days - shifted_days) // days
+        # Same decision rate throughout: split by time.
+        stable_n = round(decisions * (shifted_from - start) / (finish - start))
         common = {
             "threshold": bundle.threshold,
             "model_version": bundle.model_id,
@@ -166,15 +182,16 @@ def backfill_demo_log(
                     **common),  # type: ignore[arg-type]
             first_id=stable_n + 1,
         )  # fmt: skip
-        per_hour = decisions / (days * 24)
+        hours = max(int((finish - start).total_seconds() // 3600), 1)
+        per_hour = decisions / hours
         counts = {"2xx": 0.0, "3xx": 0.0, "4xx": 0.0, "5xx": 0.0}
         snapshots = []
-        for hour in range(days * 24 + 1):
+        for hour in range(hours + 1):
             taken = start + timedelta(hours=hour)
             if hour:
                 counts["2xx"] += per_hour
-                counts["4xx"] += round(per_hour * 0.01)
-                counts["5xx"] += round(per_hour * (0.02 if taken > shifted_from else 0.001))
+                counts["4xx"] += per_hour * 0.01
+                counts["5xx"] += per_hour * (0.02 if taken > shifted_from else 0.001)
             snapshots.append(snapshot_rows(taken, dict(counts)))
         run = RunRecord.start(COUNTER_JOB, "", ALL_MODELS, {"demo": True})
         write_results(engine, run, pd.concat(snapshots, ignore_index=True), n_decisions=0)

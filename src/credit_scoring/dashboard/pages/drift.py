@@ -7,6 +7,8 @@ import streamlit as st
 
 from credit_scoring.dashboard import charts, queries, ui
 
+BAND_MARKS = {"alert": "🔴", "warn": "🟠", "low_n": "⚪"}
+
 
 def render() -> None:
     st.title("Drift")
@@ -35,6 +37,12 @@ def render() -> None:
     cols[2].metric("Major shifts (latest)", int((current["band"] == "alert").sum()))
     cols[3].metric("Moderate shifts (latest)", int((current["band"] == "warn").sum()))
     st.plotly_chart(charts.psi_heatmap(psi, max_features=top), key="psi")
+    low_n = int((psi["band"] == "low_n").sum())
+    if low_n:
+        st.caption(
+            f"⚪ {low_n} column × window cell(s) had fewer than 20 rows per reference bin: "
+            "their PSI is mostly sampling noise and is not banded (see the second opinion)."
+        )
     st.subheader("Alerts")
     alerts = psi[psi["band"].isin(["warn", "alert"])]
     if alerts.empty:
@@ -50,12 +58,18 @@ def render() -> None:
         ["window_start", "psi"], ascending=[False, False]
     )
     table["window_start"] = pd.to_datetime(table["window_start"]).dt.strftime("%Y-%m-%d %H:%M")
+    table.insert(3, "", table["band"].map(BAND_MARKS).fillna(""))
+    # Formatting through column settings, not a pandas Styler (which imports matplotlib).
+    number = st.column_config.NumberColumn
     st.dataframe(
-        table.style.map(
-            lambda band: f"color: {charts.BAND_COLOURS.get(band, 'inherit')}", subset=["band"]
-        ).format({"psi": "{:.3f}", "statistic": "{:.3g}", "p_value": "{:.2g}"}),
+        table,
         hide_index=True,
-        key="alerts",
+        column_config={
+            "psi": number("PSI", format="%.3f"),
+            "statistic": number("statistic", format="%.3g"),
+            "p_value": number("p-value", format="%.2g"),
+            "n_rows": number("rows", format="%d"),
+        },
     )
 
 

@@ -27,7 +27,9 @@ def render() -> None:
         else f"{summary['model']} · feature set {summary['feature set']}"
     )
     st.subheader("Candidates (out-of-fold)")
-    st.dataframe(model_info.candidate_metrics(bundle).style.format("{:.4f}"), key="metrics")
+    metrics = model_info.candidate_metrics(bundle)
+    number = st.column_config.NumberColumn(format="%.4f")
+    st.dataframe(metrics, column_config={c: number for c in metrics.columns})
     settings = ui.settings()
     curve, label = model_info.cost_curve(bundle)
     curves = {label: curve} if not curve.empty else {}
@@ -54,7 +56,7 @@ def render() -> None:
     if fairness.empty:
         ui.empty_state("The bundle carries no fairness table.")
     else:
-        st.dataframe(fairness, hide_index=True, key="fairness")
+        st.dataframe(fairness, hide_index=True)
     with st.expander("Model card", expanded=False):
         st.markdown(model_info.model_card(bundle) or "_No model card in the bundle._")
 

@@ -75,6 +75,7 @@ def render() -> None:
                 ("default_rate_expected_labelled", "expected (same decisions)", "dash"),
                 ("default_rate_expected", "expected (all decisions)", "dot"),
             ],
+            percent=True,
         ),
         key="default_rate",
     )
@@ -102,7 +103,8 @@ def render() -> None:
         index="segment", columns="metric", values="value", aggfunc="mean"
     )
     st.subheader("Default rate by score band (mean over windows)")
-    st.dataframe(bands.style.format("{:.2%}"), key="bands")
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(bands, column_config={c: percent for c in bands.columns})
 
 
 if __name__ == "__main__":
