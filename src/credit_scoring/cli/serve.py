@@ -51,8 +51,13 @@ def run_server(settings: Settings) -> None:
     """Serve until interrupted (blocking)."""
     import uvicorn
 
+    from credit_scoring.io import write_json
     from credit_scoring.serving.observability import logging_config
 
+    # A file, not a dict: uvicorn configures logging in the parent, which alters a dict before
+    # it is handed to the worker processes.
+    log_config = settings.resolved_spool_dir.parent / "logging.json"
+    write_json(log_config, logging_config(settings.log_level))
     uvicorn.run(
         APP_FACTORY,
         factory=True,
@@ -61,9 +66,12 @@ def run_server(settings: Settings) -> None:
         workers=settings.api_workers,
         loop="uvloop",
         http="httptools",
-        log_config=logging_config(settings.log_level),
+        log_config=str(log_config),
         access_log=False,
         timeout_graceful_shutdown=10,
+        # Loading a full-size model and history cache can keep a busy worker from answering
+        # the supervisor's health check for a few seconds.
+        timeout_worker_healthcheck=60,
     )
 
 

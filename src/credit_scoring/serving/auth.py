@@ -7,22 +7,17 @@ is allowed.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import HTTPException, Request, Security, status
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import HTTPException, Request, status
+from fastapi.security import APIKeyHeader
 from starlette.concurrency import run_in_threadpool
 
 from credit_scoring.serving.keys import SCOPES, KeyVerifier, key_id_of
 from credit_scoring.serving.state import Services
 
-_api_key_header = APIKeyHeader(
-    name="X-API-Key", auto_error=False, description="An API key from `credit-scoring keys create`."
-)
-_bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token.")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="credit-scoring"'}
+_BEARER = "bearer "
 
 
 @dataclass(frozen=True)
@@ -60,27 +55,40 @@ async def authenticate(verifier: KeyVerifier, key: str | None) -> Principal:
     return Principal(key_id=key_id, scopes=stored.scopes)
 
 
-def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
-    """A dependency that admits keys holding ``scope``."""
-    if scope not in SCOPES:
-        raise ValueError(f"unknown scope {scope!r}")
+class ApiKeyScope(APIKeyHeader):
+    """One dependency per scope: reads the key (``X-API-Key``, else a bearer token), checks
+    it and the scope, and documents the scheme in OpenAPI (a single dependency keeps the
+    request path short)."""
 
-    async def dependency(
-        request: Request,
-        api_key: Annotated[str | None, Security(_api_key_header)],
-        bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
-    ) -> Principal:
+    def __init__(self, scope: str) -> None:
+        if scope not in SCOPES:
+            raise ValueError(f"unknown scope {scope!r}")
+        super().__init__(
+            name="X-API-Key",
+            scheme_name="ApiKey",
+            description="An API key from `credit-scoring keys create` "
+            "(`Authorization: Bearer <key>` works too).",
+            auto_error=False,
+        )
+        self.scope = scope
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
         services: Services = request.app.state.services
         if services.settings.open_local_mode:
             return _OPEN
-        principal = await authenticate(
-            services.keys, api_key or (bearer.credentials if bearer else None)
-        )
-        if scope not in principal.scopes:
+        key = request.headers.get("x-api-key")
+        if not key:
+            authorization = request.headers.get("authorization", "")
+            if authorization[: len(_BEARER)].lower() == _BEARER:
+                key = authorization[len(_BEARER) :].strip()
+        principal = await authenticate(services.keys, key)
+        if self.scope not in principal.scopes:
             raise HTTPException(
-                status.HTTP_403_FORBIDDEN, detail=f"this API key lacks the {scope!r} scope"
+                status.HTTP_403_FORBIDDEN, detail=f"this API key lacks the {self.scope!r} scope"
             )
         return principal
 
-    dependency.__name__ = f"require_{scope}"
-    return dependency
+
+def require_scope(scope: str) -> ApiKeyScope:
+    """The dependency admitting keys that hold ``scope``."""
+    return ApiKeyScope(scope)

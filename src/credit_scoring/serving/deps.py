@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
 
 from credit_scoring.serving.auth import Principal, require_scope
 from credit_scoring.serving.state import Services
@@ -16,6 +16,6 @@ async def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
-ScoreKey = Annotated[Principal, Depends(require_scope("score"))]
-ReadKey = Annotated[Principal, Depends(require_scope("read"))]
-AdminKey = Annotated[Principal, Depends(require_scope("admin"))]
+ScoreKey = Annotated[Principal, Security(require_scope("score"))]
+ReadKey = Annotated[Principal, Security(require_scope("read"))]
+AdminKey = Annotated[Principal, Security(require_scope("admin"))]

@@ -2,8 +2,9 @@
 
 The scoring routes read the raw body and call ``model_validate_json``: about twice as fast as
 FastAPI's ``json.loads`` then ``model_validate``, and a NaN or Infinity literal is reported on
-its field like any other bad value. The body is still documented in OpenAPI (see
-:func:`request_body`) and errors still answer 422 through the app's validation handler.
+its field like any other bad value. Validation yields plain dicts (``TypeAdapter`` over a
+``TypedDict``), so there is no model instance to dump afterwards. The body is still documented
+in OpenAPI (see :func:`request_body`) and errors answer 422 through the app's handler.
 """
 
 from __future__ import annotations
@@ -12,16 +13,16 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
+T = TypeVar("T")
 
 
-async def parse_body(request: Request, model: type[ModelT]) -> ModelT:
-    """The request body as ``model``; raises :class:`RequestValidationError` (422)."""
+async def parse_body(request: Request, validator: TypeAdapter[T]) -> T:
+    """The request body validated by ``validator``; raises :class:`RequestValidationError`."""
     body = await request.body()
     try:
-        return model.model_validate_json(body)
+        return validator.validate_json(body)
     except ValidationError as exc:
         errors = [
             {**error, "loc": ("body", *error["loc"])}

@@ -50,7 +50,11 @@ from credit_scoring.serving.schemas import (
     application_model,
     batch_request_model,
 )
-from credit_scoring.serving.schemas.requests import REQUEST_ID_PATTERN
+from credit_scoring.serving.schemas.requests import (
+    REQUEST_ID_PATTERN,
+    application_validator,
+    batch_validator,
+)
 from credit_scoring.serving.scorer import Scored, ServedModel
 from credit_scoring.serving.state import Services
 from credit_scoring.settings import Settings
@@ -168,10 +172,9 @@ def scores_router(settings: Settings) -> APIRouter:
 
         Answered only once the decision is in the durable spool of the decision log.
         """
-        application = await parse_body(request, Application)
+        fields = await parse_body(request, application_validator())
         services: Services = request.app.state.services
         served = current_model(services)
-        fields = application.model_dump(exclude_unset=True)
         scored = served.score_one(fields)
         answers, entries = _decide(
             services, served, [fields], [scored], started=_started(request), batch_id=None
@@ -188,10 +191,10 @@ def scores_router(settings: Settings) -> APIRouter:
     )
     async def score_batch(request: Request, _key: ScoreKey) -> Response:
         """One result per application, in order; each is logged as its own decision."""
-        batch = await parse_body(request, ScoreBatchRequest)
+        batch = await parse_body(request, batch_validator(settings.max_batch_size))
         services: Services = request.app.state.services
         served = current_model(services)
-        fields = [a.model_dump(exclude_unset=True) for a in batch.applications]  # type: ignore[attr-defined]
+        fields = batch["applications"]
         scored = served.score_many(fields)
         batch_id = new_request_id()
         answers, entries = _decide(

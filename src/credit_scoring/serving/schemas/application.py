@@ -11,7 +11,7 @@ silently scored as missing.
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 
 from pydantic import (
     AfterValidator,
@@ -23,6 +23,7 @@ from pydantic import (
     create_model,
 )
 from pydantic_core import PydanticCustomError
+from typing_extensions import TypedDict
 
 from credit_scoring.schema import Column, Kind, Table, describe, table
 
@@ -161,8 +162,8 @@ def _bounds_schema(column: Column) -> dict[str, Any]:
 
 
 @cache
-def application_model(table_name: str = APPLICATION_TABLE) -> type[BaseModel]:
-    """The pydantic model of one application (every column of ``table_name``)."""
+def _fields(table_name: str) -> dict[str, Any]:
+    """``{column: (annotation, FieldInfo)}`` for every column of ``table_name``."""
     contract: Table = table(table_name)
     fields: dict[str, Any] = {}
     for column in contract.columns:
@@ -173,20 +174,47 @@ def application_model(table_name: str = APPLICATION_TABLE) -> type[BaseModel]:
             )
         else:
             fields[column.name] = _field(table_name, column)
-    example = _example(contract)
+    return fields
+
+
+_DOC = (
+    "One credit application: the raw fields of application_test.csv plus SK_ID_CURR. "
+    "Nullable fields may be omitted or null."
+)
+
+
+@cache
+def application_model(table_name: str = APPLICATION_TABLE) -> type[BaseModel]:
+    """The pydantic model of one application (every column of ``table_name``): the OpenAPI
+    documentation of the request body."""
     return create_model(
         "Application",
         __config__=ConfigDict(
             extra="forbid",
-            json_schema_extra={"examples": [example]},
+            json_schema_extra={"examples": [_example(table(table_name))]},
             title="Application",
         ),
-        __doc__=(
-            "One credit application: the raw fields of application_test.csv plus SK_ID_CURR. "
-            "Nullable fields may be omitted or null."
-        ),
-        **fields,
+        __doc__=_DOC,
+        **_fields(table_name),
     )
+
+
+@cache
+def application_dict(table_name: str = APPLICATION_TABLE) -> type:
+    """The same fields as a ``TypedDict``: validation gives a plain dict of the fields sent
+    (what the scorer reads and the decision log stores) without a model instance to dump."""
+    annotations: dict[str, Any] = {}
+    for name, (annotation, info) in _fields(table_name).items():
+        described: Any = Annotated[annotation, Field(description=info.description)]
+        annotations[name] = NotRequired[described] if not info.is_required() else described
+    application: Any = _typed_dict("Application", annotations)
+    application.__pydantic_config__ = ConfigDict(extra="forbid")
+    application.__doc__ = _DOC
+    return application
+
+
+#: ``TypedDict`` called with computed fields (kept dynamic for the type checker).
+_typed_dict: Any = TypedDict
 
 
 def _example(contract: Table) -> dict[str, Any]:

@@ -6,9 +6,10 @@ from datetime import datetime
 from functools import cache
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, create_model
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, TypeAdapter, create_model
+from typing_extensions import TypedDict
 
-from credit_scoring.serving.schemas.application import application_model
+from credit_scoring.serving.schemas.application import application_dict, application_model
 
 #: Request ids are UUIDs in canonical text form.
 REQUEST_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -32,6 +33,28 @@ def batch_request_model(max_batch_size: int) -> type[BaseModel]:
         )
     }
     return create_model("ScoreBatchRequest", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+#: ``TypedDict`` called with computed fields (kept dynamic for the type checker).
+_typed_dict: Any = TypedDict
+
+
+@cache
+def application_validator() -> TypeAdapter[dict[str, Any]]:
+    """Validates one application's JSON into a plain dict of the fields sent."""
+    return TypeAdapter(application_dict())
+
+
+@cache
+def batch_validator(max_batch_size: int) -> TypeAdapter[dict[str, Any]]:
+    """Validates a batch's JSON: ``{"applications": [dict, ...]}``."""
+    applications: Any = list[application_dict()]  # type: ignore[misc]
+    batch: Any = _typed_dict(
+        "ScoreBatchRequest",
+        {"applications": Annotated[applications, Field(min_length=1, max_length=max_batch_size)]},
+    )
+    batch.__pydantic_config__ = ConfigDict(extra="forbid")
+    return TypeAdapter(batch)
 
 
 class OutcomeCreate(BaseModel):

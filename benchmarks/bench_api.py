@@ -1,0 +1,460 @@
+"""Scoring API over real HTTP on loopback, with every decision logged to PostgreSQL.
+
+A real pipeline (generate → load → features build → train) gives the model; its history is
+published to a dedicated PostgreSQL database (created here, dropped at the end) that also
+receives the decision log. ``credit-scoring serve`` runs in its own process; the load client
+is raw asyncio HTTP/1.1 over keep-alive connections with pre-encoded requests (its own CPU
+per request is printed, to show it leaves the server its cores).
+
+Targets: one score, sequential, keep-alive: p50 ≤ 1.5 ms, p99 ≤ 5 ms; 4 concurrent clients:
+≥ 1,500 scores/s, zero errors and zero lost decisions (rows in the database after the drain
+= 200 answers); a batch of 1,000: ≤ 100 ms. The peers of DESIGN.md are printed alongside.
+
+    .venv/bin/python benchmarks/bench_api.py [--quick] [--work-dir DIR] [--clients N]
+        [--workers 2] [--spool-sync full|normal] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import os
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pandas as pd
+import psutil
+import psycopg
+
+REPO = Path(__file__).resolve().parents[1]
+CLI = [str(Path(sys.executable).with_name("credit-scoring"))]
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CREDIT_SCORING_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+BENCH_DATABASE = "credit_scoring_bench_api"
+
+TARGET_P50_MS = 1.5
+TARGET_P99_MS = 5.0
+TARGET_RPS = 1500.0
+TARGET_BATCH_MS = 100.0
+CONCURRENCY = 4
+BATCH_SIZE = 1000
+
+#: Peers measured on this kind of machine (DESIGN.md): (name, p50 ms, requests/s).
+PEERS = (
+    ("10-feature ONNX API", 1.4, 884.0),
+    ("419-feature ONNX API (pre-scaled features in)", 2.3, 471.0),
+    ("911-feature pandas-preprocessing API", 28.0, 37.0),
+)
+
+_SERVE = (
+    "import typer; from credit_scoring.cli.serve import serve_command; "
+    "app = typer.Typer(); app.command()(serve_command); app()"
+)
+
+
+def log(message: str) -> None:
+    print(f"[bench_api] {message}", flush=True)
+
+
+# -- artefacts --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Artefacts:
+    data_dir: Path
+    features_dir: Path
+    bundle_dir: Path
+
+
+def _cli(args: list[str], home: Path) -> None:
+    env = {**os.environ, "CREDIT_SCORING_HOME": str(home)}
+    started = time.perf_counter()
+    subprocess.run([*CLI, *args], check=True, env=env, stdout=subprocess.DEVNULL)
+    log(f"credit-scoring {args[0]} {args[1] if len(args) > 1 else ''}: "
+        f"{time.perf_counter() - started:.0f} s")  # fmt: skip
+
+
+def prepare_artefacts(work_dir: Path, clients: int, *, quick: bool) -> Artefacts:
+    """Reuse ``work_dir``'s pipeline output, or run the pipeline into it."""
+    found = Artefacts(work_dir / "data", work_dir / "features", work_dir / "bundle")
+    if (found.bundle_dir / "checksums.json").is_file() and (
+        found.features_dir / "history.parquet"
+    ).is_file():
+        log(f"reusing the pipeline output in {work_dir}")
+        return found
+    home = work_dir / "home"
+    log(f"running the pipeline for {clients:,} clients into {work_dir}")
+    _cli(["data", "generate", "--clients", str(clients), "--seed", "42", "--out",
+          str(work_dir / "raw"), "--quiet"], home)  # fmt: skip
+    _cli(["data", "load", str(work_dir / "raw"), "--out", str(found.data_dir)], home)
+    _cli(["features", "build", str(found.data_dir), "--out", str(found.features_dir)], home)
+    train = ["train", str(found.features_dir), "--no-track", "--out", str(found.bundle_dir)]
+    if quick:
+        train += ["--folds", "2", "--max-rounds", "100"]
+    _cli(train, home)
+    return found
+
+
+def fresh_database(admin_url: str, name: str) -> str:
+    """Drop and create ``name`` on the server of ``admin_url``; returns its URL."""
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def logged_decisions(database_url: str) -> int:
+    with psycopg.connect(database_url) as connection:
+        row = connection.execute("SELECT count(*) FROM decisions").fetchone()
+    return int(row[0]) if row else 0
+
+
+# -- server -----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    """``credit-scoring serve`` in its own process group; samples its tree's CPU and RSS."""
+
+    def __init__(self, env: dict[str, str], port: int, workers: int, log_path: Path) -> None:
+        self.port = port
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _SERVE, "--port", str(port), "--workers", str(workers)],
+            env=env,
+            stdout=log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.log_path = log_path
+        self.peak_rss_mb = 0.0
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+
+    def processes(self) -> list[psutil.Process]:
+        try:
+            root = psutil.Process(self.process.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def cpu_seconds(self) -> float:
+        total = 0.0
+        for p in self.processes():
+            try:
+                times = p.cpu_times()
+                total += times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            rss = 0
+            for p in self.processes():
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    rss += p.memory_info().rss
+            self.peak_rss_mb = max(self.peak_rss_mb, rss / 2**20)
+
+    def wait_ready(self, timeout: float = 300.0) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{self.port}/readyz", timeout=2
+                ) as reply:
+                    if reply.status == 200:
+                        self._sampler.start()
+                        return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"server not ready:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+
+
+# -- load client ------------------------------------------------------------------------------
+
+
+def encode_request(path: str, body: bytes, key: str) -> bytes:
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: {key}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection; responses must carry a Content-Length."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**24)
+        return cls(reader, writer)
+
+    async def send(self, raw: bytes) -> tuple[int, bytes]:
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        lowered = head.lower()
+        start = lowered.index(b"content-length:") + 15
+        length = int(lowered[start : lowered.index(b"\r\n", start)])
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+@dataclass
+class Phase:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    ok: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    client_cpu: float = 0.0
+    server_cpu: float = 0.0
+
+    def quantile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000.0
+
+    @property
+    def rate(self) -> float:
+        return (self.ok + self.errors) / self.seconds if self.seconds else 0.0
+
+
+async def run_sequential(
+    server: Server, requests: list[bytes], n: int, warmup: int, name: str
+) -> tuple[Phase, int]:
+    """``n`` requests one after another on one connection (after ``warmup`` unmeasured)."""
+    phase = Phase(name)
+    connection = await Connection.open(server.port)
+    for i in range(warmup):
+        await connection.send(requests[i % len(requests)])
+    cpu0, server0, t0 = time.process_time(), server.cpu_seconds(), time.perf_counter()
+    for i in range(n):
+        started = time.perf_counter()
+        status, _ = await connection.send(requests[(warmup + i) % len(requests)])
+        phase.latencies.append(time.perf_counter() - started)
+        phase.ok += status == 200
+        phase.errors += status != 200
+    phase.seconds = time.perf_counter() - t0
+    phase.client_cpu = time.process_time() - cpu0
+    phase.server_cpu = server.cpu_seconds() - server0
+    connection.close()
+    return phase, warmup
+
+
+async def run_concurrent(
+    server: Server, requests: list[bytes], seconds: float, concurrency: int
+) -> Phase:
+    phase = Phase(f"{concurrency} concurrent clients")
+    connections = [await Connection.open(server.port) for _ in range(concurrency)]
+    for c in connections:  # warm every connection (and worker)
+        for i in range(50):
+            await c.send(requests[i % len(requests)])
+    stop_at = time.perf_counter() + seconds
+
+    async def client(k: int, connection: Connection) -> None:
+        i = k * 7919
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            try:
+                status, _ = await connection.send(requests[i % len(requests)])
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                phase.errors += 1
+                return
+            phase.latencies.append(time.perf_counter() - started)
+            phase.ok += status == 200
+            phase.errors += status != 200
+            i += 1
+
+    cpu0, server0, t0 = time.process_time(), server.cpu_seconds(), time.perf_counter()
+    await asyncio.gather(*(client(k, c) for k, c in enumerate(connections)))
+    phase.seconds = time.perf_counter() - t0
+    phase.client_cpu = time.process_time() - cpu0
+    phase.server_cpu = server.cpu_seconds() - server0
+    for c in connections:
+        c.close()
+    return phase
+
+
+# -- report -----------------------------------------------------------------------------------
+
+
+def applications(data_dir: Path) -> list[dict[str, Any]]:
+    frame = pd.read_parquet(data_dir / "application_test.parquet")
+    rows = []
+    for record in frame.to_dict("records"):
+        rows.append(
+            {
+                k: None
+                if (isinstance(v, float) and math.isnan(v)) or v is None
+                else (v.item() if hasattr(v, "item") else v)
+                for k, v in record.items()
+            }
+        )
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small pipeline, short phases")
+    parser.add_argument("--work-dir", type=Path, help="pipeline output to reuse or create")
+    parser.add_argument("--clients", type=int, help="clients of the generated population")
+    parser.add_argument("--workers", type=int, default=2, help="API worker processes")
+    parser.add_argument("--spool-sync", choices=("full", "normal"), default="full")
+    parser.add_argument("--database-url", default=POSTGRES_ADMIN_URL,
+                        help="PostgreSQL server (a database is created on it)")  # fmt: skip
+    args = parser.parse_args()
+    quick = args.quick
+    clients = args.clients or (5_000 if quick else 50_000)
+    work_dir = args.work_dir or REPO / "benchmarks" / "results" / f"api_pipeline_{clients}"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    artefacts = prepare_artefacts(work_dir, clients, quick=quick)
+
+    database_url = fresh_database(args.database_url, BENCH_DATABASE)
+    run_dir = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    server: Server | None = None
+    try:
+        from credit_scoring.features.store import publish_history
+        from credit_scoring.model.bundle import load_bundle
+        from credit_scoring.serving.db import create_db_engine, upgrade_database
+        from credit_scoring.serving.keys import create_key
+
+        upgrade_database(database_url)
+        publish_history(artefacts.features_dir, database_url)
+        engine = create_db_engine(database_url)
+        _, key = create_key(engine, name="bench", scopes=["score", "read"])
+        engine.dispose()
+        bundle = load_bundle(artefacts.bundle_dir)
+        rows_trained = bundle.metadata.get("training", {}).get("n_rows", "?")
+        log(f"model: {bundle.booster.num_trees()} trees, {len(bundle.features)} features, "
+            f"trained on {rows_trained} rows")  # fmt: skip
+
+        rows = applications(artefacts.data_dir)
+        singles = [encode_request("/v1/scores", orjson.dumps(r), key) for r in rows]
+        batch_rows = (rows * (BATCH_SIZE // len(rows) + 1))[:BATCH_SIZE]
+        batch = encode_request("/v1/scores/batch", orjson.dumps({"applications": batch_rows}), key)
+        env = {
+            **os.environ,
+            "CREDIT_SCORING_HOME": str(run_dir / "home"),
+            "DATABASE_URL": database_url,
+            "CREDIT_SCORING_MODEL_URI": str(artefacts.bundle_dir),
+            "CREDIT_SCORING_SPOOL_SYNC": args.spool_sync,
+            "CREDIT_SCORING_RELOAD_POLL_SECONDS": "0",
+        }
+        server = Server(env, free_port(), args.workers, run_dir / "server.log")
+        server.wait_ready()
+        log(f"server up: {args.workers} worker(s), spool sync {args.spool_sync}")
+
+        seq_n, conc_seconds, batch_n = (500, 5.0, 5) if quick else (3000, 20.0, 15)
+        sequential, warm = asyncio.run(run_sequential(server, singles, seq_n, 300, "sequential"))
+        concurrent = asyncio.run(run_concurrent(server, singles, conc_seconds, CONCURRENCY))
+        batches, _ = asyncio.run(run_sequential(server, [batch], batch_n, 2, "batch of 1000"))
+        answered = warm + sequential.ok + CONCURRENCY * 50 + concurrent.ok
+        answered += (2 + batches.ok) * BATCH_SIZE
+
+        deadline = time.monotonic() + 120
+        logged = logged_decisions(database_url)
+        while logged < answered and time.monotonic() < deadline:
+            time.sleep(0.5)
+            logged = logged_decisions(database_url)
+        drained_after = time.monotonic() - (deadline - 120)
+    finally:
+        if server is not None:
+            server.stop()
+        drop_database(args.database_url, BENCH_DATABASE)
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+    client_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    conc_client_us = concurrent.client_cpu / max(concurrent.ok, 1) * 1e6
+    conc_server_us = concurrent.server_cpu / max(concurrent.ok, 1) * 1e6
+    batch_ms = statistics.median(batches.latencies) * 1000
+    checks = [
+        ("sequential p50 (ms)", sequential.quantile(0.5), f"≤ {TARGET_P50_MS}",
+         sequential.quantile(0.5) <= TARGET_P50_MS),
+        ("sequential p99 (ms)", sequential.quantile(0.99), f"≤ {TARGET_P99_MS}",
+         sequential.quantile(0.99) <= TARGET_P99_MS),
+        (f"{CONCURRENCY} clients: scores/s", concurrent.rate, f"≥ {TARGET_RPS:,.0f}",
+         concurrent.rate >= TARGET_RPS),
+        (f"{CONCURRENCY} clients: errors", concurrent.errors + sequential.errors + batches.errors,
+         "0", concurrent.errors + sequential.errors + batches.errors == 0),
+        ("lost decisions (200s − logged)", answered - logged, "0", answered == logged),
+        ("batch of 1000: median (ms)", batch_ms, f"≤ {TARGET_BATCH_MS:.0f}",
+         batch_ms <= TARGET_BATCH_MS),
+    ]  # fmt: skip
+    print()
+    print(f"{'metric':<34}{'measured':>12}  {'target':<10}{'':>4}")
+    for name, value, target, ok in checks:
+        print(f"{name:<34}{value:>12,.2f}  {target:<10}{'ok' if ok else 'MISS':>4}")
+    print()
+    print("other figures")
+    print(f"  sequential p90 / mean (ms)        {sequential.quantile(0.9):.2f} / "
+          f"{statistics.mean(sequential.latencies) * 1000:.2f}")  # fmt: skip
+    print(f"  {CONCURRENCY} clients p50 / p99 (ms)          {concurrent.quantile(0.5):.2f} / "
+          f"{concurrent.quantile(0.99):.2f}")  # fmt: skip
+    print(f"  batch of 1000 p90 (ms)            {batches.quantile(0.9):.1f}")
+    print(f"  server CPU per score (µs)         {conc_server_us:.0f}  (all workers + drain)")
+    print(f"  load client CPU per request (µs)  {conc_client_us:.0f}  "
+          f"({concurrent.client_cpu / concurrent.seconds * 100:.0f}% of one core)")  # fmt: skip
+    print(f"  decisions answered / logged       {answered:,} / {logged:,} "
+          f"(drain caught up {drained_after:.1f} s after the load)")  # fmt: skip
+    print(f"  peak RSS: server {server.peak_rss_mb if server else 0:.0f} MB (all processes), "
+          f"client {client_rss:.0f} MB")  # fmt: skip
+    print(f"  machine load average (1 min)      {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print()
+    print(f"{'vs peers (no DB logging, 1 worker)':<48}{'p50 ms':>8}{'req/s':>9}"
+          f"{'p50 ratio':>11}{'req/s ratio':>13}")  # fmt: skip
+    ours_p50, ours_rps = sequential.quantile(0.5), concurrent.rate
+    print(f"{'credit-scoring (all features, reasons, logged)':<48}{ours_p50:>8.2f}{ours_rps:>9.0f}"
+          f"{'1.00×':>11}{'1.00×':>13}")  # fmt: skip
+    for name, p50, rps in PEERS:
+        print(f"{name:<48}{p50:>8.2f}{rps:>9.0f}{p50 / ours_p50:>10.1f}×{ours_rps / rps:>12.1f}×")
+    print("(ratios: how many times faster we are; > 1 is better)")
+    return 0 if all(ok for *_, ok in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
