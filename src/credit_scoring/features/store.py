@@ -2,27 +2,28 @@
 
 Layout (SQLite by default, PostgreSQL through ``DATABASE_URL``):
 
-* ``history_features_<version>``: ``SK_ID_CURR`` (primary key) + one float column per history
-  feature (NULL for missing), for every client with history;
+* ``history_features_<version>``: ``SK_ID_CURR`` (primary key) and ``features``, the client's
+  history row packed as little-endian float64 (NaN for missing) in the order of the version's
+  ``columns``;
 * ``feature_sets``: one row per published version — ``version``, ``table_name``, ``columns``
-  (JSON list, the column order of rows returned here), ``row_count``, ``published_at``,
-  ``is_current``.
+  (JSON list of feature names, the order of the packed values), ``row_format``, ``row_count``,
+  ``published_at``, ``is_current``.
 
-Publishing loads a staging table (COPY on PostgreSQL), then, in one transaction, replaces the
-version's table with it and marks the version current, so readers never see a half-loaded
-table. :class:`HistoryStore` reads one version: single lookups by SQL, or the whole table in
-memory (:meth:`HistoryStore.load_all`) for microsecond lookups in the API.
+Packed rows keep every transfer fixed-width: a publish is one binary ``COPY`` on PostgreSQL
+built by NumPy, and :meth:`HistoryStore.load_all` reads the whole table with one query straight
+into a NumPy matrix — no per-value parsing in Python or in the database.
+
+Publishing loads a staging table, then, in one transaction, replaces the version's table with
+it and marks the version current, so readers never see a half-loaded table.
 """
 
 from __future__ import annotations
 
-import io
-import itertools
 import json
 import logging
 import math
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 from numpy.typing import NDArray
@@ -43,7 +43,12 @@ logger = logging.getLogger(__name__)
 
 FEATURE_SETS_TABLE = "feature_sets"
 HISTORY_TABLE_PREFIX = "history_features_"
+FEATURES_COLUMN = "features"
+ROW_FORMAT = "float64-le"  # packed row: little-endian IEEE doubles, NaN = missing
+_ROW_DTYPE = np.dtype("<f8")
 _BATCH_ROWS = 20_000
+_PG_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+_PG_COPY_TRAILER = b"\xff\xff"
 
 
 def history_table_name(version: str) -> str:
@@ -59,7 +64,7 @@ def normalize_database_url(url: str) -> str:
 
 
 def redacted(url: str) -> str:
-    return sa.make_url(url).render_as_string(hide_password=True)
+    return sa.make_url(normalize_database_url(url)).render_as_string(hide_password=True)
 
 
 def create_db_engine(url: str) -> sa.Engine:
@@ -78,18 +83,19 @@ def _feature_sets_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("version", sa.String(64), primary_key=True),
         sa.Column("table_name", sa.String(128), nullable=False),
         sa.Column("columns", sa.Text, nullable=False),
+        sa.Column("row_format", sa.String(32), nullable=False),
         sa.Column("row_count", sa.BigInteger, nullable=False),
         sa.Column("published_at", sa.String(40), nullable=False),
         sa.Column("is_current", sa.Boolean, nullable=False),
     )
 
 
-def _history_table(metadata: sa.MetaData, name: str, columns: Sequence[str]) -> sa.Table:
+def _history_table(metadata: sa.MetaData, name: str) -> sa.Table:
     return sa.Table(
         name,
         metadata,
         sa.Column(KEY_COLUMN, sa.BigInteger, primary_key=True, autoincrement=False),
-        *(sa.Column(c, sa.Double) for c in columns),
+        sa.Column(FEATURES_COLUMN, sa.LargeBinary, nullable=False),
     )
 
 
@@ -100,6 +106,30 @@ class PublishResult:
     row_count: int
     n_columns: int
     database_url: str
+
+
+def _batches(history: pa.Table) -> Iterator[tuple[NDArray[np.int64], NDArray[np.float64]]]:
+    """(ids, rows) in batches; NULLs become NaN."""
+    for batch in history.to_batches(max_chunksize=_BATCH_ROWS):
+        ids = batch.column(0).to_numpy().astype(np.int64, copy=False)
+        rows = np.empty((batch.num_rows, batch.num_columns - 1), dtype=_ROW_DTYPE)
+        for j in range(1, batch.num_columns):
+            column = batch.column(j).cast(pa.float64())
+            rows[:, j - 1] = column.to_numpy(zero_copy_only=False)
+        yield ids, rows
+
+
+def _pg_record_dtype(n_columns: int) -> np.dtype:
+    """One binary COPY tuple: 2 fields, int8 key, bytea of ``n_columns`` doubles."""
+    return np.dtype(
+        [
+            ("n_fields", ">i2"),
+            ("key_len", ">i4"),
+            ("key", ">i8"),
+            ("row_len", ">i4"),
+            ("row", _ROW_DTYPE, (n_columns,)),
+        ]
+    )
 
 
 def publish_history(
@@ -122,8 +152,8 @@ def publish_history(
     staging = f"{final}_staging_{uuid.uuid4().hex[:8]}"
     metadata = sa.MetaData()
     feature_sets = _feature_sets_table(metadata)
-    staging_table = _history_table(metadata, staging, columns)
-    final_table = _history_table(sa.MetaData(), final, columns)
+    staging_table = _history_table(metadata, staging)
+    final_table = _history_table(sa.MetaData(), final)
     try:
         with engine.begin() as conn:
             feature_sets.create(conn, checkfirst=True)
@@ -146,6 +176,7 @@ def publish_history(
                     version=version,
                     table_name=final,
                     columns=json.dumps(columns),
+                    row_format=ROW_FORMAT,
                     row_count=history.num_rows,
                     published_at=datetime.now(UTC).isoformat(timespec="seconds"),
                     is_current=True,
@@ -162,34 +193,36 @@ def publish_history(
 
 
 def _copy_into_postgres(conn: sa.Connection, table_name: str, history: pa.Table) -> None:
-    """Bulk load with ``COPY … FROM STDIN (FORMAT CSV)``; empty fields are NULL."""
+    """One ``COPY … FROM STDIN (FORMAT BINARY)``; the fixed-width tuples are built by NumPy."""
     raw = conn.connection.driver_connection
     assert raw is not None
-    options = pacsv.WriteOptions(include_header=False, batch_size=_BATCH_ROWS)
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f'COPY "{table_name}" FROM STDIN (FORMAT CSV)') as copy,
-    ):
-        for batch in history.to_batches(max_chunksize=_BATCH_ROWS * 5):
-            buffer = io.BytesIO()
-            pacsv.write_csv(pa.Table.from_batches([batch]), buffer, write_options=options)
-            copy.write(buffer.getvalue())
+    n_columns = history.num_columns - 1
+    dtype = _pg_record_dtype(n_columns)
+    sql = f'COPY "{table_name}" ("{KEY_COLUMN}", "{FEATURES_COLUMN}") FROM STDIN (FORMAT BINARY)'
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        copy.write(_PG_COPY_HEADER)
+        for ids, rows in _batches(history):
+            records = np.empty(len(ids), dtype=dtype)
+            records["n_fields"] = 2
+            records["key_len"] = 8
+            records["key"] = ids
+            records["row_len"] = 8 * n_columns
+            records["row"] = rows
+            copy.write(records.tobytes())
+        copy.write(_PG_COPY_TRAILER)
 
 
 def _insert_rows(conn: sa.Connection, table: sa.Table, history: pa.Table) -> None:
     """Batched executemany (SQLite and other databases without COPY)."""
-    names = [c.name for c in table.columns]
-    placeholders = ", ".join("?" if conn.dialect.paramstyle == "qmark" else "%s" for _ in names)
-    quoted = ", ".join(f'"{n}"' for n in names)
-    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({placeholders})'
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    cursor = raw.cursor()
-    try:
-        for batch in history.to_batches(max_chunksize=_BATCH_ROWS):
-            cursor.executemany(sql, zip(*(col.to_pylist() for col in batch.columns), strict=True))
-    finally:
-        cursor.close()
+    insert = table.insert()
+    for ids, rows in _batches(history):
+        conn.execute(
+            insert,
+            [
+                {KEY_COLUMN: k, FEATURES_COLUMN: r.tobytes()}
+                for k, r in zip(ids.tolist(), rows, strict=True)
+            ],
+        )
 
 
 def published_versions(database_url: str) -> list[dict[str, Any]]:
@@ -222,9 +255,8 @@ class HistoryStore:
         self._ids: NDArray[np.int64] | None = None
         self._matrix: NDArray[np.float64] | None = None
         self._index: dict[int, int] | None = None
-        quoted = ", ".join(f'"{c}"' for c in self.columns)
         self._lookup_sql = sa.text(
-            f'SELECT {quoted} FROM "{table_name}" WHERE "{KEY_COLUMN}" = :client_id'
+            f'SELECT "{FEATURES_COLUMN}" FROM "{table_name}" WHERE "{KEY_COLUMN}" = :client_id'
         )
 
     @classmethod
@@ -251,14 +283,16 @@ class HistoryStore:
                         f"feature set {version or '(current)'} is not published at "
                         f"{redacted(database_url)}; published versions: {known}"
                     )
+            if row.row_format != ROW_FORMAT:
+                raise FeatureSetMismatchError(
+                    f"history store version {row.version} has row format {row.row_format!r}; "
+                    f"this code reads {ROW_FORMAT!r}"
+                )
         except BaseException:
             engine.dispose()
             raise
         return cls(
-            engine,
-            version=row.version,
-            table_name=row.table_name,
-            columns=json.loads(row.columns),
+            engine, version=row.version, table_name=row.table_name, columns=json.loads(row.columns)
         )
 
     def close(self) -> None:
@@ -274,91 +308,81 @@ class HistoryStore:
     def loaded(self) -> bool:
         return self._matrix is not None
 
+    def _unpack(self, packed: bytes) -> NDArray[np.float64]:
+        row = np.frombuffer(packed, dtype=_ROW_DTYPE)
+        if row.shape != (len(self.columns),):
+            raise FeatureSetMismatchError(
+                f"{self.table_name}: a row holds {row.size} values, expected {len(self.columns)}"
+            )
+        return row.astype(np.float64)
+
     def lookup(self, client_id: int) -> NDArray[np.float64] | None:
         """The client's history row, or None when the client has no history."""
         if self._index is not None and self._matrix is not None:
             i = self._index.get(int(client_id))
             return None if i is None else self._matrix[i]
         with self._engine.connect() as conn:
-            row = conn.execute(self._lookup_sql, {"client_id": int(client_id)}).first()
-        if row is None:
-            return None
-        return np.array([math.nan if v is None else v for v in row], dtype=np.float64)
+            packed = conn.execute(self._lookup_sql, {"client_id": int(client_id)}).scalar()
+        return None if packed is None else self._unpack(bytes(packed))
 
     def lookup_many(
         self, client_ids: Iterable[int]
     ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         """(rows, found): one row per id (NaN rows for clients without history)."""
         ids = np.fromiter((int(i) for i in client_ids), dtype=np.int64)
-        if self._ids is None or self._matrix is None:
-            self.load_all()
-        assert self._ids is not None and self._matrix is not None
-        rows = np.full((len(ids), len(self.columns)), np.nan)
+        all_ids, matrix = self.load_all()
+        rows = np.full((len(ids), len(self.columns)), math.nan)
         found = np.zeros(len(ids), dtype=bool)
-        if len(self._ids):
-            pos = np.minimum(np.searchsorted(self._ids, ids), len(self._ids) - 1)
-            found = self._ids[pos] == ids
-            rows[found] = self._matrix[pos[found]]
+        if len(all_ids):
+            pos = np.minimum(np.searchsorted(all_ids, ids), len(all_ids) - 1)
+            found = all_ids[pos] == ids
+            rows[found] = matrix[pos[found]]
         return rows, found
 
     def load_all(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Every (SK_ID_CURR, row) of this version in memory, sorted by SK_ID_CURR.
 
-        Later lookups are answered from memory. One query; NULLs become NaN.
+        One query; later lookups are answered from memory. The matrix is read-only.
         """
         if self._ids is None or self._matrix is None:
             if self._engine.dialect.name == "postgresql":
                 ids, matrix = self._load_postgres()
             else:
                 ids, matrix = self._load_generic()
-            matrix.flags.writeable = False  # rows handed out by lookup() are views
+            if matrix.flags.writeable:
+                matrix.flags.writeable = False  # rows handed out by lookup() are views
             self._ids, self._matrix = ids, matrix
-            self._index = {int(k): i for i, k in enumerate(ids.tolist())}
+            self._index = {k: i for i, k in enumerate(ids.tolist())}
         return self._ids, self._matrix
 
-    def _select_filled(self, fill: str) -> str:
-        # Missing values travel as +inf (never a feature value) so every field is a float.
-        cols = ", ".join(f'COALESCE("{c}", {fill})' for c in self.columns)
-        return f'SELECT "{KEY_COLUMN}", {cols} FROM "{self.table_name}" ORDER BY "{KEY_COLUMN}"'
+    def _select_all(self) -> str:
+        return (
+            f'SELECT "{KEY_COLUMN}", "{FEATURES_COLUMN}" FROM "{self.table_name}" '
+            f'ORDER BY "{KEY_COLUMN}"'
+        )
 
     def _load_generic(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        k = len(self.columns) + 1
         with self._engine.connect() as conn:
-            result = conn.exec_driver_sql(self._select_filled("9e999"))
-            flat = np.fromiter(itertools.chain.from_iterable(result), dtype=np.float64).reshape(
-                -1, k
+            result = conn.exec_driver_sql(self._select_all()).all()
+        ids = np.fromiter((r[0] for r in result), dtype=np.int64, count=len(result))
+        packed = b"".join(bytes(r[1]) for r in result)
+        return ids, self._as_matrix(packed, len(result))
+
+    def _as_matrix(self, packed: bytes, n_rows: int) -> NDArray[np.float64]:
+        width = len(self.columns)
+        if len(packed) != n_rows * width * _ROW_DTYPE.itemsize:
+            raise FeatureSetMismatchError(
+                f"{self.table_name}: rows do not hold {width} values each"
             )
-        ids = flat[:, 0].astype(np.int64)
-        matrix = np.ascontiguousarray(flat[:, 1:])
-        matrix[np.isinf(matrix)] = np.nan
-        return ids, matrix
+        # Read-only view of the bytes (load_all marks the matrix read-only anyway).
+        return np.frombuffer(packed, dtype=_ROW_DTYPE).reshape(n_rows, width)
 
     def _load_postgres(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """Binary COPY with fixed-width fields, parsed by NumPy without a Python loop."""
-        sql = self._select_filled("'Infinity'::float8")
-        chunks: list[bytes] = []
+        """One ordered query with binary results (raw bytea, no hex decoding)."""
         with self._engine.connect() as conn:
             raw = conn.connection.driver_connection
             assert raw is not None
-            with (
-                raw.cursor() as cursor,
-                cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT BINARY)") as copy,
-            ):
-                chunks.extend(bytes(data) for data in copy)
-        data = b"".join(chunks)
-        header = 11 + 4 + 4  # signature, flags, header-extension length (0)
-        fields = [("n_fields", ">i2"), ("id_len", ">i4"), ("id", ">i8")]
-        for j in range(len(self.columns)):
-            fields += [(f"l{j}", ">i4"), (f"v{j}", ">f8")]
-        records = np.frombuffer(
-            data,
-            dtype=np.dtype(fields),
-            offset=header,
-            count=(len(data) - header - 2) // np.dtype(fields).itemsize,
-        )
-        ids = records["id"].astype(np.int64)
-        matrix = np.empty((len(records), len(self.columns)), dtype=np.float64)
-        for j in range(len(self.columns)):
-            matrix[:, j] = records[f"v{j}"]
-        matrix[np.isinf(matrix)] = np.nan
-        return ids, matrix
+            with raw.cursor(binary=True) as cursor:
+                result = cursor.execute(self._select_all()).fetchall()
+        ids = np.fromiter((r[0] for r in result), dtype=np.int64, count=len(result))
+        return ids, self._as_matrix(b"".join(r[1] for r in result), len(result))
