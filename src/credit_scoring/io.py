@@ -56,6 +56,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.chmod(tmp_name, 0o666 & ~_current_umask())  # mkstemp makes it private (0600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -29,4 +29,5 @@ def test_output_folder_gets_the_umask_mode_not_a_private_one(tmp_path: Path) -> 
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~mask
+    assert stat.S_IMODE((out / "m.json").stat().st_mode) == 0o666 & ~mask
     assert read_json(out / "m.json") == {"b": 1}
