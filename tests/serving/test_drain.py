@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
+import pytest
 from sqlalchemy import func, select
 
 from credit_scoring.serving.db import create_db_engine, upgrade_database
-from credit_scoring.serving.decision_log.drain import DecisionDrain, DecisionSink
+from credit_scoring.serving.decision_log.drain import DecisionDrain
 from credit_scoring.serving.decision_log.models import decisions
 from credit_scoring.serving.decision_log.records import new_request_id, spool_entry
+from credit_scoring.serving.decision_log.sink import DecisionSink
 from credit_scoring.serving.decision_log.spool import SpooledRow, SpoolFile, SpoolWriter
 
 
@@ -92,17 +95,37 @@ def test_drained_rows_reach_the_database_and_leave_the_spool(tmp_path: Path) -> 
     engine.dispose()
 
 
-def test_writing_the_same_decisions_twice_logs_them_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty decision log: SQLite, then the real PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+        upgrade_database(url)
+        return url
+    url = str(request.getfixturevalue("postgres_url"))
     upgrade_database(url)
-    engine = create_db_engine(url)
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("TRUNCATE decisions")
+    return url
+
+
+def test_writing_the_same_decisions_twice_logs_them_once(tmp_path: Path, database_url: str) -> None:
+    engine = create_db_engine(database_url)
     spool = SpoolFile.claim(tmp_path / "spool")
     fill(spool, 5)
     rows = spool.peek(10)
     sink = DecisionSink(engine)
-    assert sink.write(rows) == 5
-    assert sink.write(rows) == 0  # e.g. a crash between the database commit and the delete
+    assert sink.write(rows[:2]) == 2
+    # e.g. a crash between the database commit and the spool delete: written again
+    assert sink.write(rows) == 3
+    assert sink.write(rows) == 0
     assert count(engine) == 5
+    with engine.connect() as connection:
+        stored = connection.execute(select(decisions).order_by(decisions.c.client_id)).all()
+    assert [r.client_id for r in stored] == list(range(5))
+    assert stored[4].raw_input == {"SK_ID_CURR": 4, "NAME_CONTRACT_TYPE": "Cash loans"}
+    assert stored[4].created_at.tzinfo is not None or database_url.startswith("sqlite")
+    assert np.array_equal(np.frombuffer(stored[4].features), np.arange(3.0))
     spool.close()
     engine.dispose()
 

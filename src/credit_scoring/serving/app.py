@@ -30,7 +30,8 @@ from credit_scoring.errors import (
     ModelNotFoundError,
 )
 from credit_scoring.serving.db import create_db_engine
-from credit_scoring.serving.decision_log.drain import DecisionDrain, DecisionSink
+from credit_scoring.serving.decision_log.drain import DecisionDrain
+from credit_scoring.serving.decision_log.sink import DecisionSink
 from credit_scoring.serving.decision_log.spool import SpoolFile, SpoolWriter
 from credit_scoring.serving.keys import KeyVerifier
 from credit_scoring.serving.observability import AccessMiddleware, Metrics

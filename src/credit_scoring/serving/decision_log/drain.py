@@ -1,10 +1,9 @@
 """Background drain: spool → decision-log database, in batches, idempotent on request id.
 
-A drain thread per worker moves its own spool's rows into the database (COPY into a staging
-table then ``INSERT … ON CONFLICT DO NOTHING`` on PostgreSQL; ``INSERT … ON CONFLICT DO
-NOTHING`` on SQLite) and deletes them from the spool only after the database committed. While
-the database is down the rows wait and the drain retries with a capped backoff; spool files
-of dead workers are adopted and drained too.
+A drain thread per worker moves its own spool's rows into the database (see
+:mod:`~credit_scoring.serving.decision_log.sink`) and deletes them from the spool only after
+the database committed. While the database is down the rows wait and the drain retries with a
+capped backoff; spool files of dead workers are adopted and drained too.
 """
 
 from __future__ import annotations
@@ -12,17 +11,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable
 
-import orjson
-from sqlalchemy import Engine
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-from credit_scoring.serving.decision_log.models import DECISION_COLUMNS, decisions
+from credit_scoring.serving.decision_log.sink import DecisionSink
 from credit_scoring.serving.decision_log.spool import (
-    SpooledRow,
     SpoolFile,
     SpoolSync,
     find_spool_files,
@@ -30,66 +22,7 @@ from credit_scoring.serving.decision_log.spool import (
 
 logger = logging.getLogger(__name__)
 
-_JSON_COLUMNS = frozenset({"reasons", "raw_input"})
 _MAX_BACKOFF_SECONDS = 5.0
-_STAGING = "decisions_staging"
-
-
-def decode_record(row: SpooledRow) -> dict[str, Any]:
-    """The ``decisions`` row a spooled decision becomes (``created_at`` as a datetime)."""
-    record = orjson.loads(row.record)
-    record["created_at"] = datetime.fromisoformat(record["created_at"])
-    record["features"] = row.features
-    return record
-
-
-class DecisionSink:
-    """Writes decisions to the database; re-writing a request id is a no-op."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._postgres = engine.dialect.name == "postgresql"
-
-    def write(self, rows: Sequence[SpooledRow]) -> int:
-        """Commit ``rows`` in one transaction; returns how many were new."""
-        if not rows:
-            return 0
-        if self._postgres:
-            return self._write_postgres(rows)
-        records = [decode_record(r) for r in rows]
-        statement = sqlite_insert(decisions).on_conflict_do_nothing(index_elements=["request_id"])
-        with self.engine.begin() as connection:
-            result = connection.execute(statement, records)
-        return max(result.rowcount, 0)
-
-    def _write_postgres(self, rows: Sequence[SpooledRow]) -> int:
-        columns = ", ".join(DECISION_COLUMNS)
-        with self.engine.begin() as connection:
-            raw = connection.connection.driver_connection
-            with raw.cursor() as cursor:  # type: ignore[union-attr]
-                cursor.execute(
-                    f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} "
-                    "(LIKE decisions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
-                )
-                with cursor.copy(f"COPY {_STAGING} ({columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        record = orjson.loads(row.record)
-                        copy.write_row(
-                            [
-                                orjson.dumps(record[c]).decode()
-                                if c in _JSON_COLUMNS
-                                else row.features
-                                if c == "features"
-                                else record[c]
-                                for c in DECISION_COLUMNS
-                            ]
-                        )
-                cursor.execute(
-                    f"INSERT INTO decisions ({columns}) SELECT {columns} FROM {_STAGING} "
-                    "ON CONFLICT (request_id) DO NOTHING"
-                )
-                inserted = cursor.rowcount
-        return max(inserted, 0)
 
 
 class DecisionDrain:

@@ -21,14 +21,14 @@ from sqlalchemy import (
     String,
     Table,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 
 #: Alembic's bookkeeping table for these migrations (apart from other components' tables).
 VERSION_TABLE = "serving_alembic_version"
 
 metadata = MetaData()
 
-_JSON = JSON().with_variant(JSONB(), "postgresql")
+# ``json`` on PostgreSQL (migration 0003): stored as text, no jsonb parse on every insert.
+_JSON = JSON()
 
 #: One row per answered decision: what was asked, what was answered, by which model, when.
 decisions = Table(
