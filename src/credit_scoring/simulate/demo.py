@@ -126,6 +126,7 @@ def backfill_demo_log(
     shift: dict[str, float] | None = None,
     end: datetime | None = None,
     seed: int = 5,
+    feature_share: float = 1.0,
 ) -> DemoLog:
     """Fill a decision log with ``days`` of decisions of the demo bundle ending at ``end``
     (default: now; whole UTC days, the last one partial), the last ``shifted_days`` shifted by
@@ -133,7 +134,8 @@ def backfill_demo_log(
     snapshots; then run the drift, performance and service jobs with daily windows.
 
     The decisions are scored by the bundle on the demo's feature rows (no API involved), so
-    the monitoring pages have weeks of history in seconds.
+    the monitoring pages have weeks of history in seconds. ``feature_share`` of the decisions
+    carry their model row (feature drift is computed on those; output drift on all).
     """
     import pandas as pd
 
@@ -171,6 +173,7 @@ def backfill_demo_log(
             "model_version": bundle.model_id,
             "bundle_checksum": checksum,
             "feature_set_version": bundle.feature_set_version,
+            "feature_share": feature_share,
         }
         write_decision_log(
             engine, population, stable_n,

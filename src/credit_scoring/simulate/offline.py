@@ -113,6 +113,7 @@ class LogSpec:
     outcome_share: float = 1.0  # share of decisions whose outcome is known
     shift: Mapping[str, float] | None = None  # feature → shift in standard deviations
     seed: int = 1
+    feature_share: float = 1.0  # share of decisions logged with their model row
 
 
 def sample_decisions(
@@ -139,6 +140,7 @@ def sample_decisions(
         "latency_ms": rng.gamma(4.0, 0.5, size=n),
         "history_found": rng.random(n) < 0.85,
         "defaulted": defaulted,
+        "with_features": rng.random(n) < spec.feature_share,
     }
     return X, columns
 
@@ -167,7 +169,9 @@ def _records(
             "history_found": bool(columns["history_found"][i]),
             "latency_ms": float(columns["latency_ms"][i]),
             "raw_input": {"SK_ID_CURR": first_id + i},
-            "features": np.ascontiguousarray(X[i], dtype="<f8").tobytes(),
+            "features": np.ascontiguousarray(X[i], dtype="<f8").tobytes()
+            if columns["with_features"][i]
+            else None,
         }
         y = columns["defaulted"][i]
         outcome = None

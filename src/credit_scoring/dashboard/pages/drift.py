@@ -7,8 +7,6 @@ import streamlit as st
 
 from credit_scoring.dashboard import charts, queries, ui
 
-BAND_MARKS = {"alert": "🔴", "warn": "🟠", "low_n": "⚪"}
-
 
 def render() -> None:
     st.title("Drift")
@@ -40,7 +38,7 @@ def render() -> None:
     low_n = int((psi["band"] == "low_n").sum())
     if low_n:
         st.caption(
-            f"⚪ {low_n} column × window cell(s) had fewer than 20 rows per reference bin: "
+            f"{low_n} column × window cell(s) (blank in the heatmap) had fewer than 20 rows per reference bin: "
             "their PSI is mostly sampling noise and is not banded (see the second opinion)."
         )
     st.subheader("Alerts")
@@ -58,7 +56,6 @@ def render() -> None:
         ["window_start", "psi"], ascending=[False, False]
     )
     table["window_start"] = pd.to_datetime(table["window_start"]).dt.strftime("%Y-%m-%d %H:%M")
-    table.insert(3, "", table["band"].map(BAND_MARKS).fillna(""))
     # Formatting through column settings, not a pandas Styler (which imports matplotlib).
     number = st.column_config.NumberColumn
     st.dataframe(

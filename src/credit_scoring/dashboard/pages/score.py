@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from credit_scoring.dashboard import charts, scoring, ui
 from credit_scoring.errors import CreditScoringError
@@ -109,9 +110,9 @@ def render() -> None:
     settings = ui.settings()
     try:
         model = _model(settings.resolved_model_uri, ui.database_url())
-    except CreditScoringError as exc:
+    except (CreditScoringError, SQLAlchemyError, OSError) as exc:
         ui.empty_state(
-            f"No model to score with: {exc}",
+            f"No model to score with: {exc.__class__.__name__}: {str(exc)[:300]}",
             "Train and publish a model (`credit-scoring train`, `credit-scoring features "
             "publish`), or set CREDIT_SCORING_MODEL_URI.",
         )
