@@ -38,8 +38,9 @@ def render() -> None:
     low_n = int((psi["band"] == "low_n").sum())
     if low_n:
         st.caption(
-            f"{low_n} column × window cell(s) (blank in the heatmap) had fewer than 20 rows per reference bin: "
-            "their PSI is mostly sampling noise and is not banded (see the second opinion)."
+            f"{low_n} column × window cell(s) (blank in the heatmap) had fewer than 20 rows "
+            "per reference bin: their PSI is mostly sampling noise and is not banded (see the "
+            "second opinion)."
         )
     st.subheader("Alerts")
     alerts = psi[psi["band"].isin(["warn", "alert"])]
