@@ -10,12 +10,6 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from credit_scoring.data.generator import (
-    ORACLE_FILE,
-    TRUTH_FILE,
-    default_test_clients,
-    generate_dataset,
-)
 from credit_scoring.errors import CreditScoringError
 from credit_scoring.settings import get_settings
 
@@ -79,6 +73,9 @@ def generate_command(
 
     The oracle's AUC, Brier score and business cost go to OUT/oracle.json.
     """
+    # Imported here so `credit-scoring --help` does not load the generator (numpy, scipy).
+    from credit_scoring.data.generator import default_test_clients, generate_dataset
+
     settings = get_settings()
     n_test = default_test_clients(clients) if test_clients is None else test_clients
     console = Console(stderr=True, quiet=quiet)
@@ -113,6 +110,8 @@ def _number(value: float | None) -> str:
 
 
 def _print_summary(oracle: dict[str, Any], out: Path) -> None:
+    from credit_scoring.data.generator import ORACLE_FILE, TRUTH_FILE
+
     rows = oracle["rows"]
     train = oracle["train"]
     typer.echo(f"wrote {len(rows)} tables, {sum(rows.values()):,} rows to {out}")

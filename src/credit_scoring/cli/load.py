@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from credit_scoring.data.loader import TableProgress, load_dataset
-from credit_scoring.data.manifest import MANIFEST_NAME, Manifest
 from credit_scoring.errors import CreditScoringError
+
+if TYPE_CHECKING:
+    from credit_scoring.data.loader import TableProgress
+    from credit_scoring.data.manifest import Manifest
 
 _MAX_WARNINGS_SHOWN = 5  # per table; all of them are in the manifest
 
@@ -48,6 +50,7 @@ def load_command(
 
     Warnings (unknown categories, unusual values, orphans) are kept in DATA_DIR/manifest.json.
     """
+    from credit_scoring.data.loader import load_dataset  # not at import: keeps --help fast
 
     def progress(p: TableProgress) -> None:
         if quiet:
@@ -71,6 +74,8 @@ def load_command(
 
 
 def _print_summary(manifest: Manifest, out: Path) -> None:
+    from credit_scoring.data.manifest import MANIFEST_NAME
+
     for name, entry in manifest.tables.items():
         for warning in entry.warnings[:_MAX_WARNINGS_SHOWN]:
             typer.secho(f"  warning: {warning}", fg=typer.colors.YELLOW)
