@@ -118,7 +118,7 @@ def main() -> int:
         application_features(application)
     single = time_calls(lambda: application_features(application), calls)
 
-    builder, history_row = model_row_builder(224)
+    builder, history_row = model_row_builder(222)
     row = builder.row(application, history_row)
     assert np.isfinite(row[: len(APPLICATION_NUMERIC_FEATURES)]).sum() > 50
     full_row = time_calls(lambda: builder.row(application, history_row), calls // 4)
