@@ -50,9 +50,9 @@ class Settings(BaseSettings):
     model_uri: str | None = None
     #: Local durable spool of answered decisions (default: ``home/serving/spool``).
     spool_dir: Path | None = None
-    #: ``full`` fsyncs each group commit (survives power loss); ``normal`` survives a crash of
-    #: the API process but not of the machine.
-    spool_sync: Literal["full", "normal"] = "full"
+    #: ``normal``: an answered decision survives a crash of the API process (SQLite WAL, no
+    #: fsync per commit); ``full``: also a power loss, at an fsync per group commit.
+    spool_sync: Literal["full", "normal"] = "normal"
     #: Decisions written to the database per drain transaction, and the pause between drains.
     drain_batch_size: int = Field(default=2000, ge=1)
     drain_interval_seconds: float = Field(default=0.2, gt=0)

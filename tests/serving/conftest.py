@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import os
 import secrets
+import shutil
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -306,8 +307,6 @@ def _run_cli(args: list[str], home: Path) -> None:
 
 
 def _build_pipeline(root: Path) -> None:
-    import shutil
-
     work = root.with_name(root.name + ".partial")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -337,6 +336,9 @@ def pipeline(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     root = Path(base) / _pipeline_key()
     if not (root / "bundle" / "checksums.json").is_file():
         _build_pipeline(root)
+        for stale in Path(base).iterdir():  # artefacts of older code
+            if stale != root and stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
     return Pipeline(root / "data", root / "features", root / "bundle")
 
 

@@ -116,3 +116,13 @@ def test_an_unknown_category_is_scored(
 ) -> None:
     payload = {**applications[0], "ORGANIZATION_TYPE": "Space agency"}
     assert client.post("/v1/scores", json=payload, headers=auth("score")).status_code == 200
+
+
+def test_the_documented_example_application_is_scored(
+    client: TestClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    schema = client.get("/openapi.json").json()
+    example = schema["components"]["schemas"]["Application"]["examples"][0]
+    response = client.post("/v1/scores", json=example, headers=auth("score"))
+    assert response.status_code == 200, response.text
+    assert response.json()["client_id"] == example["SK_ID_CURR"]

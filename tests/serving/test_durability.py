@@ -158,7 +158,6 @@ def test_a_killed_api_process_loses_no_answered_decision(
         "CREDIT_SCORING_MODEL_URI": str(pipeline.bundle_dir),
         "CREDIT_SCORING_KEY_CACHE_SECONDS": "600",
         "CREDIT_SCORING_ACCESS_LOG": "false",
-        "CREDIT_SCORING_SPOOL_SYNC": "full",
     }
     port = _free_port()
     log = tmp_path / "api.log"

@@ -102,6 +102,29 @@ class Metrics:
             multiprocess_mode="liveall",
         )
 
+        # Label children resolved once: labels() costs a lock and a lookup per call.
+        self._latency: dict[tuple[str, str], Any] = {}
+        self._counts: dict[tuple[str, str, int], Any] = {}
+        self._decided: dict[str, Any] = {}
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        latency = self._latency.get((method, route))
+        if latency is None:
+            latency = self._latency[(method, route)] = self.request_latency.labels(method, route)
+        latency.observe(seconds)
+        count = self._counts.get((method, route, status))
+        if count is None:
+            count = self._counts[(method, route, status)] = self.requests.labels(
+                method, route, str(status)
+            )
+        count.inc()
+
+    def count_decision(self, decision: str) -> None:
+        child = self._decided.get(decision)
+        if child is None:
+            child = self._decided[decision] = self.decisions.labels(decision)
+        child.inc()
+
     def set_model(self, model_version: str, bundle_checksum: str) -> None:
         self.model_info.clear()
         self.model_info.labels(model_version, bundle_checksum[:12]).set(1)
@@ -148,8 +171,7 @@ class AccessMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope["method"]
-            self.metrics.request_latency.labels(method, template).observe(elapsed)
-            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.observe_request(method, template, status, elapsed)
             if status >= 500:
                 self.metrics.errors.labels("http_5xx").inc()
             if self.log_requests and access_logger.isEnabledFor(logging.INFO):

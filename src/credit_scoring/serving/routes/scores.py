@@ -145,10 +145,10 @@ async def _commit(services: Services, entries: list[Any], answers: list[dict[str
             status.HTTP_503_SERVICE_UNAVAILABLE,
             detail="the decision could not be made durable; it was not taken",
         ) from exc
-    decisions = services.metrics.decisions
+    metrics = services.metrics
     unknown = 0
     for answer in answers:
-        decisions.labels(answer["decision"]).inc()
+        metrics.count_decision(answer["decision"])
         unknown += not answer["history_found"]
     if unknown:
         services.metrics.unknown_clients.inc(unknown)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import cache
 from typing import Annotated, Any
 
@@ -70,6 +69,3 @@ class OutcomeCreate(BaseModel):
         default=None,
         description="When the outcome was observed (ISO 8601 with offset); default now.",
     )
-
-    def observed_or(self, now: datetime) -> datetime:
-        return self.observed_at or now
