@@ -13,12 +13,13 @@ import typer
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from credit_scoring.cli.monitor import app as monitor_app
 from credit_scoring.cli.simulate import simulate_command
 from credit_scoring.data.generator.truth import application_logit
 from credit_scoring.errors import ConfigurationError
 from credit_scoring.model.bundle import load_bundle
 from credit_scoring.monitoring.jobs import drift_job, performance_job
-from credit_scoring.monitoring.store import DecisionSelection
+from credit_scoring.monitoring.store import DecisionSelection, read_results
 from credit_scoring.monitoring.windows import WindowSpec
 from credit_scoring.serving.db import create_db_engine
 from credit_scoring.serving.decision_log.models import decisions, outcomes
@@ -188,7 +189,7 @@ def test_cli_sends_stable_traffic_with_the_key_from_the_named_variable(
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "12 requests" in result.output and "statuses 200: 12" in result.output
+    assert "12 score requests" in result.output and "statuses 200: 12" in result.output
     refused = CliRunner().invoke(
         app,
         ["--n", "1", "--api-url", "http://192.168.1.1:8000", "--data", str(demo_env.raw_dir)],
@@ -199,3 +200,28 @@ def test_cli_sends_stable_traffic_with_the_key_from_the_named_variable(
 def test_a_missing_applicant_pool_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="application_test"):
         load_population(tmp_path)
+
+
+def test_monitor_cli_runs_every_job_and_snapshots_the_api_counters(  # type: ignore[no-untyped-def]
+    live_api, demo_env: DemoEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = load_population(demo_env.raw_dir)
+    plan = plan_traffic(pool, scenario("feature-shift", change_at=0.0), 300, seed=3)
+    send_traffic(plan, api_url=live_api.url, api_key=live_api.key, with_outcomes=True)
+    wait_for_log(live_api.database_url, 300)
+    monkeypatch.setenv("CREDIT_SCORING_HOME", str(live_api.settings.home))
+    monkeypatch.setenv("DATABASE_URL", live_api.database_url)
+    monkeypatch.setenv("CREDIT_SCORING_MODEL_URI", str(demo_env.bundle_dir))
+    result = CliRunner().invoke(
+        monitor_app, ["all", "--window", "1d", "--metrics-url", f"{live_api.url}/metrics"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "drift: 300 decisions, 1 window(s) of 1d" in result.output
+    # Income reported in another unit: the income features are flagged.
+    assert "AMT_INCOME_TOTAL" in result.output
+    engine = create_db_engine(live_api.database_url)
+    errors = read_results(engine, job="service", window="1d", metrics=["requests"])
+    engine.dispose()
+    assert errors["value"].sum() >= 600  # 300 scores + 300 outcomes, counted by the API
+    bad = CliRunner().invoke(monitor_app, ["drift", "--window", "5 minutes"])
+    assert bad.exit_code != 0 and "expected <n>m" in str(bad.exception)

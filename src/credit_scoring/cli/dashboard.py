@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -73,12 +72,9 @@ def dashboard_command(
         )
     app_path = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
     typer.echo(f"dashboard on http://{bind}:{bind_port} (database read-only, Ctrl-C to stop)")
-    try:
-        code = subprocess.call(streamlit_command(app_path, host=bind, port=bind_port),
-                               env=os.environ.copy())  # fmt: skip
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+    command = streamlit_command(app_path, host=bind, port=bind_port)
+    # Become the Streamlit server (same environment): signals reach it directly, no orphan.
+    os.execv(command[0], command)
 
 
 @app.command("hash-password")

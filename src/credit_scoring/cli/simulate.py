@@ -43,7 +43,7 @@ def simulate_command(
         Path | None,
         typer.Option(
             help="Output folder of `data generate` (application_test + truth.parquet) "
-            "[default: HOME/raw/synthetic]."
+            "(default: HOME/raw/synthetic)."
         ),
     ] = None,
     change_at: Annotated[

@@ -154,6 +154,7 @@ def psi_heatmap(psi: pd.DataFrame, *, max_features: int = 30) -> go.Figure:
             hovertemplate="%{y}<br>window %{x}<br>PSI %{z:.3f}<extra></extra>",
         )
     )
+    fig.update_xaxes(type="category")  # one label per window, even for a single window
     fig.update_layout(
         title=f"PSI by feature and window (worst {len(table)} features)",
         margin=_LAYOUT["margin"],

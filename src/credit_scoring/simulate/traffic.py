@@ -98,6 +98,7 @@ class TrafficReport:
     outcome_statuses: Counter[int] = field(default_factory=Counter)
     started_at: datetime | None = None
     changed_at: datetime | None = None
+    scored_at: datetime | None = None  # when the last score request was answered
     finished_at: datetime | None = None
     latency_ms: list[float] = field(default_factory=list)
     probability_by_phase: dict[str, float] = field(default_factory=dict)
@@ -148,6 +149,7 @@ def send_traffic(
     try:
         _score_all(plan, http, report, probability, headers, rate, max_failures, on_progress,
                    sleep)  # fmt: skip
+        report.scored_at = datetime.now(UTC)
         if with_outcomes:
             _post_outcomes(plan, http, report, headers, rate, max_failures, on_progress, sleep)
     finally:
@@ -268,14 +270,14 @@ def _post_outcomes(
 def report_lines(report: TrafficReport) -> list[str]:
     """A human summary of a run."""
     seconds = (
-        (report.finished_at - report.started_at).total_seconds()
-        if report.finished_at and report.started_at
+        (report.scored_at - report.started_at).total_seconds()
+        if report.scored_at and report.started_at
         else float("nan")
     )
     statuses = ", ".join(f"{code}: {n}" for code, n in sorted(report.statuses.items()))
     decisions = ", ".join(f"{k} {v}" for k, v in sorted(report.decisions.items()))
     lines = [
-        f"scenario {report.scenario}: {report.sent:,} requests in {seconds:.1f} s "
+        f"scenario {report.scenario}: {report.sent:,} score requests in {seconds:.1f} s "
         f"({report.sent / seconds if seconds else float('nan'):.0f}/s); statuses {statuses}",
         f"decisions: {decisions or 'none'}; client latency p50 "
         f"{report.latency_percentile(50):.1f} ms, p95 {report.latency_percentile(95):.1f} ms",
