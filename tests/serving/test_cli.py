@@ -20,7 +20,12 @@ from credit_scoring.serving.decision_log.models import api_keys
 from credit_scoring.settings import get_settings
 
 runner = CliRunner()
-_EXPORTED = ("CREDIT_SCORING_MODEL_URI", "CREDIT_SCORING_HOME", "PROMETHEUS_MULTIPROC_DIR")
+_EXPORTED = (
+    "CREDIT_SCORING_MODEL_URI",
+    "CREDIT_SCORING_HOME",
+    "PROMETHEUS_MULTIPROC_DIR",
+    "OMP_WAIT_POLICY",
+)
 
 
 @pytest.fixture
