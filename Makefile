@@ -50,8 +50,9 @@ data: install ## Generate a synthetic population (CLIENTS, SEED) and load it as 
 data-sample: install ## Load the real Home Credit sample as validated Parquet
 	$(CLI) data load $(SAMPLE_DIR) --out $(HOME_DIR)/data/sample
 
-features: install ## Build history + application features from DATA_DIR
+features: install ## Build history + application features from DATA_DIR, publish the history store
 	$(CLI) features build $(DATA_DIR) --out $(FEATURES_DIR)
+	$(CLI) features publish $(FEATURES_DIR)
 
 train: install ## Train, evaluate and register the model on FEATURES_DIR
 	$(CLI) train $(FEATURES_DIR)
