@@ -3,6 +3,8 @@ scoring API serving a fast model trained on a generated population."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
 import socket
 import threading
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import uvicorn
 from sqlalchemy import Engine
@@ -102,3 +105,25 @@ def live_api(demo_env: DemoEnvironment, tmp_path: Path) -> Iterator[LiveApi]:
     engine.dispose()
     with _Server(create_app(settings)) as server:
         yield LiveApi(f"http://127.0.0.1:{server.port}", key, url, settings)
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database (fails, never skips, if the server is down)."""
+    admin_url = os.environ.get(
+        "CREDIT_SCORING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
+    name = f"cs_monitor_{secrets.token_hex(4)}"
+    try:
+        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is required for the postgres tests ({admin_url}): {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{admin_url.rsplit('/', 1)[0]}/{name}"
+    try:
+        upgrade_database(url)
+        yield url
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

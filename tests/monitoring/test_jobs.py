@@ -18,6 +18,7 @@ from credit_scoring.monitoring.store import (
     read_results,
 )
 from credit_scoring.monitoring.windows import WindowSpec
+from credit_scoring.serving.db import create_db_engine, upgrade_database
 from credit_scoring.serving.decision_log.models import decisions
 from credit_scoring.simulate.offline import (
     LogSpec,
@@ -179,3 +180,34 @@ def test_service_job_stores_latency_and_error_rates_from_counter_snapshots(
     assert values["error_rate_5xx", DAY2] == pytest.approx(0.05)
     stored = read_results(two_days, job="service", window="1d", metrics=["error_rate_5xx"])
     assert stored.value.tolist() == pytest.approx([0.05])
+
+
+@pytest.mark.postgres
+def test_jobs_read_and_store_the_same_on_postgresql(
+    postgres_url: str, population: Population, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    pg = create_db_engine(postgres_url)
+    write_decision_log(pg, population, 1500, stable_day())
+    write_decision_log(pg, population, 1500, shifted_day(), first_id=10_000)
+    sqlite_url = f"sqlite:///{(tmp_path / 'twin.sqlite').as_posix()}"
+    upgrade_database(sqlite_url)
+    lite = create_db_engine(sqlite_url)
+    write_decision_log(lite, population, 1500, stable_day())
+    write_decision_log(lite, population, 1500, shifted_day(), first_id=10_000)
+    a = read_decisions(pg, DecisionSelection(since=DAY2), n_features=len(population.features))
+    b = read_decisions(lite, DecisionSelection(since=DAY2), n_features=len(population.features))
+    order_a, order_b = np.argsort(a.created_ns), np.argsort(b.created_ns)
+    np.testing.assert_array_equal(a.created_ns[order_a], b.created_ns[order_b])
+    np.testing.assert_array_equal(a.features[order_a], b.features[order_b])  # type: ignore[index]
+    on_pg = run_drift(pg, population).rows
+    on_lite = run_drift(lite, population).rows
+    key = ["window_start", "column", "metric"]
+    merged = on_pg.merge(on_lite, on=key, suffixes=("_pg", "_lite"))
+    assert len(merged) == len(on_pg) == len(on_lite)
+    np.testing.assert_allclose(merged.value_pg, merged.value_lite)
+    stored = read_results(pg, job="drift", window="1d", metrics=["psi"])
+    assert len(stored) == (on_pg.metric == "psi").sum()
+    perf = performance_job(pg, window=DAILY, selection=DecisionSelection(), cost_fn=10, cost_fp=1)
+    assert perf.n_decisions == 3000
+    pg.dispose()
+    lite.dispose()

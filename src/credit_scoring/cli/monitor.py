@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -167,3 +168,27 @@ def all_command(
         metrics_url=metrics_url,
         store=store,
     )
+
+
+@app.command("report")
+def report_command(
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")],
+    window: _Window = None,
+    since: _Since = None,
+) -> None:
+    """Write a self-contained HTML drift report from the stored drift results."""
+    from credit_scoring.dashboard.queries import read_only_engine, stored_results
+    from credit_scoring.io import atomic_write_bytes
+    from credit_scoring.monitoring.report import drift_report_html
+
+    settings = get_settings()
+    spec = window or settings.monitor_window
+    engine = read_only_engine(settings.resolved_database_url)
+    try:
+        start = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
+        rows = stored_results(engine, job="drift", window=spec, since=start)
+    finally:
+        engine.dispose()
+    document = drift_report_html(rows, title=f"Data drift report — windows of {spec}")
+    atomic_write_bytes(out, document.encode("utf-8"))
+    typer.echo(f"drift report ({len(rows):,} stored rows) written to {out}")
