@@ -52,7 +52,9 @@ def train_command(
     ] = 0.0,
     folds: Annotated[int, typer.Option(min=2, max=20, help="Cross-validation folds.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of folds, LightGBM and tuning.")] = 42,
-    learning_rate: Annotated[float, typer.Option(min=0.001, max=1.0)] = 0.05,
+    learning_rate: Annotated[
+        float, typer.Option(min=0.001, max=1.0, help="LightGBM learning rate (early stopping).")
+    ] = 0.05,
     max_rounds: Annotated[int, typer.Option(min=1, help="Boosting rounds before stopping.")] = 2000,
     threads: Annotated[int, typer.Option(min=0, help="LightGBM threads (0: every core).")] = 0,
     out: Annotated[
