@@ -14,6 +14,7 @@ from credit_scoring.dashboard.browser import CHROMIUM, serve_dashboard, tour
 
 EXPECTED_CHARTS = {
     "Score an application": 0,
+    "Score an application (submitted)": 1,  # the gauge
     "Overview": 2,
     "Service": 2,
     "Drift": 1,
