@@ -344,7 +344,8 @@ def main() -> int:
     parser.add_argument("--work-dir", type=Path, help="pipeline output to reuse or create")
     parser.add_argument("--clients", type=int, help="clients of the generated population")
     parser.add_argument("--workers", type=int, default=2, help="API worker processes")
-    parser.add_argument("--spool-sync", choices=("full", "normal"), default="full")
+    parser.add_argument("--spool-sync", choices=("full", "normal"),
+                        help="spool durability (default: the settings' default)")  # fmt: skip
     parser.add_argument("--database-url", default=POSTGRES_ADMIN_URL,
                         help="PostgreSQL server (a database is created on it)")  # fmt: skip
     args = parser.parse_args()
@@ -362,6 +363,7 @@ def main() -> int:
         from credit_scoring.model.bundle import load_bundle
         from credit_scoring.serving.db import create_db_engine, upgrade_database
         from credit_scoring.serving.keys import create_key
+        from credit_scoring.settings import get_settings
 
         upgrade_database(database_url)
         publish_history(artefacts.features_dir, database_url)
@@ -382,12 +384,14 @@ def main() -> int:
             "CREDIT_SCORING_HOME": str(run_dir / "home"),
             "DATABASE_URL": database_url,
             "CREDIT_SCORING_MODEL_URI": str(artefacts.bundle_dir),
-            "CREDIT_SCORING_SPOOL_SYNC": args.spool_sync,
             "CREDIT_SCORING_RELOAD_POLL_SECONDS": "0",
         }
+        if args.spool_sync:
+            env["CREDIT_SCORING_SPOOL_SYNC"] = args.spool_sync
+        spool_sync = args.spool_sync or get_settings().spool_sync
         server = Server(env, free_port(), args.workers, run_dir / "server.log")
         server.wait_ready()
-        log(f"server up: {args.workers} worker(s), spool sync {args.spool_sync}")
+        log(f"server up: {args.workers} worker(s), spool sync {spool_sync}")
 
         seq_n, conc_seconds, batch_n = (500, 5.0, 5) if quick else (3000, 20.0, 15)
         sequential, warm = asyncio.run(run_sequential(server, singles, seq_n, 300, "sequential"))

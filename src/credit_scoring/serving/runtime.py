@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -100,6 +101,9 @@ class ModelRuntime(Generic[M]):
                 raise
             self.current = loaded
             self.last_error = None
+            # The model, its history cache and everything imported so far live as long as the
+            # process: freezing them keeps full collections (hundreds of ms) off the request path.
+            gc.freeze()
             self._on_swap(loaded)
             changed = previous is None or previous.bundle_checksum != loaded.bundle_checksum
             logger.info(
