@@ -124,11 +124,12 @@ def test_sudden_run_against_the_api_is_flagged_by_drift_and_raises_realised_cost
     demo_env: DemoEnvironment,  # type: ignore[no-untyped-def]
 ) -> None:
     pool = load_population(demo_env.raw_dir)
-    plan = plan_traffic(pool, scenario("sudden"), 400, seed=11)
+    # 300 per phase: enough rows per reference bin for PSI bands (not ``low_n``).
+    plan = plan_traffic(pool, scenario("sudden"), 600, seed=11)
     report = send_traffic(plan, api_url=live_api.url, api_key=live_api.key, with_outcomes=True)
-    assert report.statuses == {200: 400} and report.outcomes_posted == 400
+    assert report.statuses == {200: 600} and report.outcomes_posted == 600
     assert report.changed_at is not None
-    wait_for_log(live_api.database_url, 400)
+    wait_for_log(live_api.database_url, 600)
 
     engine = create_db_engine(live_api.database_url)
     bundle = load_bundle(demo_env.bundle_dir)
@@ -159,7 +160,7 @@ def test_sudden_run_against_the_api_is_flagged_by_drift_and_raises_realised_cost
 
     assert cost(after) > cost(before) * 1.2
     with engine.connect() as connection:
-        assert connection.execute(select(func.count()).select_from(outcomes)).scalar() == 400
+        assert connection.execute(select(func.count()).select_from(outcomes)).scalar() == 600
     engine.dispose()
 
 
