@@ -113,7 +113,11 @@ class SpoolFile:
         return None if lock is None else cls(path, lock, sync=sync)
 
     def connect_writer(self) -> sqlite3.Connection:
-        return _connect(self.path, self.sync)
+        """The appender's connection. It never checkpoints the WAL (the drain does, after each
+        delete), so a checkpoint's copying and fsync stay off the request path."""
+        connection = _connect(self.path, self.sync)
+        connection.execute("PRAGMA wal_autocheckpoint=0")
+        return connection
 
     def peek(self, limit: int) -> list[SpooledRow]:
         """The oldest ``limit`` rows, in append order."""
@@ -128,6 +132,7 @@ class SpoolFile:
         """Delete every row up to ``last_seq`` (call only once the database committed them)."""
         with self._reader_guard:
             self._reader.execute("DELETE FROM spool WHERE seq <= ?", (last_seq,))
+            self._reader.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def depth(self) -> int:
         """Rows waiting (rows are deleted oldest first, so the sequence range is exact)."""
