@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import psycopg
 import pytest
 from fastapi import FastAPI
 
@@ -87,3 +88,45 @@ def test_the_model_card_describes_the_served_bundle(
     assert card["feature_set_version"] == bundle.feature_set_version
     assert (card["cost_fn"], card["cost_fp"]) == (10.0, 1.0)
     assert card["history_clients"] > 0 and "auc" in str(card["metrics"])
+
+
+def test_a_history_store_lacking_a_feature_fails_the_load(e2e_settings: Any, pipeline: Any) -> None:
+    from credit_scoring.errors import FeatureSetMismatchError
+    from credit_scoring.serving.scorer import ServedModel, load_history
+
+    bundle = load_bundle(pipeline.bundle_dir)
+    history = load_history(e2e_settings.resolved_database_url, bundle.feature_set_version)
+    used = [c for c in history.columns if c in set(bundle.features)]
+    history.columns = tuple(c for c in history.columns if c != used[0])  # an older store
+    with pytest.raises(FeatureSetMismatchError, match="history rows lack"):
+        ServedModel(
+            bundle,
+            history,
+            source="test",
+            model_version="x",
+            bundle_checksum="c",
+            identity="x",
+            review_band=None,
+        )
+
+
+def test_without_a_published_history_the_api_is_up_but_not_ready(
+    migrated: Any, keys: Any, pipeline: Any, pipeline_applications: list[dict[str, Any]]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from credit_scoring.serving.app import create_app
+
+    settings = migrated.model_copy(update={"model_uri": str(pipeline.bundle_dir)})
+    if settings.database_url:  # the session's PostgreSQL database: forget what was published
+        with psycopg.connect(settings.database_url, autocommit=True) as connection:
+            connection.execute("DROP TABLE IF EXISTS feature_sets")
+    with TestClient(create_app(settings)) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["model_loaded"] is False
+        assert "features publish" in ready.json()["detail"]
+        scored = client.post(
+            "/v1/scores", json=pipeline_applications[0], headers={"X-API-Key": keys.score}
+        )
+        assert scored.status_code == 503 and "no model loaded" in scored.json()["detail"]
+        assert client.get("/healthz").status_code == 200

@@ -67,18 +67,24 @@ def load_history(database_url: str, version: str) -> HistoryStore:
 
 
 def _feature_set(bundle: Bundle, history: HistoryStore) -> FeatureSet:
-    """The bundle's feature set (its metadata's copy when present)."""
+    """The bundle's feature set: its model features, and its history features as the bundle
+    lists them (so a store lacking one fails the load, not every request)."""
     stored = bundle.metadata.get("feature_set")
     if isinstance(stored, dict):
         return FeatureSet.from_json(stored)
-    history_columns = set(history.columns)
+    model_features = set(bundle.features)
+    listed = bundle.metadata.get("history_features")
+    history_features = tuple(
+        listed if isinstance(listed, list) else (c for c in history.columns if c in model_features)
+    )
+    from_history = set(history_features)
     return FeatureSet(
         version=bundle.feature_set_version,
         model_features=bundle.features,
         categorical_features=bundle.categorical_features,
         protected_columns=(),
-        history_features=tuple(c for c in history.columns if c in set(bundle.features)),
-        application_features=tuple(f for f in bundle.features if f not in history_columns),
+        history_features=history_features,
+        application_features=tuple(f for f in bundle.features if f not in from_history),
     )
 
 
