@@ -126,3 +126,16 @@ def test_the_documented_example_application_is_scored(
     response = client.post("/v1/scores", json=example, headers=auth("score"))
     assert response.status_code == 200, response.text
     assert response.json()["client_id"] == example["SK_ID_CURR"]
+
+
+def test_the_example_file_of_the_docs_is_a_valid_application(
+    client: TestClient, auth: Callable[..., dict[str, str]]
+) -> None:
+    from pathlib import Path
+
+    import credit_scoring
+
+    docs = Path(credit_scoring.__file__).resolve().parents[2] / "docs"
+    example = orjson.loads((docs / "api-example-application.json").read_bytes())
+    response = client.post("/v1/scores", json=example, headers=auth("score"))
+    assert response.status_code == 200, response.text
