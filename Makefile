@@ -23,7 +23,7 @@ SAMPLE_DIR  ?= ../shared/data/homecredit_sample
 LINT_PATHS  := $(wildcard src tests benchmarks)
 export CREDIT_SCORING_HOME := $(HOME_DIR)
 
-.PHONY: help install lock data data-sample features train serve dashboard demo test test-full lint format bench clean
+.PHONY: help install lock data data-sample features train serve dashboard demo demo-pipeline test test-full lint format bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "; printf "credit-scoring — make targets (in pipeline order):\n"} \
@@ -63,7 +63,10 @@ serve: install ## Start the scoring API
 dashboard: install ## Start the monitoring dashboard
 	$(CLI) dashboard
 
-demo: data features train ## End to end: data → features → train → register → serve
+demo: data features train ## End to end: data → features → train → register, then API + dashboard up
+	@CLI=$(CLI) PY=$(PY) DATA_DIR=$(DATA_DIR) bash scripts/demo-up.sh
+
+demo-pipeline: data features train ## The demo's pipeline only (no servers): data → features → train
 
 lint: install ## ruff (lint + format check) and mypy on the package
 	$(VENV)/bin/ruff check $(LINT_PATHS)
