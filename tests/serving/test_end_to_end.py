@@ -130,3 +130,51 @@ def test_without_a_published_history_the_api_is_up_but_not_ready(
         )
         assert scored.status_code == 503 and "no model loaded" in scored.json()["detail"]
         assert client.get("/healthz").status_code == 200
+
+
+@pytest.fixture
+def served(e2e_settings: Any) -> Any:
+    from credit_scoring.serving.scorer import load_served_model
+
+    return load_served_model(str(e2e_settings.model_uri), e2e_settings)
+
+
+def test_extreme_but_valid_inputs_score_to_a_probability(
+    served: Any, pipeline_applications: list[dict[str, Any]]
+) -> None:
+    """Any application the request model accepts scores to a finite probability in [0, 1]."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from credit_scoring.serving.schemas.requests import application_validator
+
+    amounts = st.one_of(st.none(), st.floats(0.0, 1e308), st.just(0.0))
+    days = st.integers(-(2**62), -1)
+
+    @given(
+        income=amounts,
+        credit=amounts,
+        annuity=amounts,
+        birth=days,
+        employed=st.one_of(st.integers(-(2**62), 0), st.just(365243)),
+        children=st.integers(0, 2**62),
+        category=st.text(min_size=1, max_size=20),
+    )
+    @settings(max_examples=60, deadline=None, database=None)
+    def check(**v: Any) -> None:
+        raw = {
+            **pipeline_applications[0],
+            "AMT_INCOME_TOTAL": v["income"],
+            "AMT_CREDIT": v["credit"],
+            "AMT_ANNUITY": v["annuity"],
+            "DAYS_BIRTH": v["birth"],
+            "DAYS_EMPLOYED": v["employed"],
+            "CNT_CHILDREN": v["children"],
+            "ORGANIZATION_TYPE": v["category"],
+        }
+        fields = application_validator().validate_python(raw)
+        for result in (served.score_one(fields), served.score_many([fields])[0]):
+            assert 0.0 <= result.probability <= 1.0
+            assert math.isfinite(result.log_odds) and isinstance(result.score, int)
+
+    check()
