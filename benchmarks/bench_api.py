@@ -1,8 +1,8 @@
 """Scoring API over real HTTP on loopback, with every decision logged to PostgreSQL.
 
-A real pipeline (generate → load → features build → train) gives the model; its history is
-published to a dedicated PostgreSQL database (created here, dropped at the end) that also
-receives the decision log. ``credit-scoring serve`` runs in its own process; the load client
+A real pipeline (generate → load → features build → train; full size by default, reused from
+``--work-dir`` when it is there) gives the model; its history is published to a dedicated
+PostgreSQL database (created here, dropped at the end) that also receives the decision log. ``credit-scoring serve`` runs in its own process; the load client
 is raw asyncio HTTP/1.1 over keep-alive connections with pre-encoded requests (its own CPU
 per request is printed, to show it leaves the server its cores).
 
@@ -53,6 +53,8 @@ TARGET_RPS = 1500.0
 TARGET_BATCH_MS = 100.0
 CONCURRENCY = 4
 BATCH_SIZE = 1000
+FULL_CLIENTS = 307_511  # the size of the Kaggle application_train table
+QUICK_CLIENTS = 5_000
 
 #: Peers measured on this kind of machine (DESIGN.md): (name, p50 ms, requests/s).
 PEERS = (
@@ -376,7 +378,7 @@ def main() -> int:
                         help="PostgreSQL server (a database is created on it)")  # fmt: skip
     args = parser.parse_args()
     quick = args.quick
-    clients = args.clients or (5_000 if quick else 50_000)
+    clients = args.clients or (QUICK_CLIENTS if quick else FULL_CLIENTS)
     work_dir = args.work_dir or REPO / "benchmarks" / "results" / f"api_pipeline_{clients}"
     work_dir.mkdir(parents=True, exist_ok=True)
     artefacts = prepare_artefacts(work_dir, clients, quick=quick)
