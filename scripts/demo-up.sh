@@ -56,7 +56,9 @@ cat <<MSG
       -d @$demo_dir/request.json
 
   Send traffic (with drift) and watch the dashboard:
-    CREDIT_SCORING_API_KEY=$api_key $CLI simulate --n 2000 --scenario sudden --with-outcomes
+    CREDIT_SCORING_API_KEY=$api_key $CLI simulate --n 2000 --scenario sudden --with-outcomes \
+      --api-url http://127.0.0.1:$API_PORT
+    $CLI monitor all --window 1m --metrics-url http://127.0.0.1:$API_PORT/metrics
 
   Ctrl-C stops the API and the dashboard.
 
