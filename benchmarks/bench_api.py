@@ -2,9 +2,10 @@
 
 A real pipeline (generate → load → features build → train; full size by default, reused from
 ``--work-dir`` when it is there) gives the model; its history is published to a dedicated
-PostgreSQL database (created here, dropped at the end) that also receives the decision log. ``credit-scoring serve`` runs in its own process; the load client
-is raw asyncio HTTP/1.1 over keep-alive connections with pre-encoded requests (its own CPU
-per request is printed, to show it leaves the server its cores).
+PostgreSQL database (created here, dropped at the end) that also receives the decision log.
+``credit-scoring serve`` runs in its own process; the load client is raw asyncio HTTP/1.1 over
+keep-alive connections with pre-encoded requests (its own CPU per request is printed, to show
+it leaves the server its cores).
 
 Targets: one score, sequential, keep-alive: p50 ≤ 1.5 ms, p99 ≤ 5 ms; 4 concurrent clients:
 ≥ 1,500 scores/s, zero errors and zero lost decisions (rows in the database after the drain
