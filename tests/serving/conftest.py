@@ -31,10 +31,21 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-#: The PostgreSQL server the `postgres` tests use (a database is created per session).
-POSTGRES_ADMIN_URL = os.environ.get(
-    "CREDIT_SCORING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+
+def _postgres_admin_url() -> str:
+    """The PostgreSQL server of the `postgres` tests (a database is created per session on it):
+    ``CREDIT_SCORING_TEST_POSTGRES_URL``, else a PostgreSQL ``DATABASE_URL``, else the local
+    server on 127.0.0.1:5432."""
+    configured = os.environ.get("CREDIT_SCORING_TEST_POSTGRES_URL")
+    database_url = os.environ.get("DATABASE_URL", "")
+    if configured:
+        return configured
+    if database_url.startswith(("postgresql", "postgres:")):
+        return database_url.replace("postgresql+psycopg://", "postgresql://")
+    return "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+POSTGRES_ADMIN_URL = _postgres_admin_url()
 
 
 def clean_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -211,9 +222,11 @@ def postgres_url() -> Iterator[str]:
         pytest.fail(f"PostgreSQL is required for the postgres tests ({POSTGRES_ADMIN_URL}): {exc}")
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    from sqlalchemy.engine import make_url
+
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
-        yield f"{base}/{name}"
+        yield url
     finally:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
