@@ -35,10 +35,6 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def is_postgres(url: str) -> bool:
-    return make_url(normalise_url(url)).get_backend_name() == "postgresql"
-
-
 def redact(url: str) -> str:
     """The URL without its password, for messages and logs."""
     return make_url(normalise_url(url)).render_as_string(hide_password=True)

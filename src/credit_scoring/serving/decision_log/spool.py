@@ -140,14 +140,6 @@ class SpoolFile:
             lo, hi = self._reader.execute("SELECT min(seq), max(seq) FROM spool").fetchone()
         return 0 if lo is None else int(hi) - int(lo) + 1
 
-    def get(self, request_id: str) -> SpooledRow | None:
-        with self._reader_guard:
-            row = self._reader.execute(
-                "SELECT seq, request_id, record, features FROM spool WHERE request_id = ?",
-                (request_id,),
-            ).fetchone()
-        return None if row is None else SpooledRow(int(row[0]), row[1], bytes(row[2]), row[3])
-
     def close(self) -> None:
         with self._reader_guard:
             self._reader.close()
