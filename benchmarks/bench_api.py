@@ -263,6 +263,9 @@ class Connection:
 
     async def send(self, raw: bytes) -> tuple[int, bytes]:
         self.writer.write(raw)
+        return await self.read()
+
+    async def read(self) -> tuple[int, bytes]:
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
         lowered = head.lower()
@@ -283,6 +286,8 @@ class Phase:
     seconds: float = 0.0
     client_cpu: float = 0.0
     server_cpu: float = 0.0
+    split: list[int] = field(default_factory=list)  # connections per worker
+    setup_requests: int = 0  # answered while opening and warming the connections
 
     def quantile(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -315,14 +320,62 @@ async def run_sequential(
     return phase, warmup
 
 
+def connection_owner(server: Server, client_port: int) -> int | None:
+    """The pid of the worker that accepted the connection from ``client_port``."""
+    for process in server.processes():
+        with contextlib.suppress(psutil.Error):
+            for c in process.net_connections(kind="tcp"):
+                if (
+                    c.laddr
+                    and c.laddr.port == server.port
+                    and c.raddr
+                    and (c.raddr.port == client_port)
+                ):
+                    return int(process.pid)
+    return None
+
+
+async def open_balanced(
+    server: Server, request: bytes, count: int, workers: int
+) -> tuple[list[Connection], list[int], int]:
+    """``count`` connections spread evenly over the workers, as a least-connections balancer
+        in front of them would spread them; returns them, the connections per worker and how many
+    decisions were requested on the way.
+
+        The workers share one listening socket and race to accept, so 4 connections opened back
+        to back land 2/2 only about half the time (4/0 makes the benchmark a one-worker one). A
+        connection landing on a worker that has its share already is closed and opened again.
+    """
+    share = -(-count // workers)
+    kept: list[Connection] = []
+    owners: dict[int, int] = {}
+    sent = 0
+    for _ in range(count * 20):
+        if len(kept) == count:
+            break
+        connection = await Connection.open(server.port)
+        await connection.send(request)  # accepted and served: the owner is known
+        sent += 1
+        owner = connection_owner(server, connection.writer.get_extra_info("sockname")[1])
+        if owner is not None and owners.get(owner, 0) >= share:
+            connection.close()
+            continue
+        owners[owner or -1] = owners.get(owner or -1, 0) + 1
+        kept.append(connection)
+    return kept, sorted(owners.values(), reverse=True), sent
+
+
 async def run_concurrent(
-    server: Server, requests: list[bytes], seconds: float, concurrency: int
+    server: Server, requests: list[bytes], seconds: float, concurrency: int, workers: int
 ) -> Phase:
     phase = Phase(f"{concurrency} concurrent clients")
-    connections = [await Connection.open(server.port) for _ in range(concurrency)]
+    connections, phase.split, phase.setup_requests = await open_balanced(
+        server, requests[0], concurrency, workers
+    )
     for c in connections:  # warm every connection (and worker)
         for i in range(50):
             await c.send(requests[i % len(requests)])
+            phase.setup_requests += 1
     stop_at = time.perf_counter() + seconds
 
     async def client(k: int, connection: Connection) -> None:
@@ -426,9 +479,11 @@ def main() -> int:
         histogram_before = server_histogram(server.port)
         sequential, warm = asyncio.run(run_sequential(server, singles, seq_n, 300, "sequential"))
         histogram_after = server_histogram(server.port)
-        concurrent = asyncio.run(run_concurrent(server, singles, conc_seconds, CONCURRENCY))
+        concurrent = asyncio.run(
+            run_concurrent(server, singles, conc_seconds, CONCURRENCY, args.workers)
+        )
         batches, _ = asyncio.run(run_sequential(server, [batch], batch_n, 2, "batch of 1000"))
-        answered = warm + sequential.ok + CONCURRENCY * 50 + concurrent.ok
+        answered = warm + sequential.ok + concurrent.setup_requests + concurrent.ok
         answered += (2 + batches.ok) * BATCH_SIZE
 
         deadline = time.monotonic() + 120
@@ -472,6 +527,7 @@ def main() -> int:
     server_p99 = histogram_quantile(histogram_before, histogram_after, 0.99)
     print(f"  server-side sequential p50 / p99  ≤ {server_p50:g} / ≤ {server_p99:g} ms "
           "(histogram buckets, warm-up included)")  # fmt: skip
+    print(f"  connections per worker            {'/'.join(map(str, concurrent.split))}")
     print(f"  {CONCURRENCY} clients p50 / p99 (ms)          {concurrent.quantile(0.5):.2f} / "
           f"{concurrent.quantile(0.99):.2f}")  # fmt: skip
     print(f"  batch of 1000 p90 (ms)            {batches.quantile(0.9):.1f}")
