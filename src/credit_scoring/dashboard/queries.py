@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.elements import ColumnElement
 
+from credit_scoring.dburl import normalise_database_url as _normalise
 from credit_scoring.errors import ConfigurationError
 from credit_scoring.monitoring.store import monitoring_results, read_results, utc
 from credit_scoring.serving.decision_log.models import decisions, outcomes
@@ -44,13 +45,6 @@ LATENCY_EDGES_MS: tuple[float, ...] = (
     0.5, 1, 1.5, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 200, 500, 1000, 2000, 5000,
 )  # fmt: skip
 SCORE_BAND_POINTS = 20
-
-
-def _normalise(url: str) -> str:
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
 
 
 def read_only_engine(url: str) -> Engine:

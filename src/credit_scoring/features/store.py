@@ -35,6 +35,8 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from numpy.typing import NDArray
 
+from credit_scoring.dburl import normalise_database_url as normalize_database_url
+from credit_scoring.dburl import redact_database_url as redacted
 from credit_scoring.errors import DataContractError, FeatureSetMismatchError
 from credit_scoring.features.build import HISTORY_FILE
 from credit_scoring.features.feature_set import KEY_COLUMN, read_feature_set
@@ -53,18 +55,6 @@ _PG_COPY_TRAILER = b"\xff\xff"
 
 def history_table_name(version: str) -> str:
     return f"{HISTORY_TABLE_PREFIX}{version}"
-
-
-def normalize_database_url(url: str) -> str:
-    """Use psycopg 3 for PostgreSQL URLs that name no driver."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
-
-
-def redacted(url: str) -> str:
-    return sa.make_url(normalize_database_url(url)).render_as_string(hide_password=True)
 
 
 def create_db_engine(url: str) -> sa.Engine:

@@ -21,23 +21,12 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from credit_scoring.dburl import normalise_database_url as normalise_url
+from credit_scoring.dburl import redact_database_url as redact
 from credit_scoring.errors import ConfigurationError
 from credit_scoring.serving.decision_log.models import VERSION_TABLE
 
 logger = logging.getLogger(__name__)
-
-
-def normalise_url(url: str) -> str:
-    """Use psycopg 3 for PostgreSQL URLs given without a driver (``postgresql://…``)."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    return make_url(normalise_url(url)).render_as_string(hide_password=True)
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
