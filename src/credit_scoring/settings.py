@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     reload_poll_seconds: float = Field(default=30.0, ge=0.0)
     #: One JSON log line per request (method, route, status, latency; no personal data).
     access_log: bool = True
+    #: Secret key of the keyed hash (HMAC-SHA256) that names a client in the retention audit
+    #: (``credit-scoring log erase``); erasure is refused without it. Keep it out of the database.
+    audit_key: SecretStr | None = None
 
     # Monitoring (``credit-scoring monitor …``) and dashboard (``credit-scoring dashboard``).
     #: PSI bands: below ``drift_psi_warn`` stable, from it a moderate shift, from

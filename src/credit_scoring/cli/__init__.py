@@ -16,6 +16,7 @@ from credit_scoring.cli import (
     db,
     features,
     keys,
+    log,
     model,
     monitor,
     serve,
@@ -38,6 +39,7 @@ app.add_typer(model.app, name="model")
 app.command("serve")(serve.serve_command)
 app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
+app.add_typer(log.app, name="log")
 app.add_typer(monitor.app, name="monitor")
 app.command("simulate")(simulate.simulate_command)
 app.add_typer(dashboard.app, name="dashboard")

@@ -1,0 +1,165 @@
+"""``credit-scoring log purge|erase|audit``: retention of the decision log, audited."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from credit_scoring.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from credit_scoring.serving.decision_log.retention import RetentionResult
+
+app = typer.Typer(
+    help="Retention of the decision log: purge old decisions, erase a client's (audited).",
+    no_args_is_help=True,
+)
+
+_DatabaseUrl = Annotated[
+    str | None, typer.Option(help="Serving database (default: DATABASE_URL or the local SQLite).")
+]
+_Operator = Annotated[
+    str | None,
+    typer.Option(
+        envvar="CREDIT_SCORING_OPERATOR",
+        help="Who runs this (recorded in the audit; required unless --dry-run).",
+    ),
+]
+_Reason = Annotated[
+    str | None,
+    typer.Option(help="Why, e.g. a ticket reference (recorded; no personal data)."),
+]
+_DryRun = Annotated[
+    bool, typer.Option("--dry-run", help="Only count what would be deleted (not audited).")
+]
+
+
+def _engine(settings: Settings, database_url: str | None) -> Engine:
+    from credit_scoring.serving.db import create_db_engine, upgrade_database
+
+    url = database_url or settings.resolved_database_url
+    upgrade_database(url)
+    return create_db_engine(url)
+
+
+def _report(result: RetentionResult, what: str) -> None:
+    c = result.counts
+    rows = (
+        f"{c.decisions:,} decision(s), {c.outcomes:,} outcome(s) and "
+        f"{c.spooled:,} spooled decision(s)"
+    )
+    if result.dry_run:
+        typer.echo(f"dry run: would delete {rows} {what}; nothing was deleted")
+    else:
+        typer.echo(f"deleted {rows} {what} (audit entry {result.audit_id})")
+
+
+@app.command("purge")
+def purge_command(
+    older_than: Annotated[
+        str, typer.Option(help="Delete decisions older than this: <n>h, <n>d, <n>w or <n>y.")
+    ],
+    operator: _Operator = None,
+    reason: _Reason = None,
+    dry_run: _DryRun = False,
+    allow_short_retention: Annotated[
+        bool,
+        typer.Option(
+            "--allow-short-retention",
+            help="Allow a retention below six months (the decision-log minimum).",
+        ),
+    ] = False,
+    database_url: _DatabaseUrl = None,
+) -> None:
+    """Delete decisions logged before now − OLDER_THAN, with their outcomes and spooled copies."""
+    from credit_scoring.serving.decision_log.retention import parse_duration, purge_decisions
+
+    settings = get_settings()
+    duration = parse_duration(older_than)
+    engine = _engine(settings, database_url)
+    try:
+        result = purge_decisions(
+            engine,
+            older_than=duration,
+            spool_dir=settings.resolved_spool_dir,
+            operator=operator,
+            reason=reason,
+            dry_run=dry_run,
+            allow_short_retention=allow_short_retention,
+        )
+    finally:
+        engine.dispose()
+    _report(result, f"logged before {result.parameters['cutoff']}")
+
+
+@app.command("erase")
+def erase_command(
+    client: Annotated[int, typer.Option(help="The client's SK_ID_CURR.")],
+    operator: _Operator = None,
+    reason: _Reason = None,
+    dry_run: _DryRun = False,
+    database_url: _DatabaseUrl = None,
+) -> None:
+    """Erase every decision of one client (GDPR), with outcomes and spooled copies."""
+    from credit_scoring.serving.decision_log.retention import erase_client
+
+    settings = get_settings()
+    engine = _engine(settings, database_url)
+    try:
+        result = erase_client(
+            engine,
+            client_id=client,
+            spool_dir=settings.resolved_spool_dir,
+            operator=operator,
+            audit_key=settings.audit_key.get_secret_value() if settings.audit_key else None,
+            reason=reason,
+            dry_run=dry_run,
+        )
+    finally:
+        engine.dispose()
+    _report(result, f"of client {client}")
+
+
+@app.command("audit")
+def audit_command(
+    client: Annotated[
+        int | None,
+        typer.Option(help="Only the erasures of this SK_ID_CURR (needs CREDIT_SCORING_AUDIT_KEY)."),
+    ] = None,
+    database_url: _DatabaseUrl = None,
+) -> None:
+    """List the retention audit: when, who, what, parameters and rows deleted."""
+    import orjson
+
+    from credit_scoring.serving.decision_log.retention import read_audit
+
+    settings = get_settings()
+    engine = _engine(settings, database_url)
+    try:
+        entries = read_audit(
+            engine,
+            client_id=client,
+            audit_key=settings.audit_key.get_secret_value() if settings.audit_key else None,
+        )
+    finally:
+        engine.dispose()
+    if not entries:
+        typer.echo("no retention audit entry" + (" for this client" if client is not None else ""))
+        return
+    typer.echo(
+        f"{'ID':<6}{'WHEN (UTC)':<21}{'OPERATOR':<20}{'ACTION':<8}"
+        f"{'DECISIONS':>10}{'OUTCOMES':>10}{'SPOOLED':>9}  PARAMETERS"
+    )
+    for e in entries:
+        parameters = {k: v for k, v in e.parameters.items() if k != "version"}
+        if e.reason:
+            parameters["reason"] = e.reason
+        typer.echo(
+            f"{e.id:<6}{e.performed_at.strftime('%Y-%m-%d %H:%M:%S'):<21}"
+            f"{e.operator[:19]:<20}{e.action:<8}{e.counts.decisions:>10,}"
+            f"{e.counts.outcomes:>10,}{e.counts.spooled:>9,}  "
+            f"{orjson.dumps(parameters).decode()}"
+        )
