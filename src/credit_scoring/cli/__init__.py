@@ -19,6 +19,7 @@ from credit_scoring.cli import (
     log,
     model,
     monitor,
+    score_batch,
     serve,
     simulate,
     train,
@@ -37,6 +38,7 @@ app.add_typer(features.app, name="features")
 app.command("train")(train.train_command)
 app.add_typer(model.app, name="model")
 app.command("serve")(serve.serve_command)
+app.command("score-batch")(score_batch.score_batch_command)
 app.add_typer(keys.app, name="keys")
 app.add_typer(db.app, name="db")
 app.add_typer(log.app, name="log")

@@ -56,7 +56,9 @@ def stage_csv(
     contract = TABLES[source.table]
     outcome = StageOutcome()
     path = extract_zip(source, scratch_dir) if source.format == "csv.zip" else source.path
-    types = {n: "VARCHAR" if contract.column(n).is_categorical else "DOUBLE" for n in header}
+    # Columns outside the contract (ignored by batch scoring) are read as text.
+    numeric = {c.name for c in contract.columns if not c.is_categorical}
+    types = {n: "DOUBLE" if n in numeric else "VARCHAR" for n in header}
     columns = ", ".join(f"{quote_literal(n)}: {quote_literal(t)}" for n, t in types.items())
     select = ", ".join(
         _nan_as_null(c.name) if types[c.name] == "DOUBLE" else quote_ident(c.name)

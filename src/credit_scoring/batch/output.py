@@ -1,0 +1,86 @@
+"""Writing the scored applications atomically, as CSV or Parquet by the output's extension.
+
+Rows are streamed into a temporary file beside the output, which replaces the output only
+when every row is written and flushed to disk: a crash or an error never leaves a half file
+(and an existing output stays as it was).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from credit_scoring.errors import DataContractError
+
+OutputFormat = Literal["csv", "parquet"]
+PARQUET_COMPRESSION = "zstd"
+
+
+def output_format(path: Path) -> OutputFormat:
+    """``csv`` or ``parquet`` from the output file name."""
+    name = Path(path).name.lower()
+    if name.endswith(".csv"):
+        return "csv"
+    if name.endswith(".parquet"):
+        return "parquet"
+    raise DataContractError(f"{Path(path).name}: the output must end in .csv or .parquet")
+
+
+class AtomicTableWriter:
+    """Streams record batches of one schema to ``path`` (``with`` block; atomic on exit)."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.path = Path(path)
+        self.schema = schema
+        self.format = output_format(self.path)
+        self.rows = 0
+        self._tmp: Path | None = None
+        self._writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
+
+    def __enter__(self) -> AtomicTableWriter:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        os.close(fd)
+        self._tmp = Path(name)
+        mask = os.umask(0)
+        os.umask(mask)
+        self._tmp.chmod(0o666 & ~mask)  # mkstemp makes it private (0600)
+        if self.format == "parquet":
+            self._writer = pq.ParquetWriter(self._tmp, self.schema, compression=PARQUET_COMPRESSION)
+        else:
+            self._writer = pacsv.CSVWriter(self._tmp, self.schema)
+        return self
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Append rows (columns named as the schema's)."""
+        assert self._writer is not None, "use AtomicTableWriter in a with block"
+        batch = pa.RecordBatch.from_pandas(frame, schema=self.schema, preserve_index=False)
+        self._writer.write_batch(batch)
+        self.rows += batch.num_rows
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        assert self._tmp is not None
+        try:
+            if self._writer is not None:
+                self._writer.close()
+            if exc_type is None:
+                with self._tmp.open("rb+") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(self._tmp, self.path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                self._tmp.unlink()
