@@ -229,8 +229,20 @@ class Bundle:
         self, X: NDArray[np.float64] | pd.DataFrame, *, review_band: float | None = None
     ) -> FrameScores:
         """Vectorised scores of every row of ``X`` (array in feature order, or feature table)."""
-        matrix = self.matrix(X)
-        raw = np.asarray(self.booster.predict(matrix, raw_score=True), dtype=np.float64)
+        return self.score_matrix(self.matrix(X), review_band=review_band)
+
+    def score_matrix(
+        self,
+        matrix: NDArray[np.float64],
+        *,
+        review_band: float | None = None,
+        num_threads: int | None = None,
+    ) -> FrameScores:
+        """:meth:`score_frame` of a model matrix, predicted with ``num_threads`` threads
+        (LightGBM's default when None; the scores do not depend on it)."""
+        raw = np.asarray(
+            self.booster.predict(matrix, raw_score=True, **_threads(num_threads)), dtype=np.float64
+        )
         probability = self.calibration.apply(raw)
         band = self.review_band if review_band is None else review_band
         decision = np.where(probability >= self.threshold, Decision.REFUSE, Decision.APPROVE)
@@ -245,10 +257,57 @@ class Bundle:
         )
 
     def reasons_frame(self, X: NDArray[np.float64] | pd.DataFrame) -> list[tuple[Reason, ...]]:
-        """Adverse reasons of every row (batch ``pred_contrib``)."""
-        contrib = np.asarray(self.booster.predict(self.matrix(X), pred_contrib=True))
-        grouped = self.reason_index.group_contributions(contrib)
-        return [self.reason_index.top_reasons(row) for row in grouped]
+        """Adverse reasons of every row (batch ``pred_contrib``), each equal to what
+        :meth:`score_row` gives for the row alone."""
+        grouped = self.grouped_contributions(self.contributions_frame(self.matrix(X)))
+        order, top, count = self.top_reason_positions(grouped)
+        groups = self.reason_index.groups
+        return [
+            tuple(
+                Reason(groups[k].code, groups[k].text, v)
+                for k, v in zip(o[:c].tolist(), t[:c].tolist(), strict=True)
+            )
+            for o, t, c in zip(order, top, count.tolist(), strict=True)
+        ]
+
+    def contributions_frame(
+        self, matrix: NDArray[np.float64], *, num_threads: int | None = None
+    ) -> NDArray[np.float64]:
+        """``pred_contrib`` of every row of a model matrix: ``(rows, features + 1)``, log-odds
+        (exact TreeSHAP; each row equals :meth:`contributions` of that row alone)."""
+        if len(matrix) == 0:
+            return np.empty((0, len(self.features) + 1), dtype=np.float64)
+        return np.asarray(
+            self.booster.predict(matrix, pred_contrib=True, **_threads(num_threads)),
+            dtype=np.float64,
+        )
+
+    def grouped_contributions(self, contrib: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Reason-group contributions of every row of ``pred_contrib`` output.
+
+        Grouped row by row with the very product :meth:`score_row` uses: a matrix product
+        over all rows at once may sum in another order (BLAS) and differ in the last bit.
+        """
+        index = self.reason_index
+        if len(contrib) == 0:
+            return np.empty((0, len(index.groups)), dtype=np.float64)
+        return np.vstack([index.group_contributions(row) for row in contrib])
+
+    @staticmethod
+    def top_reason_positions(
+        grouped: NDArray[np.float64], *, limit: int = MAX_REASONS
+    ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
+        """Vectorised :meth:`ReasonIndex.top_reasons` of every row: ``(order, top, count)``
+        where row ``i``'s reasons are groups ``order[i, :count[i]]`` with contributions
+        ``top[i, :count[i]]`` (largest first; ties keep group order)."""
+        order = np.argsort(-grouped, axis=1, kind="stable")[:, :limit]
+        top = np.take_along_axis(grouped, order, axis=1)
+        count = np.count_nonzero(top > 0.0, axis=1)
+        return order, top, count
+
+
+def _threads(num_threads: int | None) -> dict[str, Any]:
+    return {} if num_threads is None else {"num_threads": num_threads}
 
 
 def _parse_bundle(bundle_dir: Path) -> tuple[dict[str, Any], lgb.Booster]:

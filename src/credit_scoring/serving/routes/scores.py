@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -19,11 +20,12 @@ from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
 from credit_scoring.serving.decision_log.records import (
+    features_blob,
     new_request_id,
+    new_request_ids,
     record_from_spool,
-    spool_entry,
 )
-from credit_scoring.serving.decision_log.spool import SpoolError, find_in_spools
+from credit_scoring.serving.decision_log.spool import SpoolEntry, SpoolError, find_in_spools
 from credit_scoring.serving.decision_log.store import (
     DecisionQuery,
     InvalidCursorError,
@@ -88,55 +90,60 @@ def _decide(
     *,
     started: float,
     batch_id: str | None,
-) -> tuple[list[dict[str, Any]], list[Any]]:
+) -> tuple[list[dict[str, Any]], list[SpoolEntry]]:
     """Answers and spool entries of scored applications."""
     now = datetime.now(UTC)
     created_at = now.isoformat()
     latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
+    request_ids = new_request_ids(len(scored)) if len(scored) > 1 else [new_request_id()]
+    model_version, threshold = served.model_version, served.threshold
+    bundle_checksum, feature_set_version = served.bundle_checksum, served.feature_set_version
+    dumps = orjson.dumps
     answers: list[dict[str, Any]] = []
-    entries = []
-    for application, result in zip(fields, scored, strict=True):
-        request_id = new_request_id()
-        client_id = int(application["SK_ID_CURR"])
-        answer = {
+    entries: list[SpoolEntry] = []
+    for request_id, application, result in zip(request_ids, fields, scored, strict=True):
+        answer: dict[str, Any] = {
             "request_id": request_id,
-            "client_id": client_id,
+            "client_id": int(application["SK_ID_CURR"]),
             "probability": result.probability,
             "score": result.score,
             "decision": result.decision,
-            "threshold": served.threshold,
+            "threshold": threshold,
             "reasons": result.reasons,
-            "model_version": served.model_version,
+            "model_version": model_version,
             "history_found": result.history_found,
             "created_at": created_at,
         }
         record = {
             **answer,
             "batch_id": batch_id,
-            "bundle_checksum": served.bundle_checksum,
-            "feature_set_version": served.feature_set_version,
+            "bundle_checksum": bundle_checksum,
+            "feature_set_version": feature_set_version,
             "log_odds": result.log_odds,
             "latency_ms": latency_ms,
             "raw_input": application,
         }
         answers.append(answer)
-        entries.append(spool_entry(record, result.features))
-        if logger.isEnabledFor(logging.DEBUG):
+        entries.append(SpoolEntry(request_id, dumps(record), features_blob(result.features)))
+    if logger.isEnabledFor(logging.DEBUG):
+        for answer in answers:
             logger.debug(
                 "decision",
                 extra={
                     "fields": {
-                        "request_id": request_id,
-                        "client": client_ref(client_id, services.log_salt),
-                        "decision": result.decision,
-                        "model_version": served.model_version,
+                        "request_id": answer["request_id"],
+                        "client": client_ref(answer["client_id"], services.log_salt),
+                        "decision": answer["decision"],
+                        "model_version": model_version,
                     }
                 },
             )
     return answers, entries
 
 
-async def _commit(services: Services, entries: list[Any], answers: list[dict[str, Any]]) -> None:
+async def _commit(
+    services: Services, entries: list[SpoolEntry], answers: list[dict[str, Any]]
+) -> None:
     try:
         await services.writer.append(entries)
     except SpoolError as exc:
@@ -146,12 +153,14 @@ async def _commit(services: Services, entries: list[Any], answers: list[dict[str
             detail="the decision could not be made durable; it was not taken",
         ) from exc
     metrics = services.metrics
-    unknown = 0
-    for answer in answers:
-        metrics.count_decision(answer["decision"])
-        unknown += not answer["history_found"]
+    if len(answers) == 1:
+        metrics.count_decision(answers[0]["decision"])
+    else:
+        for decision, count in Counter(a["decision"] for a in answers).items():
+            metrics.decisions.labels(decision).inc(count)
+    unknown = sum(not answer["history_found"] for answer in answers)
     if unknown:
-        services.metrics.unknown_clients.inc(unknown)
+        metrics.unknown_clients.inc(unknown)
 
 
 def scores_router(settings: Settings) -> APIRouter:
