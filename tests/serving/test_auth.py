@@ -183,3 +183,36 @@ def test_key_lookups_are_cached(
                 == 401
             )
     assert lookups == [keys.read.split("_")[1], "0123456789ab"]
+
+
+def test_keys_seen_before_are_accepted_while_the_key_store_is_down(
+    migrated: Settings, keys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from fastapi import HTTPException
+
+    from credit_scoring.serving import keys as keys_module
+    from credit_scoring.serving.auth import authenticate
+    from credit_scoring.serving.keys import KeyVerifier
+
+    engine = create_db_engine(migrated.resolved_database_url)
+    verifier = KeyVerifier(engine, ttl_seconds=0.0)  # every lookup goes to the store
+    assert asyncio.run(authenticate(verifier, keys.read)).scopes == {"read"}
+    with pytest.raises(HTTPException) as revoked:
+        asyncio.run(authenticate(verifier, keys.revoked))
+    assert revoked.value.status_code == 401
+
+    def store_down(_engine: Any, _key_id: str) -> None:
+        raise ConnectionError("database unreachable")
+
+    monkeypatch.setattr(keys_module, "load_stored_key", store_down)
+    assert asyncio.run(authenticate(verifier, keys.read)).scopes == {"read"}  # last known
+    forged = keys.read[:-6] + ("A" * 6 if not keys.read.endswith("A" * 6) else "B" * 6)
+    outcomes = {}
+    for name, key in {"forged": forged, "revoked": keys.revoked, "never seen": keys.score}.items():
+        with pytest.raises(HTTPException) as refused:
+            asyncio.run(authenticate(verifier, key))
+        outcomes[name] = refused.value.status_code
+    engine.dispose()
+    assert outcomes == {"forged": 401, "revoked": 401, "never seen": 503}

@@ -21,6 +21,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic.json_schema import models_json_schema
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from credit_scoring.errors import (
     BundleIntegrityError,
@@ -127,6 +128,31 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
         components.update(definitions["$defs"])
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+class DeclaredBodyLimit:
+    """A 413 with a JSON error, before reading a body whose declared ``Content-Length`` is over
+    the limit (Starlette's own answer in that case is plain text; bodies without a declared
+    length are still cut by FastAPI's ``max_body_size``)."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"content-length" and value.isdigit():
+                    if int(value) > self.max_body_bytes:
+                        detail = (
+                            f"request body too large: {int(value)} bytes declared, "
+                            f"the limit is {self.max_body_bytes}"
+                        )
+                        response = JSONResponse({"detail": detail}, status_code=413)
+                        await response(scope, receive, send)
+                        return
+                    break
+        await self.app(scope, receive, send)
 
 
 def check_open_mode(settings: Settings) -> None:
@@ -260,6 +286,7 @@ def create_app(
     app.include_router(health.router)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(CreditScoringError, _package_error)
+    app.add_middleware(DeclaredBodyLimit, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(AccessMiddleware, metrics=metrics, log_requests=settings.access_log)
     app.state.metrics = metrics
     return app

@@ -47,9 +47,11 @@ async def authenticate(verifier: KeyVerifier, key: str | None) -> Principal:
         try:
             stored = await run_in_threadpool(verifier.fetch, key_id)
         except Exception as exc:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE, detail="key store unavailable"
-            ) from exc
+            known, stored = verifier.last_known(key_id)
+            if not known:
+                raise HTTPException(
+                    status.HTTP_503_SERVICE_UNAVAILABLE, detail="key store unavailable"
+                ) from exc
     if stored is None or not verifier.matches(key, stored):
         raise _unauthorized("invalid or revoked API key")
     return Principal(key_id=key_id, scopes=stored.scopes)

@@ -166,6 +166,13 @@ class KeyVerifier:
             return False, None
         return True, entry[1]
 
+    def last_known(self, key_id: str) -> tuple[bool, StoredKey | None]:
+        """``(known, stored)`` from the cache, expired or not: what the key store said last.
+        Used only while the store is unreachable, so a database outage longer than the TTL
+        does not turn into errors for clients whose keys were already verified."""
+        entry = self._cache.get(key_id)
+        return (False, None) if entry is None else (True, entry[1])
+
     def fetch(self, key_id: str) -> StoredKey | None:
         """Look ``key_id`` up in the database and cache the answer (blocking)."""
         stored = load_stored_key(self.engine, key_id)

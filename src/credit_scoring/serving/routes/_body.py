@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from fastapi import Request
+from fastapi import HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -19,7 +19,14 @@ T = TypeVar("T")
 
 
 async def parse_body(request: Request, validator: TypeAdapter[T]) -> T:
-    """The request body validated by ``validator``; raises :class:`RequestValidationError`."""
+    """The request body validated by ``validator``; raises :class:`RequestValidationError`,
+    or a 415 when the body is not declared as JSON (it would otherwise be parsed anyway)."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            detail=f"Content-Type must be application/json, not {media_type[:80]!r}",
+        )
     body = await request.body()
     try:
         return validator.validate_json(body)
