@@ -129,7 +129,7 @@ def test_durations_read_hours_days_weeks_and_years() -> None:
 
 
 def test_purge_deletes_old_decisions_with_their_outcomes_and_spooled_copies(
-    engine: Engine, migrated: Settings
+    engine: Engine, migrated: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     old = _log(engine, [_entry(100001, NOW - timedelta(days=400 + i)) for i in range(3)])
     recent = _log(engine, [_entry(100001, NOW - timedelta(days=30)), _entry(100002, NOW)])
@@ -145,6 +145,7 @@ def test_purge_deletes_old_decisions_with_their_outcomes_and_spooled_copies(
     )
 
     assert (result.counts.decisions, result.counts.outcomes, result.counts.spooled) == (3, 1, 1)
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
     assert _ids(engine, decisions) == set(recent)
     assert _ids(engine, outcomes) == {recent[0]}
     assert _spooled_request_ids(spool_dir) == {new_spooled.request_id}

@@ -367,10 +367,11 @@ def _apply(
         if found.decisions + found.spooled == 0:
             break
     else:
-        logger.warning(
-            "decisions were still arriving after the last pass; run the command again",
-            extra={"fields": {"action": target.action, "passes": max_passes}},
-        )
+        if max_passes > 1:  # a purge makes one pass on purpose
+            logger.warning(
+                "decisions were still arriving after the last pass; run the command again",
+                extra={"fields": {"action": target.action, "passes": max_passes}},
+            )
     logger.info(
         "retention",
         extra={
