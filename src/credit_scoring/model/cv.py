@@ -116,17 +116,27 @@ def merge_cv(first: CVResult, second: CVResult) -> CVResult:
     )
 
 
-def _dataset(
-    X: NDArray[np.float64], y: NDArray[np.int8], categorical: list[int], *, reference: Any = None
+def binned_dataset(
+    X: NDArray[np.float64],
+    y: NDArray[np.int8],
+    categorical: list[int],
+    *,
+    feature_names: list[str] | None = None,
 ) -> lgb.Dataset:
+    """Every row binned once; CV folds are subsets of it (as ``lgb.cv`` does) and the refit
+    trains on it whole.
+
+    Binning the full-size 307k × 324 matrix costs ~20 s of CPU: doing it once instead of once
+    per fit saves minutes over the CV, the imbalance screen and tuning. Bin edges use no labels.
+    """
     return lgb.Dataset(
         X,
         label=y,
+        feature_name=feature_names or "auto",
         categorical_feature=categorical or "auto",
         free_raw_data=False,
-        reference=reference,
         params={"verbosity": -1, "max_bin": 255},
-    )
+    ).construct()
 
 
 def cross_validate(
@@ -138,19 +148,23 @@ def cross_validate(
     params: Mapping[str, Any],
     config: BoostingConfig,
     scale_pos_weight: float = 1.0,
+    binned: lgb.Dataset | None = None,
 ) -> CVResult:
     """LightGBM on each fold with early stopping on the validation AUC.
 
     AUC (not log-loss) decides when to stop because it is unaffected by ``scale_pos_weight``,
     which shifts every probability up; the calibration map corrects that shift afterwards.
+    ``binned`` is :func:`binned_dataset` of the same ``X``/``y`` (built here when not given).
     """
     full = lgbm_params(params, config=config, scale_pos_weight=scale_pos_weight)
     oof = np.full(len(y), np.nan)
     best_rounds: list[int] = []
     fold_auc: list[float] = []
+    if binned is None:
+        binned = binned_dataset(X, y, categorical)
     for train_idx, valid_idx in folds:
-        train_set = _dataset(X[train_idx], y[train_idx], categorical)
-        valid_set = _dataset(X[valid_idx], y[valid_idx], categorical, reference=train_set)
+        train_set = binned.subset(np.sort(train_idx).tolist())
+        valid_set = binned.subset(np.sort(valid_idx).tolist())
         booster = lgb.train(
             full,
             train_set,
@@ -178,13 +192,13 @@ def refit(
     params: Mapping[str, Any],
     rounds: int,
     feature_names: list[str],
+    binned: lgb.Dataset | None = None,
 ) -> lgb.Booster:
-    """The final booster: every row, ``rounds`` boosting rounds, the CV's parameters."""
-    train_set = lgb.Dataset(
-        X,
-        label=y,
-        feature_name=feature_names,
-        categorical_feature=categorical or "auto",
-        params={"verbosity": -1, "max_bin": 255},
-    )
-    return lgb.train(dict(params), train_set, num_boost_round=rounds)
+    """The final booster: every row, ``rounds`` boosting rounds, the CV's parameters.
+
+    ``binned`` is :func:`binned_dataset` of the same rows with ``feature_names`` (built here
+    when not given).
+    """
+    if binned is None:
+        binned = binned_dataset(X, y, categorical, feature_names=feature_names)
+    return lgb.train(dict(params), binned, num_boost_round=rounds)

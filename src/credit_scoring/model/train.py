@@ -34,6 +34,7 @@ from credit_scoring.model.cv import (
     DEFAULT_PARAMS,
     BoostingConfig,
     CVResult,
+    binned_dataset,
     cross_validate,
     merge_cv,
     refit,
@@ -140,6 +141,7 @@ def _select_lightgbm(
     *,
     folds: list[tuple[NDArray[np.intp], NDArray[np.intp]]],
     options: TrainOptions,
+    binned: lgb.Dataset,
     log: Log,
 ) -> tuple[CVResult, str, dict[str, float], int]:
     """Parameters (default or tuned), then the imbalance option with the lowest CV cost."""
@@ -159,6 +161,7 @@ def _select_lightgbm(
             n_trials=options.tune_trials,
             timeout_seconds=budget,
             base_params=params,
+            binned=binned,
             on_trial=lambda i, auc: log(f"  trial {i}: OOF AUC {auc:.4f}"),
         )
         params, n_trials, tuned_cv = result.params, result.n_trials, result.best_cv
@@ -183,6 +186,7 @@ def _select_lightgbm(
                 params=params,
                 config=options.boosting,
                 scale_pos_weight=weight,
+                binned=binned,
             )
         y_screen, p_screen = data.y[screened], cv.oof_prob[screened]
         cost = optimal_threshold(
@@ -207,6 +211,7 @@ def _select_lightgbm(
             params=params,
             config=options.boosting,
             scale_pos_weight=weight,
+            binned=binned,
         )
         cv = merge_cv(cv, remaining)
     return cv, option, costs, n_trials
@@ -239,8 +244,9 @@ def fit_model(
             m = candidates[kind]
             log(f"{kind}: OOF AUC {m['auc']:.4f}, cost {m['cost']:.4f}")
 
+    binned = binned_dataset(data.X, y, data.categorical_indices, feature_names=list(data.features))
     cv, imbalance, imbalance_costs, n_trials = _select_lightgbm(
-        data, folds=folds, options=options, log=log
+        data, folds=folds, options=options, binned=binned, log=log
     )
     calibration = choose_calibration(cv.oof_raw, y, folds=folds)
     prob = calibration.oof_prob
@@ -267,7 +273,9 @@ def fit_model(
         params=cv.params,
         rounds=cv.rounds,
         feature_names=list(data.features),
+        binned=binned,
     )
+    del binned
     refused = prob >= threshold.threshold
     fairness = fairness_report(y, refused, data.groups)
     intervals = bootstrap_intervals(

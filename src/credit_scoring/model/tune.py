@@ -13,11 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import lightgbm as lgb
 import numpy as np
 from numpy.typing import NDArray
 
 from credit_scoring.metrics import roc_auc
-from credit_scoring.model.cv import DEFAULT_PARAMS, BoostingConfig, CVResult, cross_validate
+from credit_scoring.model.cv import (
+    DEFAULT_PARAMS,
+    BoostingConfig,
+    CVResult,
+    binned_dataset,
+    cross_validate,
+)
 
 Folds = list[tuple[NDArray[np.intp], NDArray[np.intp]]]
 
@@ -56,21 +63,32 @@ def tune(
     n_trials: int | None,
     timeout_seconds: float | None,
     base_params: dict[str, Any] | None = None,
+    binned: lgb.Dataset | None = None,
     on_trial: Callable[[int, float], None] | None = None,
 ) -> TuningResult:
     """Search parameters around ``base_params`` (default: :data:`DEFAULT_PARAMS`), which are
-    always trial 0, so tuning never returns a configuration worse than the base one."""
+    always trial 0, so tuning never returns a configuration worse than the base one.
+    ``binned`` is :func:`~credit_scoring.model.cv.binned_dataset` of ``X``/``y`` (built here
+    once for every trial when not given)."""
     import optuna
 
     optuna.logging.set_verbosity(logging.WARNING)
     started = time.monotonic()
     results: dict[int, CVResult] = {}
     base = {**DEFAULT_PARAMS, **(base_params or {})}
+    if binned is None:
+        binned = binned_dataset(X, y, categorical)
 
     def objective(trial: optuna.Trial) -> float:
         params = {**base, **suggest_params(trial)}
         cv = cross_validate(
-            X, y, folds=folds, categorical=categorical, params=params, config=config
+            X,
+            y,
+            folds=folds,
+            categorical=categorical,
+            params=params,
+            config=config,
+            binned=binned,
         )
         results[trial.number] = cv
         auc = roc_auc(y, cv.oof_raw)
