@@ -11,6 +11,8 @@ back in input order.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,16 @@ _SPARK_TYPES = {
 
 def _ddl(schema: pa.Schema) -> str:
     return ", ".join(f"`{f.name}` {_SPARK_TYPES[f.type]}" for f in schema)
+
+
+def use_this_interpreter_locally(spark: Any) -> None:
+    """On a local master, run the Python workers with this interpreter (where this package is
+    installed) unless ``PYSPARK_PYTHON`` says otherwise; PySpark's default is whatever
+    ``python3`` is first on the PATH. On a cluster the executors' Python must have the package
+    (e.g. the same image, or its wheel shipped with ``--py-files``)."""
+    context = spark.sparkContext
+    if str(context.master).startswith("local") and "PYSPARK_PYTHON" not in os.environ:
+        context.pythonExec = sys.executable
 
 
 def make_scorer(
@@ -95,14 +107,15 @@ def score_on_spark(
     """
     from pyspark.sql.functions import lit
 
+    use_this_interpreter_locally(spark)
     wanted = list(model.history_features())
     staged = applications.write_parquet(scratch_dir / "applications.parquet", position=POSITION)
     apps = spark.read.parquet(str(staged))
     if history_path is not None:
         hist = spark.read.parquet(str(history_path)).select(KEY_COLUMN, *wanted)
     elif history is not None:
-        frame = history.frame[wanted].reset_index()
-        hist = spark.createDataFrame(frame)
+        # Handed over as Arrow (columnar), not as pandas rows.
+        hist = spark.createDataFrame(pa.Table.from_pandas(history.frame[wanted].reset_index()))
     else:
         raise ValueError("score_on_spark needs history_path or history")
     hist = hist.withColumn(FOUND, lit(True))
