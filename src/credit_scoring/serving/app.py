@@ -21,7 +21,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic.json_schema import models_json_schema
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from credit_scoring.errors import (
     BundleIntegrityError,
@@ -130,29 +131,42 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
     return app.openapi_schema
 
 
-class DeclaredBodyLimit:
-    """A 413 with a JSON error, before reading a body whose declared ``Content-Length`` is over
-    the limit (Starlette's own answer in that case is plain text; bodies without a declared
-    length are still cut by FastAPI's ``max_body_size``)."""
+class BodyLimit:
+    """413 with a JSON error for a body over ``max_body_bytes``: at once when its declared
+    ``Content-Length`` is over, else as soon as the bytes read pass the limit (a chunked body;
+    the route's read fails with an HTTP error the app turns into the JSON answer). It replaces
+    FastAPI's ``max_body_size``, whose early answer is plain text."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
 
+    def _too_large(self, size: str) -> str:
+        return f"request body too large: {size} bytes, the limit is {self.max_body_bytes}"
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for name, value in scope["headers"]:
-                if name == b"content-length" and value.isdigit():
-                    if int(value) > self.max_body_bytes:
-                        detail = (
-                            f"request body too large: {int(value)} bytes declared, "
-                            f"the limit is {self.max_body_bytes}"
-                        )
-                        response = JSONResponse({"detail": detail}, status_code=413)
-                        await response(scope, receive, send)
-                        return
-                    break
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if value.isdigit() and int(value) > self.max_body_bytes:
+                    response = JSONResponse({"detail": self._too_large(value.decode())}, 413)
+                    await response(scope, receive, send)
+                    return
+                break
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise HTTPException(413, detail=self._too_large(f"over {received}"))
+            return message
+
+        await self.app(scope, limited_receive, send)
 
 
 def check_open_mode(settings: Settings) -> None:
@@ -268,7 +282,6 @@ def create_app(
         version=_version(),
         description=_DESCRIPTION,
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
         telemetry={"tracing": False, "metrics": False, "logs": False},
         openapi_tags=[
             {"name": "scores", "description": "Score applications; read logged decisions."},
@@ -286,7 +299,7 @@ def create_app(
     app.include_router(health.router)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(CreditScoringError, _package_error)
-    app.add_middleware(DeclaredBodyLimit, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(AccessMiddleware, metrics=metrics, log_requests=settings.access_log)
     app.state.metrics = metrics
     return app
