@@ -43,6 +43,7 @@ def drill_fuzz(stack: Stack, *, cases: int) -> DrillResult:
     schema = schemathesis.openapi.from_url(f"{stack.url}/openapi.json")
     operations = [r.ok() for r in schema.get_all_operations()]
     statuses: Counter[int] = Counter()
+    by_mode: dict[str, Counter[int]] = {"positive": Counter(), "negative": Counter()}
     per_operation: Counter[str] = Counter()
     server_errors: list[str] = []
     nonconforming: Counter[str] = Counter()
@@ -64,6 +65,7 @@ def drill_fuzz(stack: Stack, *, cases: int) -> DrillResult:
             sent += 1
             per_operation[label] += 1
             statuses[response.status_code] += 1
+            by_mode[mode.value][response.status_code] += 1
             if response.status_code >= 500:
                 server_errors.append(f"{label} → {response.status_code}: {response.text[:200]}")
             elif mode is GenerationMode.POSITIVE:
@@ -93,6 +95,8 @@ def drill_fuzz(stack: Stack, *, cases: int) -> DrillResult:
     result.figure("generated cases sent", sent)
     result.figure("cases per operation", dict(per_operation))
     result.figure("statuses", dict(sorted(statuses.items())))
+    for mode_name, counts in by_mode.items():
+        result.figure(f"statuses, {mode_name} data", dict(sorted(counts.items())))
     result.figure("fuzzing time (s)", seconds)
     result.figure("operation × mode without generated data", ungenerated or 0)
     result.figure("valid-data answers not conforming to the spec", dict(nonconforming) or 0)
@@ -508,10 +512,10 @@ def drill_hostile(stack: Stack, artefacts: Artefacts) -> DrillResult:
         if "json" not in content_type:
             problems.append(f"content type {content_type!r}")
         try:
-            detail = orjson.loads(body)["detail"]
+            detail = orjson.loads(body)["detail" if status != 200 else "request_id"]
         except (orjson.JSONDecodeError, KeyError, TypeError):
             detail = None
-            problems.append("no JSON error body with a detail")
+            problems.append("no JSON body with a detail (an error) or request_id (a score)")
         if case.names and case.names.lower() not in text.lower():
             problems.append(f"error does not name {case.names!r}")
         if case.must_not_echo and case.must_not_echo in text:

@@ -266,7 +266,7 @@ def drill_pg_outage(
             count_among, stack.database_url, traffic.answered[:1]
         )
         seen["ready_during"] = await asyncio.to_thread(_readyz, stack.port)
-        await asyncio.sleep(max(0.0, marks["stop"] + outage_seconds - traffic.now()))
+        await asyncio.sleep(max(0.0, marks["stopped"] + outage_seconds - traffic.now()))
         await asyncio.to_thread(cluster.start)
         marks["started"] = traffic.now()
         log(f"pg-outage: PostgreSQL started at {marks['started']:.1f} s")
