@@ -1,6 +1,6 @@
 """Baselines evaluated on the same folds as LightGBM: a majority-class dummy and a
-regularised logistic regression (numeric: median-imputed with missing indicators, then
-``arcsinh`` so heavy-tailed amounts do not dominate, then standardised; categorical codes:
+regularised logistic regression (numeric: ``arcsinh`` so heavy-tailed amounts do not
+dominate, then mean-imputed with missing indicators, then standardised; categorical codes:
 one-hot)."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 Folds = list[tuple[NDArray[np.intp], NDArray[np.intp]]]
@@ -33,9 +34,12 @@ def logistic_model(
     transformers: list[tuple[str, Any, list[int]]] = [
         (
             "numeric",
+            # Mean imputation after arcsinh (≈ a log-scale mean): scikit-learn's median on a
+            # dense matrix goes through a masked-array sort that took ~40 % of the fit at full
+            # size, for the same out-of-fold AUC (0.8118 vs 0.8120 on one fold).
             make_pipeline(
-                SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True),
                 FunctionTransformer(np.arcsinh),
+                SimpleImputer(strategy="mean", add_indicator=True, keep_empty_features=True),
                 StandardScaler(),
             ),
             numeric,
@@ -70,16 +74,23 @@ def cross_validate_baseline(
     folds: Folds,
     categorical: list[int],
     seed: int,
+    n_jobs: int = 1,
 ) -> NDArray[np.float64]:
     """Out-of-fold probabilities of default of the ``"dummy"`` or ``"logistic"`` baseline.
 
-    BLAS runs single-threaded here: on a busy machine OpenBLAS's spinning threads made the
-    logistic fit ~20× slower than one thread (measured), for no gain at these sizes.
+    Folds are fitted in ``n_jobs`` processes (the logistic fit is single-threaded: on a busy
+    machine OpenBLAS's spinning threads made it ~20× slower than one thread, measured), so
+    the folds, not BLAS, use the cores.
     """
     oof = np.full(len(y), np.nan)
-    with threadpool_limits(limits=1, user_api="blas"):
-        for train_idx, valid_idx in folds:
-            oof[valid_idx] = _fit_predict(kind, X, y, train_idx, valid_idx, categorical, seed)
+    jobs = [
+        delayed(_fit_predict)(kind, X, y, train_idx, valid_idx, categorical, seed)
+        for train_idx, valid_idx in folds
+    ]
+    workers = max(1, min(n_jobs, len(folds))) if kind == "logistic" else 1
+    predictions = Parallel(n_jobs=workers)(jobs)
+    for (_, valid_idx), prob in zip(folds, predictions, strict=True):
+        oof[valid_idx] = prob
     return oof
 
 
@@ -98,5 +109,6 @@ def _fit_predict(
         model = logistic_model(n_features=X.shape[1], categorical=categorical, seed=seed)
     else:
         raise ValueError(f"unknown baseline {kind!r}")
-    model.fit(X[train_idx], y[train_idx])
-    return np.asarray(model.predict_proba(X[valid_idx])[:, 1], dtype=np.float64)
+    with threadpool_limits(limits=1, user_api="blas"):
+        model.fit(X[train_idx], y[train_idx])
+        return np.asarray(model.predict_proba(X[valid_idx])[:, 1], dtype=np.float64)

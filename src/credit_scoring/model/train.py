@@ -235,7 +235,13 @@ def fit_model(
     if options.baselines:
         for kind in ("dummy", "logistic"):
             prob = cross_validate_baseline(
-                kind, data.X, y, folds=folds, categorical=data.categorical_indices, seed=config.seed
+                kind,
+                data.X,
+                y,
+                folds=folds,
+                categorical=data.categorical_indices,
+                seed=config.seed,
+                n_jobs=config.threads(),
             )
             oof_probs[kind] = prob
             candidates[kind] = candidate_metrics(
