@@ -9,16 +9,23 @@ in OpenAPI (see :func:`request_body`) and errors answer 422 through the app's ha
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from fastapi import HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
-async def parse_body(request: Request, validator: TypeAdapter[T]) -> T:
+class JsonValidator(Protocol[T_co]):
+    """A ``TypeAdapter`` or anything validating JSON bytes the same way."""
+
+    def validate_json(self, data: bytes, /) -> T_co: ...
+
+
+async def parse_body(request: Request, validator: TypeAdapter[T] | JsonValidator[T]) -> T:
     """The request body validated by ``validator``; raises :class:`RequestValidationError`,
     or a 415 when the body is not declared as JSON (it would otherwise be parsed anyway)."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()

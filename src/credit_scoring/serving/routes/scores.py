@@ -52,11 +52,8 @@ from credit_scoring.serving.schemas import (
     application_model,
     batch_request_model,
 )
-from credit_scoring.serving.schemas.requests import (
-    REQUEST_ID_PATTERN,
-    application_validator,
-    batch_validator,
-)
+from credit_scoring.serving.schemas.batch import fast_batch_validator
+from credit_scoring.serving.schemas.requests import REQUEST_ID_PATTERN, application_validator
 from credit_scoring.serving.scorer import Scored, ServedModel
 from credit_scoring.serving.state import Services
 from credit_scoring.settings import Settings
@@ -167,6 +164,7 @@ def scores_router(settings: Settings) -> APIRouter:
     """The router, with request models built from the data contract and the settings."""
     Application = application_model()
     ScoreBatchRequest = batch_request_model(settings.max_batch_size)
+    validate_batch = fast_batch_validator(settings.max_batch_size)
     router = APIRouter(prefix="/v1/scores", tags=["scores"])
 
     @router.post(
@@ -200,7 +198,7 @@ def scores_router(settings: Settings) -> APIRouter:
     )
     async def score_batch(request: Request, _key: ScoreKey) -> Response:
         """One result per application, in order; each is logged as its own decision."""
-        batch = await parse_body(request, batch_validator(settings.max_batch_size))
+        batch = await parse_body(request, validate_batch)
         services: Services = request.app.state.services
         served = current_model(services)
         fields = batch["applications"]
