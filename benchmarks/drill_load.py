@@ -41,6 +41,7 @@ CONCURRENCY = 4
 WORKERS = 2
 REQUEST_TIMEOUT_SECONDS = 30.0
 DRAIN_TIMEOUT_SECONDS = 180.0
+REPLACEMENT_TIMEOUT_SECONDS = 75.0
 HEALTH_REQUEST = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 
@@ -315,10 +316,10 @@ def drill_pg_outage(
         f"{traffic.quantile_ms(0.5, up):.2f} / "
         f"{traffic.quantile_ms(0.99, up):.2f} after",
     )
-    result.figure("decisions waiting at the restart", seen.get("backlog", "?"))
+    result.figure("decisions answered before the restart", seen.get("backlog", "?"))
     drained = marks.get("backlog_drained")
     result.figure(
-        "backlog drained after the restart (s)",
+        "all of them in the database after the restart (s)",
         f"{drained - up:.2f}" if drained else "not drained",
     )
     ready_status, ready_body = seen.get("ready_during", (0, {}))  # type: ignore[misc]
@@ -401,13 +402,17 @@ def drill_sigkill(stack: Stack, artefacts: Artefacts, *, seconds: float) -> Dril
         psutil.Process(victim).send_signal(signal.SIGKILL)
         marks["killed"] = traffic.now()
         log(f"sigkill: worker {victim} killed at {marks['killed']:.1f} s")
-        while traffic.now() - marks["killed"] < 120:
+        # The supervisor notices a dead worker between two health checks, or only once a
+        # check in flight times out (timeout_worker_healthcheck, 60 s in `serve`): watch for the
+        # replacement that long, for its readiness only while the load lasts.
+        while traffic.now() < max(seconds, marks["killed"] + REPLACEMENT_TIMEOUT_SECONDS):
             now = worker_pids(stack.server)
             if "replaced" not in marks and len(now) == len(before) and victim not in now:
                 marks["replaced"] = traffic.now()
                 pids["after"] = sorted(now)
             if _startups(stack) > startups:
                 marks["ready"] = traffic.now()
+            if "ready" in marks or ("replaced" in marks and traffic.now() > seconds):
                 return
             await asyncio.sleep(0.1)
 
@@ -428,7 +433,7 @@ def drill_sigkill(stack: Stack, artefacts: Artefacts, *, seconds: float) -> Dril
     )
     result.figure(
         "replacement worker ready after (s)",
-        f"{ready - killed:.2f}" if killed and ready else "not yet",
+        f"{ready - killed:.2f}" if killed and ready else "not before the load ended",
     )
     if killed is not None:
         result.figure("p99 after the kill (ms)", f"{traffic.quantile_ms(0.99, killed):.2f}")

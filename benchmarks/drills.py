@@ -160,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== summary (load average {load_average()})")
         for result in results:
             print(f"  {'PASS' if result.passed else 'FAIL'} {result.name}")
-        print("PASS all" if all(r.passed for r in results) else "FAIL all")
+        verdict = "PASS" if all(r.passed for r in results) else "FAIL"
+        print(f"{verdict} {' '.join(r.name for r in results)}")
     log("done")
     return 0 if results and all(r.passed for r in results) else 1
 
