@@ -196,3 +196,19 @@ def test_the_real_sample_end_to_end_with_its_own_history(
     assert scored["history_found"].tolist() == [i in history_ids for i in expected_ids]
     assert scored["history_found"].any()
     assert np.isfinite(scored["score"]).all()
+
+
+def test_many_threads_on_small_chunks_write_what_one_thread_writes(
+    pipeline: Any, batch_model: BatchModel, applications_csv: Path, tmp_path: Path
+) -> None:
+    """Chunks scored concurrently share one history table and come out in input order."""
+    one = tmp_path / "one.csv"
+    score_batch(applications_csv, one, model=batch_model, features_dir=pipeline.features_dir,
+                workers=1)  # fmt: skip
+    for attempt in range(3):
+        many = tmp_path / f"many-{attempt}.csv"
+        score_batch(
+            applications_csv, many, model=batch_model, features_dir=pipeline.features_dir,
+            workers=4, chunk_rows=13,
+        )  # fmt: skip
+        assert many.read_bytes() == one.read_bytes()

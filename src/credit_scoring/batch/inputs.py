@@ -97,7 +97,8 @@ class ApplicationFile:
         ]
         if position is not None:
             columns.append(f"rowid AS {quote_ident(position)}")
-        return f"SELECT {', '.join(columns)} FROM {quote_ident(_STAGED)} ORDER BY rowid"
+        # Rows come out in file order: the connection preserves insertion order.
+        return f"SELECT {', '.join(columns)} FROM {quote_ident(_STAGED)}"
 
     def batches(self, rows_per_batch: int) -> Iterator[pa.RecordBatch]:
         """The applications in file order, ``rows_per_batch`` at a time (Arrow, contract types)."""

@@ -170,6 +170,7 @@ def _score_local(
             model_version=model.model_version,
             with_reasons=with_reasons,
             review_band=review_band,
+            num_threads=1 if workers > 1 else None,  # the pool already uses every core
         )
 
     def drain(pending: deque[Future[pd.DataFrame]], keep: int) -> None:

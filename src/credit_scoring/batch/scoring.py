@@ -60,6 +60,14 @@ class HistoryTable:
 
     frame: pd.DataFrame
 
+    def __post_init__(self) -> None:
+        index = self.frame.index
+        # Build the index's hash table now: pandas builds it lazily on first use, and two
+        # scoring threads building it at once can see a half-built table ("duplicate labels").
+        if not index.is_unique:
+            raise FeatureSetMismatchError("the history holds a client id more than once")
+        index.get_indexer(index[:1])
+
     @classmethod
     def from_matrix(
         cls, ids: np.ndarray, matrix: np.ndarray, columns: Sequence[str]
@@ -95,6 +103,7 @@ def score_applications(
     model_version: str,
     with_reasons: bool = True,
     review_band: float | None = None,
+    num_threads: int | None = None,
 ) -> pd.DataFrame:
     """Score raw applications: one output row per row of ``frame``, in the same order.
 
@@ -105,13 +114,15 @@ def score_applications(
     :data:`OUTPUT_COLUMNS` — calibrated probability of default in [0, 1], score points, the
     decision, the threshold, ``model_version``, whether history was found and, when
     ``with_reasons``, the reason codes of adverse decisions (``R01;R03``; null for approvals).
+    ``num_threads``: LightGBM threads (its default when None; 1 when the caller runs several
+    chunks at once). The results do not depend on it.
     """
     ids = frame[KEY_COLUMN].to_numpy(dtype=np.int64)
     features = feature_table(
         frame, history.frame, model_features=bundle.features, with_target=False
     )
     matrix = bundle.matrix(features)
-    scores = bundle.score_frame(matrix, review_band=review_band)
+    scores = bundle.score_matrix(matrix, review_band=review_band, num_threads=num_threads)
     out = {
         KEY_COLUMN: ids,
         "probability": scores.probability,
@@ -125,7 +136,17 @@ def score_applications(
         reasons = np.full(len(ids), None, dtype=object)
         adverse = np.flatnonzero(scores.decision != _APPROVE)
         if len(adverse):
-            found = bundle.reasons_frame(matrix[adverse])
-            reasons[adverse] = [REASON_SEPARATOR.join(r.code for r in row) for row in found]
+            reasons[adverse] = _reason_codes(bundle, matrix[adverse], num_threads=num_threads)
         out["reasons"] = reasons
     return pd.DataFrame(out, copy=False)
+
+
+def _reason_codes(bundle: Bundle, matrix: np.ndarray, *, num_threads: int | None) -> list[str]:
+    """The reason codes of every row (as :meth:`Bundle.reasons_frame`, with chosen threads)."""
+    contributions = bundle.contributions_frame(matrix, num_threads=num_threads)
+    order, _, count = bundle.top_reason_positions(bundle.grouped_contributions(contributions))
+    codes = [group.code for group in bundle.reason_index.groups]
+    return [
+        REASON_SEPARATOR.join(codes[k] for k in row[:n])
+        for row, n in zip(order.tolist(), count.tolist(), strict=True)
+    ]

@@ -82,6 +82,7 @@ def make_scorer(
                 model_version=model_version,
                 with_reasons=with_reasons,
                 review_band=review_band,
+                num_threads=1,  # one task per core
             )
             out[POSITION] = batch[POSITION].to_numpy(dtype=np.int64)
             yield out
