@@ -12,7 +12,9 @@ whole batch instead of one Python step per application and feature);
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -80,6 +82,9 @@ class OnlineFeatureBuilder:
         self._history_sources = np.asarray(history_sources, dtype=np.intp)
         self._flag_positions = np.asarray(flag_positions, dtype=np.intp)
         self.history_width = len(history_columns)
+        # (model columns, history columns) as slices when both are contiguous runs, as when the
+        # history rows are the feature set's history features in order: block copies on batches.
+        self._history_slices = _as_slices(self._history_positions, self._history_sources)
 
     def row(
         self, application: Mapping[str, Any], history_row: NDArray[np.float64] | None
@@ -115,28 +120,71 @@ class OnlineFeatureBuilder:
         where ``found`` is false, e.g. NaN rows from :meth:`HistoryStore.lookup_many`).
         Row ``i`` equals ``row(applications[i], history_rows[i] if found[i] else None)``.
         """
-        n = len(applications)
+        return self.rows_from_columns(_columns(applications), history_rows, found)
+
+    def rows_from_columns(
+        self,
+        columns: Mapping[str, Any],
+        history_rows: NDArray[np.float64],
+        found: NDArray[np.bool_],
+    ) -> NDArray[np.float64]:
+        """:meth:`rows` of applications given as columns (the column input of
+        :func:`application_features`: numeric float64 with NaN, categorical object arrays of
+        ``str``/``None``), e.g. a whole file read by batch scoring."""
+        n = len(found)
         with np.errstate(over="ignore"):  # an overflowing ratio is inf, as on the one-row path
-            features = application_features(_columns(applications))
+            features = application_features(columns)
         out = np.empty((n, self.n_features), dtype=np.float64)
         for j, name in self._numeric:
             out[:, j] = features[name]
         for j, name, codes, unseen in self._categorical:
-            get = codes.get
-            out[:, j] = [math.nan if v is None else get(v, unseen) for v in features[name]]
+            values = np.asarray(features[name], dtype=object).reshape(n)
+            # codes.get in C over the column; None (missing) is not a key, so it is then NaN.
+            column = np.fromiter(map(codes.get, values, repeat(unseen)), np.float64, count=n)
+            column[values == None] = math.nan  # noqa: E711 (elementwise on an object array)
+            out[:, j] = column
         if n:
             history = np.asarray(history_rows, dtype=np.float64).reshape(n, self.history_width)
-            out[:, self._history_positions] = history[:, self._history_sources]
             missing = ~np.asarray(found, dtype=bool)
+            if self._history_slices is not None:
+                into, source = self._history_slices
+                out[:, into] = history[:, source]
+                out[missing, into] = math.nan
+            else:
+                out[:, self._history_positions] = history[:, self._history_sources]
+                out[np.ix_(np.flatnonzero(missing), self._history_positions)] = math.nan
             if missing.any():
-                absent = np.flatnonzero(missing)
-                out[np.ix_(absent, self._history_positions)] = math.nan
-                out[np.ix_(absent, self._flag_positions)] = 0.0
+                out[np.ix_(np.flatnonzero(missing), self._flag_positions)] = 0.0
         return out
+
+
+def _as_slices(into: NDArray[np.intp], source: NDArray[np.intp]) -> tuple[slice, slice] | None:
+    """``(slice of into, slice of source)`` when both are runs of consecutive indices."""
+    if len(into) == 0 or len(into) != len(source):
+        return None
+    if np.any(np.diff(into) != 1) or np.any(np.diff(source) != 1):
+        return None
+    return slice(int(into[0]), int(into[-1]) + 1), slice(int(source[0]), int(source[-1]) + 1)
 
 
 _CATEGORICAL_INPUTS = frozenset(APPLICATION_CATEGORICAL_FEATURES)
 _NUMERIC_INPUTS = tuple(c for c in APPLICATION_INPUT_COLUMNS if c not in _CATEGORICAL_INPUTS)
+
+
+_NUMERIC_GETTER = operator.itemgetter(*_NUMERIC_INPUTS)
+_CATEGORICAL_GETTER = operator.itemgetter(*APPLICATION_CATEGORICAL_FEATURES)
+
+
+def _fields(
+    application: Mapping[str, Any],
+    getter: Callable[[Mapping[str, Any]], tuple[Any, ...]],
+    names: tuple[str, ...],
+) -> tuple[Any, ...]:
+    """The application's values of ``names`` (None for a field not sent)."""
+    try:
+        return getter(application)  # every field sent: one C call
+    except KeyError:
+        return tuple(map(application.get, names))
 
 
 def _columns(applications: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -145,10 +193,11 @@ def _columns(applications: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     arrays of ``str``/``None``. One C-level ``map`` per application and kind of field."""
     n = len(applications)
     numeric = np.array(
-        [list(map(a.get, _NUMERIC_INPUTS)) for a in applications], dtype=np.float64
+        [_fields(a, _NUMERIC_GETTER, _NUMERIC_INPUTS) for a in applications], dtype=np.float64
     ).reshape(n, len(_NUMERIC_INPUTS))
     categorical = np.array(
-        [list(map(a.get, APPLICATION_CATEGORICAL_FEATURES)) for a in applications], dtype=object
+        [_fields(a, _CATEGORICAL_GETTER, APPLICATION_CATEGORICAL_FEATURES) for a in applications],
+        dtype=object,
     ).reshape(n, len(APPLICATION_CATEGORICAL_FEATURES))
     by_column = np.ascontiguousarray(numeric.T)  # one contiguous array per feature
     columns: dict[str, Any] = dict(zip(_NUMERIC_INPUTS, by_column, strict=True))
