@@ -531,6 +531,9 @@ def main() -> int:
     print(f"  {CONCURRENCY} clients p50 / p99 (ms)          {concurrent.quantile(0.5):.2f} / "
           f"{concurrent.quantile(0.99):.2f}")  # fmt: skip
     print(f"  batch of 1000 p90 (ms)            {batches.quantile(0.9):.1f}")
+    print(f"  server CPU per batch of 1000 (ms) "
+          f"{batches.server_cpu / max(len(batches.latencies), 1) * 1000:.0f}  "
+          "(all workers + drain; robust to other load, unlike the latency)")  # fmt: skip
     print(f"  server CPU per score (µs)         {conc_server_us:.0f}  (all workers + drain)")
     print(f"  load client CPU per request (µs)  {conc_client_us:.0f}  "
           f"({concurrent.client_cpu / concurrent.seconds * 100:.0f}% of one core)")  # fmt: skip
