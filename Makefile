@@ -23,7 +23,7 @@ SAMPLE_DIR  ?= ../shared/data/homecredit_sample
 LINT_PATHS  := $(wildcard src tests benchmarks)
 export CREDIT_SCORING_HOME := $(HOME_DIR)
 
-.PHONY: help install lock data data-sample features train serve dashboard demo demo-pipeline test test-full lint format bench clean
+.PHONY: help install lock data data-sample features train serve dashboard demo demo-pipeline test test-full lint format bench drills up clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "; printf "credit-scoring — make targets (in pipeline order):\n"} \
@@ -85,6 +85,15 @@ test-full: lint ## Also run slow and full-scale tests
 
 bench: install ## Run every benchmark under benchmarks/ and print its figures
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+drills: install ## Reliability and security drills, full length (~10 min); one: make drill-load|drill-pg-outage|drill-sigkill|drill-fuzz|drill-hostile|drill-security|drill-audit
+	$(PY) benchmarks/drills.py all
+
+drill-%: install ## One drill: drill-load | drill-pg-outage | drill-sigkill | drill-fuzz | drill-hostile | drill-security | drill-audit
+	$(PY) benchmarks/drills.py $*
+
+up: ## Build and start API, dashboard, PostgreSQL and MLflow in containers (secrets from .env)
+	docker compose up -d --build
 
 clean: ## Remove generated artefacts (not the environment)
 	rm -rf $(HOME_DIR) .pytest_cache .mypy_cache .ruff_cache
