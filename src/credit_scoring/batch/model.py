@@ -19,12 +19,11 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from credit_scoring.batch.scoring import HistoryTable
+from credit_scoring.batch.scoring import HistoryTable, bundle_feature_set
 from credit_scoring.data.contract import quote_ident, quote_literal
 from credit_scoring.errors import FeatureSetMismatchError
 from credit_scoring.features.build import HISTORY_FILE
-from credit_scoring.features.feature_set import KEY_COLUMN, FeatureSet, read_feature_set
-from credit_scoring.features.naming import history_source
+from credit_scoring.features.feature_set import KEY_COLUMN, read_feature_set
 from credit_scoring.features.store import HistoryStore
 from credit_scoring.io import read_json
 from credit_scoring.model.bundle import CHECKSUMS_FILE, Bundle, load_bundle
@@ -48,13 +47,7 @@ class BatchModel:
 
     def history_features(self) -> tuple[str, ...]:
         """The model's history features, as the bundle's feature set lists them."""
-        stored = self.bundle.metadata.get("feature_set")
-        if isinstance(stored, dict):
-            return FeatureSet.from_json(stored).history_features
-        listed = self.bundle.metadata.get("history_features")
-        if isinstance(listed, list):
-            return tuple(str(c) for c in listed)
-        return tuple(f for f in self.bundle.features if history_source(f) is not None)
+        return bundle_feature_set(self.bundle).history_features
 
 
 def bundle_files(bundle_dir: Path) -> dict[str, bytes]:

@@ -1,24 +1,28 @@
 """The one scoring function of batch scoring, used unchanged by the local and the Spark engine.
 
 :func:`score_applications` takes raw applications (schema names, one row each), the clients'
-history and a loaded bundle, and returns one output row per application. Features come from
-the training definition itself (:func:`credit_scoring.features.build.feature_table`: the same
-application-feature function and the same history join as the training tables), encoded by the
-bundle (:meth:`credit_scoring.model.bundle.Bundle.matrix`), so batch, training and the API agree.
+history and a loaded bundle, and returns one output row per application. Model rows are built
+by the API's own builder (``OnlineFeatureBuilder.rows_from_columns`` of
+:mod:`credit_scoring.features.online`: the application-feature function of training, the
+history join and the vocabulary encoding), so a file scored in batch gets exactly the answers
+the API gives for the same applications.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from numpy.typing import NDArray
 
 from credit_scoring.errors import FeatureSetMismatchError
-from credit_scoring.features.build import feature_table
-from credit_scoring.features.feature_set import KEY_COLUMN
+from credit_scoring.features.build import application_columns
+from credit_scoring.features.feature_set import KEY_COLUMN, FeatureSet
+from credit_scoring.features.naming import history_source
+from credit_scoring.features.online import OnlineFeatureBuilder
 from credit_scoring.model.bundle import Bundle, Decision
 
 #: Output columns, in order (``reasons`` only when reasons are asked for).
@@ -53,41 +57,84 @@ def output_schema(*, with_reasons: bool) -> pa.Schema:
     return pa.schema(fields)
 
 
+def bundle_feature_set(bundle: Bundle) -> FeatureSet:
+    """The feature set a bundle was trained on (its metadata's copy, or rebuilt from its
+    feature lists for bundles that predate it)."""
+    stored = bundle.metadata.get("feature_set")
+    if isinstance(stored, dict):
+        return FeatureSet.from_json(stored)
+    listed = bundle.metadata.get("history_features")
+    history = (
+        tuple(str(c) for c in listed)
+        if isinstance(listed, list)
+        else tuple(f for f in bundle.features if history_source(f) is not None)
+    )
+    return FeatureSet(
+        version=bundle.feature_set_version,
+        model_features=bundle.features,
+        categorical_features=bundle.categorical_features,
+        protected_columns=(),
+        history_features=history,
+        application_features=tuple(f for f in bundle.features if f not in set(history)),
+    )
+
+
 @dataclass(frozen=True)
 class HistoryTable:
-    """History features of some clients: float64 columns (NaN for missing aggregates) indexed
-    by SK_ID_CURR, one row per client that has history."""
+    """History features of some clients: ``matrix`` row ``i`` (float64, NaN for missing
+    aggregates, in ``columns`` order) belongs to client ``ids[i]``; one row per client."""
 
-    frame: pd.DataFrame
+    ids: NDArray[np.int64]
+    matrix: NDArray[np.float64]
+    columns: tuple[str, ...]
+    _index: pd.Index = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        index = self.frame.index
-        # Build the index's hash table now: pandas builds it lazily on first use, and two
-        # scoring threads building it at once can see a half-built table ("duplicate labels").
+        index = pd.Index(np.asarray(self.ids, dtype=np.int64))
         if not index.is_unique:
             raise FeatureSetMismatchError("the history holds a client id more than once")
+        # Build the hash table now: pandas builds it lazily on first use, and scoring threads
+        # building it at once can see a half-built table.
         index.get_indexer(index[:1])
+        object.__setattr__(self, "_index", index)
+        if self.matrix.shape != (len(index), len(self.columns)):
+            raise FeatureSetMismatchError(
+                f"history matrix of shape {self.matrix.shape} for {len(index)} clients × "
+                f"{len(self.columns)} features"
+            )
 
     @classmethod
     def from_matrix(
-        cls, ids: np.ndarray, matrix: np.ndarray, columns: Sequence[str]
+        cls, ids: NDArray[np.int64], matrix: NDArray[np.float64], columns: Sequence[str]
     ) -> HistoryTable:
         """From the history store's form (ids, rows in ``columns`` order)."""
-        index = pd.Index(np.asarray(ids, dtype=np.int64), name=KEY_COLUMN)
-        return cls(pd.DataFrame(matrix, index=index, columns=list(columns), copy=False))
+        rows = np.ascontiguousarray(matrix, dtype=np.float64).reshape(len(ids), len(columns))
+        return cls(np.asarray(ids, dtype=np.int64), rows, tuple(columns))
 
     @classmethod
     def empty(cls, columns: Sequence[str]) -> HistoryTable:
         return cls.from_matrix(np.empty(0, np.int64), np.empty((0, len(columns))), columns)
 
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return tuple(str(c) for c in self.frame.columns)
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def rows_for(
+        self, client_ids: NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+        """(one history row per client, found): rows of clients without history are NaN."""
+        positions = self._index.get_indexer(pd.Index(client_ids))
+        found = positions >= 0
+        if not len(self):
+            return np.full((len(client_ids), len(self.columns)), np.nan), found
+        rows = self.matrix[np.where(found, positions, 0)]
+        rows[~found] = np.nan
+        return rows, found
 
     def check_covers(self, bundle: Bundle, history_features: Sequence[str]) -> None:
         """Raise :class:`FeatureSetMismatchError` if a history feature of the model is absent."""
         model = set(bundle.features)
-        absent = [c for c in history_features if c in model and c not in self.frame.columns]
+        have = set(self.columns)
+        absent = [c for c in history_features if c in model and c not in have]
         if absent:
             raise FeatureSetMismatchError(
                 f"the history lacks {len(absent)} feature(s) of the model's feature set "
@@ -118,10 +165,9 @@ def score_applications(
     chunks at once). The results do not depend on it.
     """
     ids = frame[KEY_COLUMN].to_numpy(dtype=np.int64)
-    features = feature_table(
-        frame, history.frame, model_features=bundle.features, with_target=False
-    )
-    matrix = bundle.matrix(features)
+    builder = OnlineFeatureBuilder(bundle_feature_set(bundle), bundle.vocabularies, history.columns)
+    history_rows, found = history.rows_for(ids)
+    matrix = builder.rows_from_columns(application_columns(frame), history_rows, found)
     scores = bundle.score_matrix(matrix, review_band=review_band, num_threads=num_threads)
     out = {
         KEY_COLUMN: ids,
@@ -130,7 +176,7 @@ def score_applications(
         "decision": scores.decision.astype(object),
         "threshold": np.full(len(ids), bundle.threshold),
         "model_version": np.full(len(ids), model_version, dtype=object),
-        "history_found": history.frame.index.get_indexer(pd.Index(ids)) >= 0,
+        "history_found": found,
     }
     if with_reasons:
         reasons = np.full(len(ids), None, dtype=object)

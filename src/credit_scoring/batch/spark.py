@@ -71,7 +71,7 @@ def make_scorer(
     def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         bundle = bundle_from_files(files.value)
         for batch in batches:
-            found = batch[FOUND].fillna(False).to_numpy(dtype=bool)
+            found = batch[FOUND].notna().to_numpy()  # True where joined, null elsewhere
             ids = batch[KEY_COLUMN].to_numpy(dtype=np.int64)
             rows = batch.loc[found, hist_columns].to_numpy(dtype=np.float64, na_value=np.nan)
             history = HistoryTable.from_matrix(ids[found], rows, hist_columns)
@@ -116,7 +116,11 @@ def score_on_spark(
         hist = spark.read.parquet(str(history_path)).select(KEY_COLUMN, *wanted)
     elif history is not None:
         # Handed over as Arrow (columnar), not as pandas rows.
-        hist = spark.createDataFrame(pa.Table.from_pandas(history.frame[wanted].reset_index()))
+        columns = {KEY_COLUMN: pa.array(history.ids)}
+        position = {name: j for j, name in enumerate(history.columns)}
+        for name in wanted:
+            columns[name] = pa.array(history.matrix[:, position[name]])
+        hist = spark.createDataFrame(pa.table(columns))
     else:
         raise ValueError("score_on_spark needs history_path or history")
     hist = hist.withColumn(FOUND, lit(True))
