@@ -388,13 +388,11 @@ def battery(application: dict[str, Any], max_batch_size: int) -> list[Hostile]:
         ),
         *(
             Hostile(
-                f"{label} in a category: scored as unseen",
+                f"{label} in a category",
                 "POST",
                 score,
                 _with(a, ORGANIZATION_TYPE=value),
-                expect=(200,),
-                names="request_id",
-                logged=("ORGANIZATION_TYPE", value),
+                names="ORGANIZATION_TYPE",
             )
             for label, value in (
                 ("SQL injection", sql),
@@ -405,6 +403,15 @@ def battery(application: dict[str, Any], max_batch_size: int) -> list[Hostile]:
                 ("escaped NUL", "Bank\u0000"),
                 ("combining marks", "Z\u0351\u0352\u0353algo"),
             )
+        ),
+        Hostile(
+            "a plausible category outside the vocabulary: scored as unseen",
+            "POST",
+            score,
+            _with(a, ORGANIZATION_TYPE="Space travel: type 1"),
+            expect=(200,),
+            names="request_id",
+            logged=("ORGANIZATION_TYPE", "Space travel: type 1"),
         ),
         Hostile(
             "wrong content type (text/plain)",
@@ -457,9 +464,8 @@ def battery(application: dict[str, Any], max_batch_size: int) -> list[Hostile]:
 
 #: Why the battery's 200 cases are accepted rather than refused.
 ACCEPTED = (
-    "category values outside the training vocabulary are scored as an unseen category "
-    "(docs/api.md), whatever their characters; they are stored verbatim as data (bound "
-    "parameters / COPY, never SQL text) and JSON-escaped on the way out",
+    "a category value outside the training vocabulary made of letters, digits, spaces and "
+    "_ , . / : ( ) + & - is scored as an unseen category (docs/api.md) and stored verbatim",
     "duplicate keys: the last value wins, as in every JSON parser on the path, and the decision "
     "log records exactly the value scored; detecting them would need a second parse costing "
     "about twice the validation per request",

@@ -97,3 +97,32 @@ def test_field_descriptions_carry_the_dictionary_text_and_the_bounds() -> None:
     assert all(
         ("Known values" in schema[n]["description"]) for n, k in kinds.items() if k is Kind.CATEGORY
     )
+
+
+HOSTILE_CATEGORIES = [
+    "'; DROP TABLE decisions; --",
+    "<script>alert(1)</script>",
+    "\u202eBusiness Entity",  # right-to-left override
+    "Self\u200d-employed",  # zero-width joiner
+    "Trade \U0001f4b3",  # emoji
+    "Bank\u0000",
+    "Bank\n",
+    "Z\u0351algo",  # combining mark
+    'Say "hi"',
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE_CATEGORIES)
+def test_a_category_with_markup_quotes_or_invisible_characters_is_refused(
+    applications: list[dict[str, Any]], value: str
+) -> None:
+    errors = _errors({**applications[0], "ORGANIZATION_TYPE": value})
+    assert errors == {"ORGANIZATION_TYPE": "string_pattern_mismatch"}
+
+
+@pytest.mark.parametrize("value", ["Crypto exchange", "Industry: type 14", "Café (Paris) & co-op"])
+def test_a_plausible_unseen_category_is_accepted(
+    applications: list[dict[str, Any]], value: str
+) -> None:
+    parsed = application_model().model_validate({**applications[0], "ORGANIZATION_TYPE": value})
+    assert value == parsed.ORGANIZATION_TYPE  # type: ignore[attr-defined]

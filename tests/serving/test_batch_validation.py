@@ -124,3 +124,16 @@ def test_batches_over_the_limit_are_refused_like_pydantic(
     fast = outcome(validator.validate_json, body)
     assert fast == outcome(batch_validator(MAX).validate_json, body)
     assert fast[0] == "invalid" and fast[1][0]["type"] == "too_long"
+
+
+@pytest.mark.parametrize(
+    "value", ["<b>x</b>", "'; DROP TABLE decisions; --", "Bank\n", "Self\u200d-employed", "Café"]
+)
+def test_category_characters_are_judged_like_pydantic(
+    validator: BatchValidator, applications: list[dict[str, Any]], value: str
+) -> None:
+    reference = batch_validator(MAX)
+    batch = [dict(a) for a in applications[:5]]
+    batch[3]["ORGANIZATION_TYPE"] = value
+    body = orjson.dumps({"applications": batch})
+    assert outcome(validator.validate_json, body) == outcome(reference.validate_json, body)

@@ -30,6 +30,12 @@ from credit_scoring.schema import Column, Kind, Table, describe, table
 APPLICATION_TABLE = "application_test"
 CLIENT_KEY = "SK_ID_CURR"
 _MAX_CATEGORY_LENGTH = 200
+#: What a category value may be made of: letters (Latin, with accents), digits, spaces and
+#: ``_ , . / : ( ) + & -`` — every value of the data dictionary's vocabularies fits, an unseen
+#: but plausible category still scores as unseen, and markup, quotes, semicolons, control and
+#: invisible characters (RTL override, zero-width), emoji and combining marks get a 422.
+#: Written without ``\w`` so Python's ``re`` and pydantic's Rust regex agree exactly.
+CATEGORY_PATTERN = r"^[A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff _,./:()+&-]+$"
 
 _UNITS = (
     ("DAYS_", "Days, as a negative offset from the application date."),
@@ -112,7 +118,8 @@ def _description(table_name: str, column: Column) -> str:
         text += (
             " Known values: "
             + ", ".join(repr(c) for c in column.categories)
-            + "; others are accepted and scored as an unseen category."
+            + "; others (letters, digits, spaces and _ , . / : ( ) + & - only) are accepted "
+            "and scored as an unseen category."
         )
     return text
 
@@ -127,7 +134,11 @@ def _field(table_name: str, column: Column) -> tuple[Any, Any]:
     base: Any
     extra: dict[str, Any] | None = None
     if column.kind is Kind.CATEGORY:
-        base = Annotated[str, Strict(), Field(min_length=1, max_length=_MAX_CATEGORY_LENGTH)]
+        base = Annotated[
+            str,
+            Strict(),
+            Field(min_length=1, max_length=_MAX_CATEGORY_LENGTH, pattern=CATEGORY_PATTERN),
+        ]
     else:
         lo, hi = _limits(column)
         if column.sentinels:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -31,6 +32,7 @@ from credit_scoring.schema import Column, Kind, table
 from credit_scoring.serving.schemas.application import (
     _MAX_CATEGORY_LENGTH,
     APPLICATION_TABLE,
+    CATEGORY_PATTERN,
     CLIENT_KEY,
     INT64_MAX,
     _limits,
@@ -38,6 +40,7 @@ from credit_scoring.serving.schemas.application import (
 from credit_scoring.serving.schemas.requests import batch_validator
 
 _NONE = type(None)
+_CATEGORY = re.compile(CATEGORY_PATTERN)
 #: Integers converted to floats only below this magnitude (exact, whatever the converter).
 _EXACT_INT = 2**53
 #: Float values at least this large may have been integer literals (parsers may round those
@@ -183,6 +186,8 @@ class BatchValidator:
                 flat = [v for v in flat if v is not None]
             if flat and (min(map(len, flat)) < 1 or max(map(len, flat)) > _MAX_CATEGORY_LENGTH):
                 raise _DoubtfulError
+            if not all(map(_CATEGORY.fullmatch, set(flat))):
+                raise _DoubtfulError
         return True
 
 
@@ -247,6 +252,8 @@ def _check(rule: _Rule, values: tuple[Any, ...]) -> list[Any] | None:
         if types != {str}:
             raise _DoubtfulError
         if min(map(len, present)) < 1 or max(map(len, present)) > _MAX_CATEGORY_LENGTH:
+            raise _DoubtfulError
+        if not all(map(_CATEGORY.fullmatch, set(present))):
             raise _DoubtfulError
         return None
     converted: list[Any] | None = None
