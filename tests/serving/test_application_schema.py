@@ -117,7 +117,7 @@ def test_a_category_with_markup_quotes_or_invisible_characters_is_refused(
     applications: list[dict[str, Any]], value: str
 ) -> None:
     errors = _errors({**applications[0], "ORGANIZATION_TYPE": value})
-    assert errors == {"ORGANIZATION_TYPE": "string_pattern_mismatch"}
+    assert errors == {"ORGANIZATION_TYPE": "category_characters"}
 
 
 @pytest.mark.parametrize("value", ["Crypto exchange", "Industry: type 14", "Café (Paris) & co-op"])

@@ -10,6 +10,7 @@ silently scored as missing.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Annotated, Any, NotRequired
 
@@ -20,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     Strict,
+    WithJsonSchema,
     create_model,
 )
 from pydantic_core import PydanticCustomError
@@ -34,8 +36,22 @@ _MAX_CATEGORY_LENGTH = 200
 #: ``_ , . / : ( ) + & -`` — every value of the data dictionary's vocabularies fits, an unseen
 #: but plausible category still scores as unseen, and markup, quotes, semicolons, control and
 #: invisible characters (RTL override, zero-width), emoji and combining marks get a 422.
-#: Written without ``\w`` so Python's ``re`` and pydantic's Rust regex agree exactly.
+#: The pattern is published in the JSON schema; the check itself is Python's ``re`` in the
+#: single and the batch validators alike, with an error that says what is allowed.
 CATEGORY_PATTERN = r"^[A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff _,./:()+&-]+$"
+CATEGORY_CHARACTERS = "letters, digits, spaces and _ , . / : ( ) + & -"
+CATEGORY_RE = re.compile(CATEGORY_PATTERN)
+
+
+def _category_characters(value: str) -> str:
+    if CATEGORY_RE.fullmatch(value) is None:
+        raise PydanticCustomError(
+            "category_characters",
+            "a category value may only hold {allowed}",
+            {"allowed": CATEGORY_CHARACTERS},
+        )
+    return value
+
 
 _UNITS = (
     ("DAYS_", "Days, as a negative offset from the application date."),
@@ -118,8 +134,8 @@ def _description(table_name: str, column: Column) -> str:
         text += (
             " Known values: "
             + ", ".join(repr(c) for c in column.categories)
-            + "; others (letters, digits, spaces and _ , . / : ( ) + & - only) are accepted "
-            "and scored as an unseen category."
+            + f"; others ({CATEGORY_CHARACTERS} only) are accepted and scored as an unseen "
+            "category."
         )
     return text
 
@@ -137,7 +153,16 @@ def _field(table_name: str, column: Column) -> tuple[Any, Any]:
         base = Annotated[
             str,
             Strict(),
-            Field(min_length=1, max_length=_MAX_CATEGORY_LENGTH, pattern=CATEGORY_PATTERN),
+            Field(min_length=1, max_length=_MAX_CATEGORY_LENGTH),
+            AfterValidator(_category_characters),
+            WithJsonSchema(
+                {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": _MAX_CATEGORY_LENGTH,
+                    "pattern": CATEGORY_PATTERN,
+                }
+            ),
         ]
     else:
         lo, hi = _limits(column)

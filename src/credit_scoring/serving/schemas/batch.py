@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import operator
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -32,7 +31,7 @@ from credit_scoring.schema import Column, Kind, table
 from credit_scoring.serving.schemas.application import (
     _MAX_CATEGORY_LENGTH,
     APPLICATION_TABLE,
-    CATEGORY_PATTERN,
+    CATEGORY_RE,
     CLIENT_KEY,
     INT64_MAX,
     _limits,
@@ -40,7 +39,6 @@ from credit_scoring.serving.schemas.application import (
 from credit_scoring.serving.schemas.requests import batch_validator
 
 _NONE = type(None)
-_CATEGORY = re.compile(CATEGORY_PATTERN)
 #: Integers converted to floats only below this magnitude (exact, whatever the converter).
 _EXACT_INT = 2**53
 #: Float values at least this large may have been integer literals (parsers may round those
@@ -186,7 +184,7 @@ class BatchValidator:
                 flat = [v for v in flat if v is not None]
             if flat and (min(map(len, flat)) < 1 or max(map(len, flat)) > _MAX_CATEGORY_LENGTH):
                 raise _DoubtfulError
-            if not all(map(_CATEGORY.fullmatch, set(flat))):
+            if not all(map(CATEGORY_RE.fullmatch, set(flat))):
                 raise _DoubtfulError
         return True
 
@@ -253,7 +251,7 @@ def _check(rule: _Rule, values: tuple[Any, ...]) -> list[Any] | None:
             raise _DoubtfulError
         if min(map(len, present)) < 1 or max(map(len, present)) > _MAX_CATEGORY_LENGTH:
             raise _DoubtfulError
-        if not all(map(_CATEGORY.fullmatch, set(present))):
+        if not all(map(CATEGORY_RE.fullmatch, set(present))):
             raise _DoubtfulError
         return None
     converted: list[Any] | None = None
