@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from credit_scoring.model.bundle import load_bundle
+from credit_scoring.serving.schemas.application import CATEGORY_PATTERN
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -158,7 +159,7 @@ def test_extreme_but_valid_inputs_score_to_a_probability(
         birth=days,
         employed=st.one_of(st.integers(-(2**62), 0), st.just(365243)),
         children=st.integers(0, 2**62),
-        category=st.text(min_size=1, max_size=20),
+        category=st.from_regex(CATEGORY_PATTERN, fullmatch=True).filter(lambda c: len(c) <= 200),
     )
     @settings(max_examples=60, deadline=None, database=None)
     def check(**v: Any) -> None:
