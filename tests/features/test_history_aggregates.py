@@ -45,6 +45,7 @@ def test_bureau_credits_split_active_and_closed(history: pd.DataFrame) -> None:
             "BUREAU_ACTIVE_COUNT": 1,
             "BUREAU_CLOSED_COUNT": 1,
             "BUREAU_ACTIVE_SHARE": 0.5,
+            "BUREAU_CREDIT_TYPE_NUNIQUE": 2,
             "BUREAU_CREDIT_CARD_COUNT": 1,
             "BUREAU_DAYS_CREDIT_MEAN": -450.0,
             "BUREAU_DAYS_CREDIT_STD": 700 / math.sqrt(2),
@@ -93,6 +94,7 @@ def test_standard_deviation_of_one_row_is_missing_and_flags_say_what_is_absent(
         2,
         {
             "BUREAU_COUNT": 1,
+            "BUREAU_CREDIT_TYPE_NUNIQUE": 1,
             "BUREAU_DAYS_CREDIT_STD": math.nan,
             "BUREAU_BB_HAS_HISTORY": 0.0,
             "BUREAU_BB_MONTHS_SUM": math.nan,

@@ -69,7 +69,6 @@ def bureau_features(bureau: ir.Table, bureau_balance: ir.Table) -> ir.Table:
             where=b.CREDIT_ACTIVE.isin(["Bad debt", "Sold"])
         ),
         "BUREAU_ACTIVE_SHARE": share(active),
-        "BUREAU_CREDIT_TYPE_NUNIQUE": b.CREDIT_TYPE.nunique(),
     }
     for suffix, credit_type in _CREDIT_TYPES.items():
         m[f"BUREAU_{suffix}_COUNT"] = b.SK_ID_BUREAU.count(where=b.CREDIT_TYPE.isin([credit_type]))
@@ -142,4 +141,21 @@ def bureau_features(bureau: ir.Table, bureau_balance: ir.Table) -> ir.Table:
         "BUREAU_BB_UNKNOWN_SHARE": ratio(b.bb_unknown_months.sum(), b.bb_months.sum()),
         "BUREAU_BB_FIRST_MONTH_MIN": b.bb_first_month.min(),
     }
-    return b.group_by(KEY).aggregate(**m)
+    aggregates = b.group_by(KEY).aggregate(**m)
+    joined = aggregates.left_join(credit_type_counts(bureau), KEY)
+    columns = [joined[c] for c in aggregates.columns]
+    at = aggregates.columns.index("BUREAU_ACTIVE_SHARE") + 1  # its place in the feature order
+    return joined.select(*columns[:at], joined[_NUNIQUE], *columns[at:])
+
+
+_NUNIQUE = "BUREAU_CREDIT_TYPE_NUNIQUE"
+
+
+def credit_type_counts(bureau: ir.Table) -> ir.Table:
+    """Distinct non-NULL credit types of every client with bureau credits (0 if all NULL).
+
+    Computed apart from the other aggregates: a ``COUNT(DISTINCT …)`` among them makes DuckDB
+    materialise the whole joined bureau relation; grouping the two columns first does not.
+    """
+    pairs = bureau.select(KEY, "CREDIT_TYPE").distinct()
+    return pairs.group_by(KEY).aggregate(**{_NUNIQUE: pairs.CREDIT_TYPE.count()})

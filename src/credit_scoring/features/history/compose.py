@@ -31,7 +31,8 @@ def history_features(tables: Mapping[str, ir.Table]) -> ir.Table:
 
     ``tables`` maps the six history table names to Ibis tables with the schema's columns.
     Aggregates of a source the client has no rows in are NULL; its ``HAS_HISTORY`` flag is 0.
-    Rows are ordered by SK_ID_CURR.
+    Rows come in no particular order (sorting 200+ wide columns in the engine costs more than
+    sorting the result; :func:`~credit_scoring.features.history.engine.compute_history` does).
     """
     parts = source_features(tables)
     # Full outer joins on the per-source aggregates (a few hundred thousand rows each): every
@@ -49,4 +50,4 @@ def history_features(tables: Mapping[str, ir.Table]) -> ir.Table:
         if is_history_flag(name):
             value = value.fill_null(0.0)
         columns.append(value.name(name))
-    return joined.select(*columns).order_by(KEY)
+    return joined.select(*columns)

@@ -8,7 +8,9 @@ due = ``max(DAYS_ENTRY_PAYMENT - DAYS_INSTALMENT, 0)``, days before due is the m
 from __future__ import annotations
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+from ibis.common.exceptions import IbisError
 
 from credit_scoring.features.history._common import (
     KEY,
@@ -78,10 +80,9 @@ def installments_features(installments_payments: ir.Table) -> ir.Table:
 
 def last_instalments_features(i: ir.Table) -> ir.Table:
     """Payments of the client's ``LAST_N_INSTALMENTS`` most recent due dates."""
-    dated = i.filter(i.DAYS_INSTALMENT.notnull())
-    rank = ibis.rank().over(group_by=KEY, order_by=ibis.desc(dated.DAYS_INSTALMENT))
-    last = dated.mutate(due_rank=rank).filter(ibis._.due_rank < LAST_N_INSTALMENTS)
     n = LAST_N_INSTALMENTS
+    dated = i.filter(i.DAYS_INSTALMENT.notnull())
+    last = _last_due_dates(dated, n)
     return last.group_by(KEY).aggregate(
         **{
             f"INST_DPD_MEAN_LAST_{n}": last.dpd.mean(),
@@ -91,3 +92,43 @@ def last_instalments_features(i: ir.Table) -> ir.Table:
             f"INST_PAID_DIFF_SUM_LAST_{n}": last.paid_diff.sum(),
         }
     )
+
+
+def _last_due_dates(dated: ir.Table, n: int) -> ir.Table:
+    """Rows of ``dated`` with fewer than ``n`` rows of the same client due strictly later.
+
+    On DuckDB as :func:`last_due_rows_by_cutoff` (a hash aggregate and a join), elsewhere as
+    :func:`last_due_rows_by_rank` (a window, which sorts every client's rows); same rows.
+    """
+    if _backend_name(dated) == "duckdb":
+        return last_due_rows_by_cutoff(dated, n)
+    return last_due_rows_by_rank(dated, n)
+
+
+def _backend_name(t: ir.Table) -> str | None:
+    """The name of the backend ``t`` is bound to; None for unbound tables (schemas only)."""
+    try:
+        return str(ibis.get_backend(t).name)
+    except IbisError:
+        return None
+
+
+def last_due_rows_by_rank(dated: ir.Table, n: int) -> ir.Table:
+    """``rank() OVER (PARTITION BY client ORDER BY DAYS_INSTALMENT DESC) < n`` (0-based)."""
+    rank = ibis.rank().over(group_by=KEY, order_by=ibis.desc(dated.DAYS_INSTALMENT))
+    return dated.mutate(due_rank=rank).filter(ibis._.due_rank < n).drop("due_rank")
+
+
+def last_due_rows_by_cutoff(dated: ir.Table, n: int) -> ir.Table:
+    """Rows due on or after the client's ``n``-th latest due date, counting repeats (every row
+    when the client has fewer): the same rows as the rank, on DuckDB only (``max(x, n)``)."""
+    cutoffs = dated.group_by(KEY).aggregate(
+        due_cutoff=_largest_values(dated.DAYS_INSTALMENT, n).mins()
+    )
+    joined = dated.inner_join(cutoffs, KEY)
+    return joined.filter(joined.due_cutoff <= joined.DAYS_INSTALMENT).drop("due_cutoff")
+
+
+@ibis.udf.agg.builtin(name="max")
+def _largest_values(value: dt.float64, n: dt.int64) -> dt.Array(dt.float64):  # type: ignore[valid-type]
+    """DuckDB's ``max(value, n)``: the ``n`` largest values of the group (with repeats)."""
