@@ -97,7 +97,9 @@ class StandInModel:
             features=np.array([probability, 1.0, math.nan]),
         )
 
-    def score_many(self, applications: Sequence[Mapping[str, Any]]) -> list[Scored]:
+    def score_many(
+        self, applications: Sequence[Mapping[str, Any]], columns: Any = None
+    ) -> list[Scored]:
         return [self.score_one(a) for a in applications]
 
     def card(self) -> dict[str, Any]:

@@ -13,11 +13,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
 from fastapi import FastAPI
 
 from credit_scoring.model.bundle import load_bundle
-from credit_scoring.serving.decision_log.records import new_request_ids
+from credit_scoring.serving.decision_log.records import new_request_ids, record_from_spool
+from credit_scoring.serving.decision_log.spool import SpooledRow
+from credit_scoring.serving.routes.scores import _decide
+from credit_scoring.serving.schemas import ScoreResult
+from credit_scoring.serving.schemas.batch import BatchValidator
 from credit_scoring.serving.schemas.requests import application_validator
 from credit_scoring.serving.scorer import Scored, ServedModel, load_served_model
 from credit_scoring.settings import Settings
@@ -76,6 +81,25 @@ def test_a_batch_answers_exactly_what_each_application_alone_gets(
     assert {r.history_found for r in batched} == {True, False}
 
 
+def test_a_batch_scored_from_validated_columns_answers_what_each_application_alone_gets(
+    served: ServedModel, pipeline_applications: list[dict[str, Any]]
+) -> None:
+    """The usual body (every field sent) is scored from the validator's columns."""
+    applications = awkward_applications(pipeline_applications)
+    complete = [a for a in applications if len(a) == len(applications[0])]
+    validated = BatchValidator(len(complete)).validate_batch(
+        orjson.dumps({"applications": complete})
+    )
+    assert validated.columns is not None
+
+    batched = served.score_many(validated.applications, validated.columns)
+
+    for application, result in zip(complete, batched, strict=True):
+        assert_same(served.score_one(application), result)
+    assert {r.decision == "APPROVE" for r in batched} == {True, False}
+    assert {r.history_found for r in batched} == {True, False}
+
+
 def test_a_batch_of_one_and_batches_in_any_order_agree(
     served: ServedModel, pipeline_applications: list[dict[str, Any]]
 ) -> None:
@@ -95,10 +119,12 @@ def test_bundle_reasons_frame_equals_score_row_for_each_row(
     applications = awkward_applications(pipeline_applications)
     X = np.vstack([served.feature_row(a)[0] for a in applications])
     frame = bundle.score_frame(X)
-    for x, reasons, probability in zip(X, bundle.reasons_frame(X), frame.probability, strict=True):
+    # Raw scores only: a vectorised probability (NumPy's exp) may differ from the one-row one
+    # (libm's exp) in the last bit, which is why score_many calibrates row by row.
+    for x, reasons, raw in zip(X, bundle.reasons_frame(X), frame.raw_score, strict=True):
         alone = bundle.score_row(x)
         assert reasons == alone.reasons
-        assert probability == alone.probability
+        assert raw == alone.raw_score
     assert bundle.reasons_frame(X[:0]) == []
 
 
@@ -167,3 +193,49 @@ def test_batch_answers_over_http_equal_single_answers_and_are_logged(
         assert logged["reasons"] == result["reasons"]
         assert logged["probability"] == result["probability"]
         assert logged["application"] == applications[results.index(result)]
+
+
+def test_a_decision_record_is_its_answer_then_the_fields_only_the_log_keeps(
+    stand_in: Any, applications: list[dict[str, Any]]
+) -> None:
+    """Records are joined from JSON parts: the bytes of ``orjson.dumps`` of the whole record;
+    the application's fields are spooled beside it, as their own JSON."""
+    fields = applications[:4]
+    scored = stand_in.score_many(fields)
+
+    started = time.perf_counter()
+    services: Any = None  # only read to log at DEBUG level
+
+    decisions = _decide(services, stand_in, fields, scored, started=started, batch_id="b-1")
+
+    for answer_json, entry, application, result in zip(
+        decisions.answers, decisions.entries, fields, scored, strict=True
+    ):
+        answer = orjson.loads(answer_json)
+        assert answer == {
+            "request_id": entry.request_id,
+            "client_id": application["SK_ID_CURR"],
+            "probability": result.probability,
+            "score": result.score,
+            "decision": result.decision,
+            "threshold": stand_in.threshold,
+            "reasons": result.reasons,
+            "model_version": stand_in.model_version,
+            "history_found": result.history_found,
+            "created_at": answer["created_at"],
+        }
+        assert list(answer) == list(ScoreResult.model_fields)
+        record = {
+            **answer,
+            "batch_id": "b-1",
+            "bundle_checksum": stand_in.bundle_checksum,
+            "feature_set_version": stand_in.feature_set_version,
+            "log_odds": result.log_odds,
+            "latency_ms": orjson.loads(entry.record)["latency_ms"],
+        }
+        assert entry.record == orjson.dumps(record)
+        assert entry.raw_input == orjson.dumps(application)
+        assert entry.features == result.features.tobytes()
+        spooled = SpooledRow(1, entry.request_id, entry.record, entry.features, entry.raw_input)
+        assert record_from_spool(spooled)["raw_input"] == application
+    assert decisions.scored == scored

@@ -7,6 +7,7 @@ import json
 import random
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 from pydantic import ValidationError
@@ -56,6 +57,43 @@ def test_a_valid_batch_is_validated_column_by_column_to_the_same_dicts(
     for batch in (first, reordered, sparse, as_ints, first[:1]):
         body = orjson.dumps({"applications": batch})
         assert outcome(validator.validate_json, body) == outcome(reference.validate_json, body)
+    assert validator.fallback.calls == 0  # type: ignore[attr-defined]
+
+
+def test_the_usual_body_also_comes_as_columns_holding_the_same_values(
+    validator: BatchValidator, applications: list[dict[str, Any]]
+) -> None:
+    body = orjson.dumps({"applications": applications[:MAX]})
+    expected = batch_validator(MAX).validate_json(body)["applications"]
+
+    batch = validator.validate_batch(body)
+
+    assert orjson.dumps(batch.applications) == orjson.dumps(expected)
+    assert batch.columns is not None and set(batch.columns) == set(COLUMNS)
+    kinds = set()
+    for name, column in batch.columns.items():
+        values = [a[name] for a in expected]
+        kind = COLUMNS[name].kind
+        kinds.add((kind, any(v is None for v in values)))
+        if kind is Kind.CATEGORY:
+            assert column.dtype == object and column.tolist() == values, name
+        elif kind is Kind.INT:
+            assert column.dtype == np.int64 and column.tolist() == values, name
+        else:  # bit for bit, a null as NaN
+            assert column.tobytes() == np.array(values, dtype=np.float64).tobytes(), name
+    assert {(Kind.FLOAT, True), (Kind.CATEGORY, True), (Kind.INT, False)} <= kinds
+
+
+def test_other_bodies_come_without_columns(
+    validator: BatchValidator, applications: list[dict[str, Any]]
+) -> None:
+    first = applications[:5]
+    reordered = [dict(reversed(list(a.items()))) for a in first]
+    sparse = [{k: v for k, v in a.items() if v is not None} for a in first]
+    as_float = [{**a, "CNT_CHILDREN": 2.0} for a in first]  # converted to 2 like pydantic does
+    for batch in (reordered, sparse, as_float):
+        validated = validator.validate_batch(orjson.dumps({"applications": batch}))
+        assert validated.columns is None and len(validated.applications) == 5
     assert validator.fallback.calls == 0  # type: ignore[attr-defined]
 
 

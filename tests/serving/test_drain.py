@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import psycopg
 import pytest
 from sqlalchemy import func, select
@@ -20,7 +21,12 @@ from credit_scoring.serving.decision_log.drain import DecisionDrain
 from credit_scoring.serving.decision_log.models import decisions
 from credit_scoring.serving.decision_log.records import new_request_id, spool_entry
 from credit_scoring.serving.decision_log.sink import DecisionSink
-from credit_scoring.serving.decision_log.spool import SpooledRow, SpoolFile, SpoolWriter
+from credit_scoring.serving.decision_log.spool import (
+    SpooledRow,
+    SpoolEntry,
+    SpoolFile,
+    SpoolWriter,
+)
 
 
 def decision_record(client_id: int = 1) -> dict[str, Any]:
@@ -126,6 +132,40 @@ def test_writing_the_same_decisions_twice_logs_them_once(tmp_path: Path, databas
     assert stored[4].raw_input == {"SK_ID_CURR": 4, "NAME_CONTRACT_TYPE": "Cash loans"}
     assert stored[4].created_at.tzinfo is not None or database_url.startswith("sqlite")
     assert np.array_equal(np.frombuffer(stored[4].features), np.arange(3.0))
+    spool.close()
+    engine.dispose()
+
+
+def test_raw_inputs_spooled_apart_reach_the_database_like_those_inside_the_record(
+    tmp_path: Path, database_url: str
+) -> None:
+    engine = create_db_engine(database_url)
+    spool = SpoolFile.claim(tmp_path / "spool")
+    records = [decision_record(i) for i in range(4)]
+    records[1]["raw_input"]["AMT_CREDIT"] = 1e-7  # written by orjson, stored as written
+    apart = [
+        SpoolEntry(
+            r["request_id"],
+            orjson.dumps({k: v for k, v in r.items() if k != "raw_input"}),
+            np.arange(3.0).tobytes(),
+            orjson.dumps(r["raw_input"]),
+        )
+        for r in records[:2]
+    ]
+    inside = [spool_entry(r, np.arange(3.0)) for r in records[2:]]
+    writer = SpoolWriter(spool)
+    asyncio.run(writer.append([*apart, *inside]))
+    writer.close()
+    rows = spool.peek(10)
+    assert [r.raw_input is not None for r in rows] == [True, True, False, False]
+
+    assert DecisionSink(engine).write(rows) == 4
+
+    with engine.connect() as connection:
+        stored = connection.execute(select(decisions).order_by(decisions.c.client_id)).all()
+    assert [r.raw_input for r in stored] == [r["raw_input"] for r in records]
+    assert [r.reasons for r in stored] == [r["reasons"] for r in records]
+    assert [r.request_id for r in stored] == [r["request_id"] for r in records]
     spool.close()
     engine.dispose()
 

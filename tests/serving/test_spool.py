@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pytest
 
 from credit_scoring.serving.decision_log.records import (
@@ -101,11 +102,64 @@ def test_a_failed_commit_fails_the_append(tmp_path: Path) -> None:
     spool.close()
 
 
+def test_raw_inputs_spooled_apart_are_read_back_as_part_of_the_record(tmp_path: Path) -> None:
+    spool = SpoolFile.claim(tmp_path)
+    writer = SpoolWriter(spool)
+    record = {"request_id": new_request_id(), "created_at": "2026-01-01T00:00:00+00:00"}
+    raw_input = {"SK_ID_CURR": 7, "AMT_CREDIT": 1.5, "OCCUPATION_TYPE": None}
+    entry = SpoolEntry(record["request_id"], orjson.dumps(record), None, orjson.dumps(raw_input))
+    asyncio.run(writer.append([entry]))
+    writer.close()
+
+    (row,) = spool.peek(5)
+    found = find_in_spools(tmp_path, record["request_id"])
+
+    assert row.raw_input == orjson.dumps(raw_input) and found == row
+    assert record_from_spool(row)["raw_input"] == raw_input
+    spool.close()
+
+
+def test_a_spool_file_written_before_raw_inputs_were_spooled_apart_still_drains(
+    tmp_path: Path,
+) -> None:
+    old = tmp_path / "spool-0.sqlite"
+    connection = sqlite3.connect(old)
+    connection.execute(
+        "CREATE TABLE spool (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "request_id TEXT NOT NULL UNIQUE, record BLOB NOT NULL, features BLOB)"
+    )
+    record = {"request_id": new_request_id(), "created_at": "2026-01-01T00:00:00+00:00"}
+    record["raw_input"] = {"SK_ID_CURR": 3}
+    connection.execute(
+        "INSERT INTO spool (request_id, record, features) VALUES (?, ?, NULL)",
+        (record["request_id"], orjson.dumps(record)),
+    )
+    connection.commit()
+    connection.close()
+    assert find_in_spools(tmp_path, record["request_id"]) is not None  # before the upgrade
+
+    adopted = SpoolFile.adopt(old)
+    assert adopted is not None
+    (row,) = adopted.peek(5)
+    assert row.raw_input is None and record_from_spool(row)["raw_input"] == {"SK_ID_CURR": 3}
+    writer = SpoolWriter(adopted)
+    asyncio.run(writer.append([_entry(1)]))  # new rows go to the upgraded file
+    writer.close()
+    assert adopted.depth() == 2
+    adopted.close()
+
+
 def test_the_spool_is_sqlite_in_wal_mode(tmp_path: Path) -> None:
     spool = SpoolFile.claim(tmp_path)
     connection = sqlite3.connect(spool.path)
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     connection.close()
+    spool.close()
+
+
+def test_the_drain_deletes_without_rewriting_every_freed_page(tmp_path: Path) -> None:
+    spool = SpoolFile.claim(tmp_path)
+    assert spool._reader.execute("PRAGMA secure_delete").fetchone()[0] == 2  # FAST
     spool.close()
 
 

@@ -151,21 +151,43 @@ class ServedModel:
             features=x,
         )
 
-    def score_many(self, applications: Sequence[Mapping[str, Any]]) -> list[Scored]:
+    def score_many(
+        self,
+        applications: Sequence[Mapping[str, Any]],
+        columns: Mapping[str, NDArray[Any]] | None = None,
+    ) -> list[Scored]:
         """Score a batch with the same answers as :meth:`score_one` for each application.
 
         Vectorised: the model rows are built column by column (history rows gathered with
         one index from the in-memory store), one predict scores every row, and exact TreeSHAP
-        runs once over the adverse rows, on :attr:`batch_threads` threads.
+        runs once over the adverse rows, on :attr:`batch_threads` threads. ``columns``, when
+        given, holds the same fields as columns (field name → one value per application, as
+        batch validation builds them): the rows are then filled from them, not the dicts.
         """
         n = len(applications)
-        ids = np.fromiter((int(a[CLIENT_KEY]) for a in applications), dtype=np.int64, count=n)
+        if columns is None:
+            ids = np.fromiter((int(a[CLIENT_KEY]) for a in applications), dtype=np.int64, count=n)
+        else:
+            ids = np.asarray(columns[CLIENT_KEY], dtype=np.int64)
         history_rows, found = self.history.lookup_many(ids)
-        X = self.builder.rows(applications, history_rows, found)
+        if columns is None:
+            X = self.builder.rows(applications, history_rows, found)
+        else:
+            X = self.builder.rows_from_columns(columns, history_rows, found)
         bundle = self.bundle
         frame = bundle.score_matrix(X, review_band=self.review_band, num_threads=self.batch_threads)
-        decisions: list[str] = frame.decision.tolist()
-        adverse = np.flatnonzero(frame.decision != APPROVE)
+        log_odds: list[float] = frame.raw_score.tolist()
+        # Probability, points and decision from the raw scores with score_one's own scalar
+        # functions: NumPy's vectorised exp/log may differ from libm's in the last bit.
+        calibrate, points_of, decide = (
+            bundle.calibration.apply_one,
+            bundle.scaling.points_one,
+            bundle.decide,
+        )
+        probability = [calibrate(raw) for raw in log_odds]
+        band = self.review_band
+        decisions = [str(decide(p, review_band=band)) for p in probability]
+        adverse = np.flatnonzero(np.asarray(decisions) != APPROVE)
         reasons: dict[int, list[dict[str, Any]]] = {}
         if len(adverse):
             contrib = bundle.contributions_frame(X[adverse], num_threads=self.batch_threads)
@@ -178,15 +200,12 @@ class ServedModel:
                     {"code": codes[k], "text": texts[k], "contribution": v}
                     for k, v in zip(ks[:c], vs[:c], strict=True)
                 ]
-        probability = frame.probability.tolist()
-        log_odds = frame.raw_score.tolist()
-        points = frame.points.tolist()
         found_list: list[bool] = found.tolist()
         return [
             Scored(
                 probability=probability[i],
                 log_odds=log_odds[i],
-                score=round(points[i]),
+                score=round(points_of(probability[i])),
                 decision=decisions[i],
                 reasons=reasons.get(i, []),
                 history_found=found_list[i],

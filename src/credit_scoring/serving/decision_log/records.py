@@ -66,6 +66,8 @@ def spool_entry(record: Mapping[str, Any], features: NDArray[np.float64] | None)
 def record_from_spool(row: SpooledRow) -> dict[str, Any]:
     """A spooled decision in the shape of a ``decisions`` row (``created_at`` a datetime)."""
     record: dict[str, Any] = orjson.loads(row.record)
+    if row.raw_input is not None:
+        record["raw_input"] = orjson.loads(row.raw_input)
     record["created_at"] = datetime.fromisoformat(record["created_at"])
     return record
 

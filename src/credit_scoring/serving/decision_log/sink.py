@@ -50,15 +50,24 @@ _COPY_TYPES = [_postgres_type(c.type) for c in decisions.columns]
 def decode_record(row: SpooledRow) -> dict[str, Any]:
     """The ``decisions`` row a spooled decision becomes (``created_at`` as a datetime)."""
     record: dict[str, Any] = orjson.loads(row.record)
+    if row.raw_input is not None:
+        record["raw_input"] = orjson.loads(row.raw_input)
     record["created_at"] = datetime.fromisoformat(record["created_at"])
     record["features"] = row.features
     return record
 
 
 def _copy_values(row: SpooledRow) -> list[Any]:
-    record = decode_record(row)
+    """A spooled decision as COPY values; JSON columns as JSON text (raw inputs kept apart
+    in the spool are passed on as written, without parsing them)."""
+    record: dict[str, Any] = orjson.loads(row.record)
+    record["created_at"] = datetime.fromisoformat(record["created_at"])
+    record["features"] = row.features
     for name in _JSON_COLUMNS:
-        record[name] = orjson.dumps(record[name]).decode()
+        if name == "raw_input" and row.raw_input is not None:
+            record[name] = row.raw_input.decode()
+        else:
+            record[name] = orjson.dumps(record[name]).decode()
     return [record[name] for name in DECISION_COLUMNS]
 
 

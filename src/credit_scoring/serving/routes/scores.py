@@ -11,6 +11,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -79,6 +80,15 @@ def _started(request: Request) -> float:
     return started
 
 
+@dataclass(frozen=True)
+class _Decisions:
+    """Scored applications made into decisions: each answer as JSON, its spool entry."""
+
+    answers: list[bytes]
+    entries: list[SpoolEntry]
+    scored: Sequence[Scored]
+
+
 def _decide(
     services: Services,
     served: ServedModel,
@@ -87,62 +97,72 @@ def _decide(
     *,
     started: float,
     batch_id: str | None,
-) -> tuple[list[dict[str, Any]], list[SpoolEntry]]:
-    """Answers and spool entries of scored applications."""
+) -> _Decisions:
+    """Answers and spool entries of scored applications.
+
+    A decision's record is its answer followed by the fields only the log keeps; the JSON of
+    the answer is written once and reused for the record and the response (orjson writes a
+    dict as compact ``{"key":value,…}``, so joining the parts gives the very bytes of
+    ``orjson.dumps`` of the whole record: tested). The application's fields are spooled as
+    their own JSON (``raw_input``), which the drain passes on to the database as they are.
+    """
     now = datetime.now(UTC)
     created_at = now.isoformat()
     latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
     request_ids = new_request_ids(len(scored)) if len(scored) > 1 else [new_request_id()]
     model_version, threshold = served.model_version, served.threshold
-    bundle_checksum, feature_set_version = served.bundle_checksum, served.feature_set_version
     dumps = orjson.dumps
-    answers: list[dict[str, Any]] = []
+    provenance = (
+        b',"batch_id":'
+        + dumps(batch_id)
+        + b',"bundle_checksum":'
+        + dumps(served.bundle_checksum)
+        + b',"feature_set_version":'
+        + dumps(served.feature_set_version)
+        + b',"log_odds":'
+    )
+    latency = b',"latency_ms":' + dumps(latency_ms) + b"}"
+    answers: list[bytes] = []
     entries: list[SpoolEntry] = []
     for request_id, application, result in zip(request_ids, fields, scored, strict=True):
-        answer: dict[str, Any] = {
-            "request_id": request_id,
-            "client_id": int(application["SK_ID_CURR"]),
-            "probability": result.probability,
-            "score": result.score,
-            "decision": result.decision,
-            "threshold": threshold,
-            "reasons": result.reasons,
-            "model_version": model_version,
-            "history_found": result.history_found,
-            "created_at": created_at,
-        }
-        record = {
-            **answer,
-            "batch_id": batch_id,
-            "bundle_checksum": bundle_checksum,
-            "feature_set_version": feature_set_version,
-            "log_odds": result.log_odds,
-            "latency_ms": latency_ms,
-            "raw_input": application,
-        }
+        answer = dumps(
+            {
+                "request_id": request_id,
+                "client_id": int(application["SK_ID_CURR"]),
+                "probability": result.probability,
+                "score": result.score,
+                "decision": result.decision,
+                "threshold": threshold,
+                "reasons": result.reasons,
+                "model_version": model_version,
+                "history_found": result.history_found,
+                "created_at": created_at,
+            }
+        )
+        record = b"".join((answer[:-1], provenance, dumps(result.log_odds), latency))
         answers.append(answer)
-        entries.append(SpoolEntry(request_id, dumps(record), features_blob(result.features)))
+        entries.append(
+            SpoolEntry(request_id, record, features_blob(result.features), dumps(application))
+        )
     if logger.isEnabledFor(logging.DEBUG):
-        for answer in answers:
+        for request_id, application, result in zip(request_ids, fields, scored, strict=True):
             logger.debug(
                 "decision",
                 extra={
                     "fields": {
-                        "request_id": answer["request_id"],
-                        "client": client_ref(answer["client_id"], services.log_salt),
-                        "decision": answer["decision"],
+                        "request_id": request_id,
+                        "client": client_ref(int(application["SK_ID_CURR"]), services.log_salt),
+                        "decision": result.decision,
                         "model_version": model_version,
                     }
                 },
             )
-    return answers, entries
+    return _Decisions(answers, entries, scored)
 
 
-async def _commit(
-    services: Services, entries: list[SpoolEntry], answers: list[dict[str, Any]]
-) -> None:
+async def _commit(services: Services, decisions: _Decisions) -> None:
     try:
-        await services.writer.append(entries)
+        await services.writer.append(decisions.entries)
     except SpoolError as exc:
         services.metrics.errors.labels("spool").inc()
         raise HTTPException(
@@ -150,12 +170,13 @@ async def _commit(
             detail="the decision could not be made durable; it was not taken",
         ) from exc
     metrics = services.metrics
-    if len(answers) == 1:
-        metrics.count_decision(answers[0]["decision"])
+    scored = decisions.scored
+    if len(scored) == 1:
+        metrics.count_decision(scored[0].decision)
     else:
-        for decision, count in Counter(a["decision"] for a in answers).items():
+        for decision, count in Counter(r.decision for r in scored).items():
             metrics.decisions.labels(decision).inc(count)
-    unknown = sum(not answer["history_found"] for answer in answers)
+    unknown = sum(not r.history_found for r in scored)
     if unknown:
         metrics.unknown_clients.inc(unknown)
 
@@ -164,7 +185,7 @@ def scores_router(settings: Settings) -> APIRouter:
     """The router, with request models built from the data contract and the settings."""
     Application = application_model()
     ScoreBatchRequest = batch_request_model(settings.max_batch_size)
-    validate_batch = fast_batch_validator(settings.max_batch_size)
+    validate_batch = fast_batch_validator(settings.max_batch_size).batches
     router = APIRouter(prefix="/v1/scores", tags=["scores"])
 
     @router.post(
@@ -183,11 +204,11 @@ def scores_router(settings: Settings) -> APIRouter:
         services: Services = request.app.state.services
         served = current_model(services)
         scored = served.score_one(fields)
-        answers, entries = _decide(
+        decisions = _decide(
             services, served, [fields], [scored], started=_started(request), batch_id=None
         )
-        await _commit(services, entries, answers)
-        return Response(orjson.dumps(answers[0]), media_type=JSON)
+        await _commit(services, decisions)
+        return Response(decisions.answers[0], media_type=JSON)
 
     @router.post(
         "/batch",
@@ -201,14 +222,16 @@ def scores_router(settings: Settings) -> APIRouter:
         batch = await parse_body(request, validate_batch)
         services: Services = request.app.state.services
         served = current_model(services)
-        fields = batch["applications"]
-        scored = served.score_many(fields)
+        fields = batch.applications
+        scored = served.score_many(fields, batch.columns)
         batch_id = new_request_id()
-        answers, entries = _decide(
+        decisions = _decide(
             services, served, fields, scored, started=_started(request), batch_id=batch_id
         )
-        await _commit(services, entries, answers)
-        return Response(orjson.dumps({"batch_id": batch_id, "results": answers}), media_type=JSON)
+        await _commit(services, decisions)
+        results = b",".join(decisions.answers)
+        body = b"".join((b'{"batch_id":"', batch_id.encode(), b'","results":[', results, b"]}"))
+        return Response(body, media_type=JSON)
 
     @router.get(
         "/{request_id}",

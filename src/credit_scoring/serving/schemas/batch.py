@@ -10,6 +10,10 @@ missing field, a number it would have to round), the body goes to the pydantic v
 which answers — so a 422 is exactly the one pydantic gives (index, field, what was expected),
 and an accepted body gives exactly the dicts pydantic gives (same values, types and key
 order: schema order, fields not sent left out). A test compares the two on mutated bodies.
+
+:meth:`BatchValidator.validate_batch` also hands back the fields as columns when the body is
+the usual one (every field of every application sent, in schema order, plainly valid): the
+arrays the checks built anyway, so the model rows are filled without reading the dicts again.
 """
 
 from __future__ import annotations
@@ -77,6 +81,20 @@ def _rule(column: Column) -> _Rule:
     return _Rule(column.name, column.kind, column.nullable, lo, hi, sentinels)
 
 
+#: Field name → values of every application: float64 (NaN for null), int64, or object
+#: (``str``/``None``) arrays, one entry per application.
+BatchColumns = dict[str, NDArray[Any]]
+
+
+@dataclass(frozen=True)
+class ValidatedBatch:
+    """A validated batch: the applications exactly as pydantic gives them and, for the usual
+    body, the same values as :data:`BatchColumns` (``None`` when the body took another path)."""
+
+    applications: list[dict[str, Any]]
+    columns: BatchColumns | None
+
+
 class BatchValidator:
     """``validate_json(body) -> {"applications": [dict, ...]}``, as
     ``batch_validator(max_batch_size)`` validates it, checked column by column."""
@@ -101,13 +119,22 @@ class BatchValidator:
 
     def validate_json(self, body: bytes | str, /) -> dict[str, Any]:
         """The validated batch; raises pydantic's ``ValidationError`` for an invalid one."""
+        return {"applications": self.validate_batch(body).applications}
+
+    def validate_batch(self, body: bytes | str, /) -> ValidatedBatch:
+        """:meth:`validate_json`, with the fields as columns when the body is the usual one."""
         try:
             return self._plainly_valid(body)
         except _DoubtfulError:
-            return self.fallback.validate_json(body)
+            return ValidatedBatch(self.fallback.validate_json(body)["applications"], None)
+
+    @property
+    def batches(self) -> _BatchBodies:
+        """This validator as a JSON validator of :class:`ValidatedBatch` bodies."""
+        return _BatchBodies(self)
 
     # -- the fast path -------------------------------------------------------------------------
-    def _plainly_valid(self, body: bytes | str) -> dict[str, Any]:
+    def _plainly_valid(self, body: bytes | str) -> ValidatedBatch:
         try:
             parsed = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -119,10 +146,10 @@ class BatchValidator:
             raise _DoubtfulError
         names = self._names
         # Every field, in schema order (the usual body): whole blocks of fields at once.
-        if all(type(a) is dict and list(a) == names for a in applications) and (
-            self._blocks_valid(applications)
-        ):
-            return parsed
+        if all(type(a) is dict and list(a) == names for a in applications):
+            columns = self._block_columns(applications)
+            if columns is not None:
+                return ValidatedBatch(applications, columns)
         getter = self._getter
         in_order: list[bool] = []
         rows: list[tuple[Any, ...]] = []
@@ -147,30 +174,35 @@ class BatchValidator:
         for k, application in enumerate(applications):
             if not in_order[k]:  # pydantic gives the fields in schema order
                 applications[k] = {n: application[n] for n in names if n in application}
-        return parsed
+        return ValidatedBatch(applications, None)
 
-    def _blocks_valid(self, applications: list[dict[str, Any]]) -> bool:
-        """True when every field of every application is plainly valid, checked kind by kind
-        as one matrix; False when a field needs converting (the per-column path does that)."""
+    def _block_columns(self, applications: list[dict[str, Any]]) -> BatchColumns | None:
+        """Every field as a column when every field of every application is plainly valid,
+        checked kind by kind as one matrix; None when a field needs converting (the
+        per-column path does that)."""
+        n = len(applications)
         floats, ints, texts = self._blocks
+        columns: BatchColumns = {}
         if floats.names:
             values = [floats.getter(a) for a in applications]
             types = set(map(type, chain.from_iterable(values)))
             if not types <= {float, _NONE}:
-                return False
+                return None
             matrix = np.array(values, dtype=np.float64)  # None → NaN (JSON has no NaN)
             if _NONE in types and (np.isnan(matrix) & ~floats.nullable).any():
                 raise _DoubtfulError
             floats.check(matrix)
+            columns.update(zip(floats.names, np.ascontiguousarray(matrix.T), strict=True))
         if ints.names:
             values = [ints.getter(a) for a in applications]
             if set(map(type, chain.from_iterable(values))) != {int}:
-                return False
+                return None
             try:
                 matrix = np.array(values, dtype=np.int64)
             except OverflowError:
                 raise _DoubtfulError from None
             ints.check(matrix)
+            columns.update(zip(ints.names, np.ascontiguousarray(matrix.T), strict=True))
         if texts.names:
             values = [texts.getter(a) for a in applications]
             flat = list(chain.from_iterable(values))
@@ -186,7 +218,18 @@ class BatchValidator:
                 raise _DoubtfulError
             if not all(map(CATEGORY_RE.fullmatch, set(flat))):
                 raise _DoubtfulError
-        return True
+            matrix = np.empty((n, len(texts.names)), dtype=object)
+            matrix[...] = values  # str/None objects as they are (no conversion)
+            columns.update(zip(texts.names, matrix.T, strict=True))
+        return columns
+
+
+@dataclass(frozen=True)
+class _BatchBodies:
+    validator: BatchValidator
+
+    def validate_json(self, body: bytes | str, /) -> ValidatedBatch:
+        return self.validator.validate_batch(body)
 
 
 class _Block:
