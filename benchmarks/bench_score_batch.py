@@ -7,8 +7,9 @@ replicating it to ``--large-rows`` rows (1,000,000 by default; the replicas get 
 so only the first copy has history). Each case is the median of ``--runs`` runs of
 :func:`credit_scoring.batch.score_batch` — input check, history join, features, scores, reason
 codes when asked for, atomic output — with and without reasons, on the local engine (every
-core) and on Spark ``local[2]`` for comparison. Load averages are printed with every figure:
-other work on the machine inflates the timings.
+core) and on Spark ``local[2]`` for comparison. Load averages and the process's CPU time
+(user + sys, with the applications scored per CPU-second) are printed with every figure:
+other work on the machine inflates the timings, much less the CPU time.
 
 Target: ≥ 50,000 applications/s end to end on the local engine (2 cores, no reasons).
 
@@ -61,6 +62,7 @@ class Case:
     rows: int
     reasons: bool
     runs: list[float]
+    cpu: list[float]  # process CPU seconds (user + sys) of each run: robust to other load
     phases: dict[str, float]
     load_before: str
     load_after: str
@@ -73,6 +75,18 @@ class Case:
     @property
     def per_second(self) -> float:
         return self.rows / self.median
+
+    @property
+    def per_cpu_second(self) -> float:
+        return self.rows / statistics.median(self.cpu)
+
+
+def _figures(case: Case) -> dict[str, float]:
+    return {
+        "median": case.median,
+        "per_second": case.per_second,
+        "per_cpu_second": case.per_cpu_second,
+    }
 
 
 def make_inputs(data_dir: Path, out_dir: Path, large_rows: int) -> dict[str, Path]:
@@ -114,28 +128,32 @@ def run_case(
     from credit_scoring.batch import score_batch
 
     times: list[float] = []
+    cpu: list[float] = []
     phases: list[dict[str, float]] = []
     before = load()
     result = None
     for _ in range(runs):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), os.times()
         result = score_batch(
             source, out, model=model, features_dir=features_dir,
             engine="spark" if engine == "spark" else "local", with_reasons=reasons,
             spark_session=spark,
         )  # fmt: skip
         times.append(time.perf_counter() - started)
+        ended_cpu = os.times()
+        cpu.append(ended_cpu.user - started_cpu.user + ended_cpu.system - started_cpu.system)
         phases.append(result.seconds)
     assert result is not None
     middle = sorted(range(runs), key=lambda i: times[i])[runs // 2]
     case = Case(
-        name=name, engine=engine, rows=result.rows, reasons=reasons, runs=times,
+        name=name, engine=engine, rows=result.rows, reasons=reasons, runs=times, cpu=cpu,
         phases={k: round(v, 3) for k, v in phases[middle].items()}, load_before=before,
         load_after=load(), adverse=sum(v for k, v in result.decisions.items() if k != "APPROVE"),
     )  # fmt: skip
     log(
         f"{name:34s} {case.rows:>9,} rows  median {case.median:7.2f} s  "
         f"{case.per_second:>9,.0f} applications/s  runs {[round(t, 2) for t in times]}  "
+        f"CPU {[round(c, 1) for c in cpu]} s ({case.per_cpu_second:,.0f} per CPU-second)  "
         f"phases {case.phases}  load {before} → {case.load_after}"
     )
     return case
@@ -213,7 +231,7 @@ def main() -> int:
         payload = {
             "trees": bundle.booster.num_trees(),
             "features": len(bundle.features),
-            "cases": [asdict(c) | {"median": c.median, "per_second": c.per_second} for c in cases],
+            "cases": [asdict(c) | _figures(c) for c in cases],
         }
         summary.write_text(json.dumps(payload, indent=2))
         log(f"results written to {summary}")

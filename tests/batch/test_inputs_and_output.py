@@ -9,13 +9,14 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from credit_scoring import cli as cli_module
 from credit_scoring.batch import BatchModel, score_batch
-from credit_scoring.batch import run as batch_run
+from credit_scoring.batch import output as output_module
 from credit_scoring.batch.output import AtomicTableWriter
-from credit_scoring.batch.scoring import output_schema
+from credit_scoring.batch.scoring import ApplicationScorer, output_schema
 from credit_scoring.errors import DataContractError
 
 
@@ -171,15 +172,15 @@ def test_a_failure_while_scoring_leaves_the_previous_output_untouched(
     out = tmp_path / "scores.parquet"
     out.write_bytes(b"yesterday's scores")
     calls = {"n": 0}
-    real = batch_run.score_applications
+    real = ApplicationScorer.score_columns
 
-    def fail_on_third_chunk(*args: Any, **kwargs: Any) -> pd.DataFrame:
+    def fail_on_third_chunk(*args: Any, **kwargs: Any) -> pa.RecordBatch:
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("executor lost")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(batch_run, "score_applications", fail_on_third_chunk)
+    monkeypatch.setattr(ApplicationScorer, "score_columns", fail_on_third_chunk)
     with pytest.raises(RuntimeError, match="executor lost"):
         run(pipeline, batch_model, source, out, chunk_rows=4, workers=1)
     assert calls["n"] >= 3  # chunks already in flight may still be scored
@@ -225,3 +226,28 @@ def test_cli_reports_a_contract_error_in_one_message_with_exit_code_2(
     err = capsys.readouterr().err
     assert "error: the data breaks the contract" in err and "no_id.csv: column SK_ID_CURR" in err
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_parquet_output_gathers_small_batches_into_row_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(output_module, "PARQUET_ROW_GROUP_ROWS", 10)
+    schema = output_schema(with_reasons=True)
+    rows = [
+        {"SK_ID_CURR": i, "probability": i / 100, "score": 600 - i, "decision": "REFUSE",
+         "threshold": 0.3, "model_version": "m", "history_found": i % 2 == 0,
+         "reasons": "R01;R02" if i % 3 else None}
+        for i in range(28)
+    ]  # fmt: skip
+    out = tmp_path / "scores.parquet"
+    with AtomicTableWriter(out, schema) as writer:
+        for start in range(0, 28, 4):
+            writer.write_batch(pa.RecordBatch.from_pylist(rows[start : start + 4], schema=schema))
+        with pytest.raises(ValueError, match="schema"):
+            writer.write_batch(pa.RecordBatch.from_pylist(rows[:1]).drop_columns(["reasons"]))
+    parquet = pq.ParquetFile(out)
+    assert [parquet.metadata.row_group(g).num_rows for g in range(parquet.num_row_groups)] == [
+        12, 12, 4,
+    ]  # fmt: skip
+    assert parquet.read().to_pylist() == rows
+    assert writer.rows == 28

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from credit_scoring.batch import OUTPUT_COLUMNS, BatchModel, score_batch
+from credit_scoring.batch import OUTPUT_COLUMNS, ApplicationScorer, BatchModel, score_batch
+from credit_scoring.batch import run as batch_run
 from credit_scoring.cli import app as cli
 from credit_scoring.features.store import publish_history
 from credit_scoring.serving.scorer import load_served_model
@@ -212,3 +213,26 @@ def test_many_threads_on_small_chunks_write_what_one_thread_writes(
             workers=4, chunk_rows=13,
         )  # fmt: skip
         assert many.read_bytes() == one.read_bytes()
+
+
+def test_a_small_file_is_cut_into_several_chunks_per_thread(
+    pipeline: Any, batch_model: BatchModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "forty.parquet"
+    pd.read_parquet(pipeline.data_dir / "application_test.parquet").head(40).to_parquet(source)
+    monkeypatch.setattr(batch_run, "MIN_CHUNK_ROWS", 3)
+    sizes: list[int] = []
+    real = ApplicationScorer.score_columns
+
+    def record(self: ApplicationScorer, ids: Any, columns: Any) -> Any:
+        sizes.append(len(ids))
+        return real(self, ids, columns)
+
+    monkeypatch.setattr(ApplicationScorer, "score_columns", record)
+    score_batch(source, tmp_path / "out.parquet", model=batch_model,
+                features_dir=pipeline.features_dir, workers=2)  # fmt: skip
+    assert sizes == [5] * 8  # 40 rows, 2 threads × 4 chunks
+    sizes.clear()
+    score_batch(source, tmp_path / "out.parquet", model=batch_model,
+                features_dir=pipeline.features_dir, workers=2, chunk_rows=3)  # fmt: skip
+    assert sorted(sizes, reverse=True) == [3] * 13 + [1]  # never more than asked, any order

@@ -2,11 +2,17 @@
 
 The file (``.csv``, ``.csv.gz``, ``.csv.zip`` or ``.parquet``) must have the columns of
 ``application_test`` (an ``application_train`` file is accepted: ``TARGET`` is ignored); other
-columns are ignored with a warning. It is staged in DuckDB and checked with the same functions
-as ``credit-scoring data load`` (:mod:`credit_scoring.data.staging`,
+columns are ignored with a warning. :func:`open_applications` stages it in DuckDB and checks it
+with the same functions as ``credit-scoring data load`` (:mod:`credit_scoring.data.staging`,
 :mod:`credit_scoring.data.contract`): text in numeric columns, missing values where the
 contract has none, hard ranges and duplicated ``SK_ID_CURR`` are errors naming the file, the
 column, the rows and what was expected; soft ranges and unknown categories are warnings.
+
+A Parquet file whose columns already have the contract's types need not be staged:
+:func:`open_parquet_applications` checks its header and client ids, then reads it straight
+from Arrow in chunks, which the local engine screens
+(:class:`~credit_scoring.batch.arrow_checks.ContractScreen`) as it scores them; a file the
+screen flags goes through :func:`open_applications` for the messages.
 """
 
 from __future__ import annotations
@@ -18,8 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
+from numpy.typing import NDArray
 
+from credit_scoring.batch.arrow_checks import ContractScreen, ScreenFlaggedError
 from credit_scoring.data.contract import (
     Problem,
     check_header,
@@ -105,6 +115,12 @@ class ApplicationFile:
         self.con.complete()  # the checks leave their last result open
         yield from self.con.sql(self._select()).to_arrow_reader(rows_per_batch)
 
+    def client_ids(self) -> NDArray[np.int64]:
+        """``SK_ID_CURR`` of every application, in file order."""
+        self.con.complete()
+        ids = self.con.sql(f"SELECT {quote_ident(KEY_COLUMN)} FROM {quote_ident(_STAGED)}")
+        return np.asarray(ids.fetchnumpy()[KEY_COLUMN], dtype=np.int64)
+
     def write_parquet(self, path: Path, *, position: str | None = None) -> Path:
         """The checked applications as a Parquet file with the contract's types (and their
         positions in the input as column ``position`` when named)."""
@@ -117,10 +133,9 @@ class ApplicationFile:
         return _STAGED
 
 
-@contextmanager
-def open_applications(path: Path, *, threads: int | None = None) -> Iterator[ApplicationFile]:
-    """Stage and check ``path``; raise :class:`~credit_scoring.errors.DataContractError` listing
-    every problem, else yield the staged file (the DuckDB connection closes on exit)."""
+def read_checked_header(path: Path) -> tuple[SourceFile, list[str], list[Problem]]:
+    """(source, header, warnings) of an application file whose header passes the contract;
+    raise :class:`~credit_scoring.errors.DataContractError` otherwise."""
     path = Path(path)
     if not path.is_file():
         raise DataContractError(f"{path}: no such file")
@@ -134,6 +149,14 @@ def open_applications(path: Path, *, threads: int | None = None) -> Iterator[App
         for c in ignored
         if c not in _QUIETLY_IGNORED
     ]
+    return source, header, warnings
+
+
+@contextmanager
+def open_applications(path: Path, *, threads: int | None = None) -> Iterator[ApplicationFile]:
+    """Stage and check ``path``; raise :class:`~credit_scoring.errors.DataContractError` listing
+    every problem, else yield the staged file (the DuckDB connection closes on exit)."""
+    source, header, warnings = read_checked_header(path)
     with tempfile.TemporaryDirectory(prefix=".score-batch-") as scratch:
         con = duckdb.connect(
             ":memory:",
@@ -149,6 +172,65 @@ def open_applications(path: Path, *, threads: int | None = None) -> Iterator[App
             yield _stage_and_check(con, source, header, Path(scratch), warnings)
         finally:
             con.close()
+
+
+@dataclass
+class ParquetApplications:
+    """A typed Parquet application file read straight from Arrow, its values screened chunk
+    by chunk as they are scored (see :func:`open_parquet_applications`)."""
+
+    path: Path
+    rows: int
+    ids: NDArray[np.int64]  # SK_ID_CURR in file order, unique
+    screen: ContractScreen
+    warnings: list[Problem] = field(default_factory=list)
+
+    def batches(self, rows_per_batch: int) -> Iterator[pa.RecordBatch]:
+        """The contract's columns in file order, ``rows_per_batch`` rows at a time."""
+        text = [c.name for c in table(APPLICATION_TABLE).categorical_columns]
+        # Text read as dictionaries (as stored): a few distinct strings per chunk, not one per row.
+        with pq.ParquetFile(self.path, read_dictionary=text) as parquet:
+            batches = parquet.iter_batches(
+                batch_size=rows_per_batch, columns=list(self.screen.columns), use_threads=False
+            )
+            while True:
+                try:
+                    batch = next(batches)
+                except StopIteration:
+                    return
+                except (pa.ArrowException, OSError) as exc:  # the full check reports it
+                    message = f"{self.path.name} cannot be read with Arrow ({exc})"
+                    raise ScreenFlaggedError(message) from exc
+                yield batch
+
+
+def open_parquet_applications(path: Path) -> ParquetApplications | None:
+    """A Parquet application file ready to be read and screened in Arrow, or None when it
+    must be staged and checked in full by :func:`open_applications` (columns of types the
+    staging converts, no rows, a client id missing or repeated).
+
+    Raises :class:`~credit_scoring.errors.DataContractError` for a header that breaks the
+    contract, as :func:`open_applications` does.
+    """
+    source, _, warnings = read_checked_header(path)
+    if source.is_csv:
+        return None
+    try:
+        with pq.ParquetFile(source.path) as parquet:
+            screen = ContractScreen.for_schema(table(APPLICATION_TABLE), parquet.schema_arrow)
+            rows = parquet.metadata.num_rows
+            if screen is None or rows == 0:
+                return None
+            key = parquet.read(columns=[KEY_COLUMN]).column(KEY_COLUMN)
+    except (pa.ArrowException, OSError):  # the full check reports what cannot be read
+        return None
+    if key.null_count or not pa.types.is_integer(key.type):
+        return None
+    ids = np.asarray(key.to_numpy(), dtype=np.int64)
+    ordered = np.sort(ids)  # (np.unique is far slower on a million ids)
+    if (ordered[1:] == ordered[:-1]).any():
+        return None
+    return ParquetApplications(source.path, rows, ids, screen, warnings)
 
 
 def _stage_and_check(

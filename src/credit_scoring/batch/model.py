@@ -12,15 +12,16 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
+from numpy.typing import NDArray
 
 from credit_scoring.batch.scoring import HistoryTable, bundle_feature_set
-from credit_scoring.data.contract import quote_ident, quote_literal
 from credit_scoring.errors import FeatureSetMismatchError
 from credit_scoring.features.build import HISTORY_FILE
 from credit_scoring.features.feature_set import KEY_COLUMN, read_feature_set
@@ -122,37 +123,62 @@ def check_features_dir(features_dir: Path, model: BatchModel) -> Path:
     return path
 
 
-def history_from_parquet(
-    history_path: Path,
-    model: BatchModel,
-    *,
-    con: duckdb.DuckDBPyConnection,
-    applications: str,
+def history_for_clients(
+    history_path: Path, model: BatchModel, client_ids: NDArray[np.int64], *, workers: int = 1
 ) -> HistoryTable:
-    """The history rows of the clients in DuckDB table ``applications`` (a semi-join in
-    DuckDB reads only them), with the model's history features."""
+    """The history rows of ``client_ids`` in ``history_path``, with the model's history
+    features, read with Arrow: the key column first, then the model's columns of only the
+    row groups that hold one of the clients, a slice at a time (matched rows kept), row
+    groups decoded on ``workers`` threads."""
     wanted = model.history_features()
-    available = duckdb_columns(con, history_path)
-    history = HistoryTable.empty(tuple(c for c in wanted if c in available))
-    history.check_covers(model.bundle, wanted)
-    selected = ", ".join(f"h.{quote_ident(c)}" for c in (KEY_COLUMN, *wanted))
-    con.complete()  # no result of an earlier statement left open
-    arrow = con.sql(
-        f"SELECT {selected} FROM read_parquet({quote_literal(str(history_path))}) AS h "
-        f"SEMI JOIN {quote_ident(applications)} AS a USING ({quote_ident(KEY_COLUMN)})"
-    ).to_arrow_table()
-    ids = arrow.column(KEY_COLUMN).to_numpy()
-    matrix = np.empty((arrow.num_rows, len(wanted)), dtype=np.float64)
-    for j, name in enumerate(wanted):
-        matrix[:, j] = arrow.column(name).cast(pa.float64()).to_numpy()  # null → NaN
-    return HistoryTable.from_matrix(ids, matrix, wanted)
+    with pq.ParquetFile(history_path) as parquet:
+        available = set(parquet.schema_arrow.names)
+        HistoryTable.empty(tuple(c for c in wanted if c in available)).check_covers(
+            model.bundle, wanted
+        )
+        keys = np.asarray(parquet.read(columns=[KEY_COLUMN]).column(KEY_COLUMN), dtype=np.int64)
+        sizes = [parquet.metadata.row_group(g).num_rows for g in range(parquet.num_row_groups)]
+    matched = _is_in(keys, client_ids)
+    matrix = np.empty((int(matched.sum()), len(wanted)), dtype=np.float64)
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    # Row group g fills matrix rows from its first match on (file order, as keys[matched]).
+    before = np.concatenate([[0], np.cumsum(matched)]).astype(np.int64)
+
+    def fill(group: int) -> None:
+        start, filled = int(starts[group]), int(before[starts[group]])
+        with pq.ParquetFile(history_path) as parquet:
+            for rows in parquet.iter_batches(
+                batch_size=_HISTORY_SLICE_ROWS, row_groups=[group], columns=list(wanted),
+                use_threads=False,
+            ):  # fmt: skip
+                keep = np.flatnonzero(matched[start : start + rows.num_rows])
+                start += rows.num_rows
+                if not len(keep):
+                    continue
+                kept = rows.take(pa.array(keep))
+                into = slice(filled, filled + len(keep))
+                filled += len(keep)
+                for j, name in enumerate(wanted):
+                    matrix[into, j] = kept.column(name).to_numpy(zero_copy_only=False)  # null → NaN
+
+    needed = [g for g in range(len(sizes)) if matched[starts[g] : starts[g + 1]].any()]
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="history") as pool:
+        list(pool.map(fill, needed))
+    return HistoryTable.from_matrix(keys[matched], matrix, wanted)
 
 
-def duckdb_columns(con: duckdb.DuckDBPyConnection, parquet_path: Path) -> set[str]:
-    rows = con.execute(
-        f"DESCRIBE SELECT * FROM read_parquet({quote_literal(str(parquet_path))})"
-    ).fetchall()
-    return {str(r[0]) for r in rows}
+#: Rows of ``history.parquet`` decoded at a time: memory is reused rather than faulted in.
+_HISTORY_SLICE_ROWS = 16_384
+
+
+def _is_in(values: NDArray[np.int64], wanted: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """``np.isin`` by binary search in the sorted ``wanted`` (np.isin sorts through
+    np.unique, far slower on a million ids)."""
+    ordered = np.sort(wanted)
+    if not len(ordered):
+        return np.zeros(len(values), dtype=bool)
+    positions = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
+    return np.asarray(ordered[positions] == values)
 
 
 def history_from_store(database_url: str, model: BatchModel) -> HistoryTable:

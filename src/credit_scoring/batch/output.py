@@ -23,6 +23,8 @@ from credit_scoring.errors import DataContractError
 
 OutputFormat = Literal["csv", "parquet"]
 PARQUET_COMPRESSION = "zstd"
+#: Rows per Parquet row group: scored chunks are gathered up to this many before a write.
+PARQUET_ROW_GROUP_ROWS = 131_072
 
 
 def output_format(path: Path) -> OutputFormat:
@@ -36,7 +38,11 @@ def output_format(path: Path) -> OutputFormat:
 
 
 class AtomicTableWriter:
-    """Streams record batches of one schema to ``path`` (``with`` block; atomic on exit)."""
+    """Streams record batches of one schema to ``path`` (``with`` block; atomic on exit).
+
+    Parquet rows are gathered into row groups of :data:`PARQUET_ROW_GROUP_ROWS` whatever the
+    size of the batches written.
+    """
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         self.path = Path(path)
@@ -45,6 +51,8 @@ class AtomicTableWriter:
         self.rows = 0
         self._tmp: Path | None = None
         self._writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_rows = 0
 
     def __enter__(self) -> AtomicTableWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,17 +63,40 @@ class AtomicTableWriter:
         os.umask(mask)
         self._tmp.chmod(0o666 & ~mask)  # mkstemp makes it private (0600)
         if self.format == "parquet":
-            self._writer = pq.ParquetWriter(self._tmp, self.schema, compression=PARQUET_COMPRESSION)
+            text = [f.name for f in self.schema if pa.types.is_string(f.type)]
+            self._writer = pq.ParquetWriter(
+                self._tmp, self.schema, compression=PARQUET_COMPRESSION,
+                use_dictionary=text,  # numbers are mostly distinct: plain encoding
+            )  # fmt: skip
         else:
             self._writer = pacsv.CSVWriter(self._tmp, self.schema)
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
         """Append rows (columns named as the schema's)."""
+        self.write_batch(
+            pa.RecordBatch.from_pandas(frame, schema=self.schema, preserve_index=False)
+        )
+
+    def write_batch(self, batch: pa.RecordBatch) -> None:
+        """Append an Arrow batch of the writer's schema."""
         assert self._writer is not None, "use AtomicTableWriter in a with block"
-        batch = pa.RecordBatch.from_pandas(frame, schema=self.schema, preserve_index=False)
-        self._writer.write_batch(batch)
+        if not batch.schema.equals(self.schema):
+            raise ValueError(f"batch schema {batch.schema} differs from the output's {self.schema}")
         self.rows += batch.num_rows
+        if isinstance(self._writer, pacsv.CSVWriter):
+            self._writer.write_batch(batch)
+            return
+        self._pending.append(batch)
+        self._pending_rows += batch.num_rows
+        if self._pending_rows >= PARQUET_ROW_GROUP_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending_rows and isinstance(self._writer, pq.ParquetWriter):
+            table = pa.Table.from_batches(self._pending, schema=self.schema)
+            self._writer.write_table(table, row_group_size=self._pending_rows)
+        self._pending, self._pending_rows = [], 0
 
     def __exit__(
         self,
@@ -76,6 +107,8 @@ class AtomicTableWriter:
         assert self._tmp is not None
         try:
             if self._writer is not None:
+                if exc_type is None:
+                    self._flush()
                 self._writer.close()
             if exc_type is None:
                 with self._tmp.open("rb+") as fh:

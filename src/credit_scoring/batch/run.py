@@ -1,10 +1,13 @@
 """``score-batch``: a whole application file scored with one model, locally or on Spark.
 
-Local engine: the checked file is read in chunks, and chunks are scored by
-:func:`~credit_scoring.batch.scoring.score_applications` on a pool of threads (one per core;
-pandas/NumPy and LightGBM release the GIL), written in input order as they complete. Spark
-engine: :mod:`credit_scoring.batch.spark`. Both write through
-:class:`~credit_scoring.batch.output.AtomicTableWriter`.
+Local engine (:mod:`credit_scoring.batch.local`): a typed Parquet file is read straight from
+Arrow in chunks, each chunk screened against the data contract
+(:mod:`credit_scoring.batch.arrow_checks`) and scored on a pool of threads as it is read; a
+file whose screen flags anything, a CSV file or a Parquet file of other types is staged and
+checked in full in DuckDB (:func:`~credit_scoring.batch.inputs.open_applications`) before its
+chunks are scored. Spark engine: :mod:`credit_scoring.batch.spark`. Both write through
+:class:`~credit_scoring.batch.output.AtomicTableWriter`, so a failed check or run leaves
+nothing behind.
 """
 
 from __future__ import annotations
@@ -12,25 +15,31 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import pandas as pd
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from credit_scoring.batch.inputs import ApplicationFile, open_applications
+from credit_scoring.batch.arrow_checks import ScreenFlaggedError
+from credit_scoring.batch.inputs import (
+    ApplicationFile,
+    open_applications,
+    open_parquet_applications,
+)
+from credit_scoring.batch.local import score_chunks
 from credit_scoring.batch.model import (
     BatchModel,
     check_features_dir,
-    history_from_parquet,
+    history_for_clients,
     history_from_store,
 )
 from credit_scoring.batch.output import AtomicTableWriter, output_format
-from credit_scoring.batch.scoring import HistoryTable, output_schema, score_applications
+from credit_scoring.batch.scoring import ApplicationScorer, HistoryTable, output_schema
 from credit_scoring.data.contract import Problem
 from credit_scoring.data.loader import default_threads
 
@@ -39,6 +48,10 @@ logger = logging.getLogger(__name__)
 Engine = Literal["local", "spark"]
 ENGINES: tuple[Engine, ...] = ("local", "spark")
 DEFAULT_CHUNK_ROWS = 20_000
+#: A small file is cut into at least this many chunks per thread (but chunks of at least
+#: MIN_CHUNK_ROWS), so that no thread is left scoring the last chunk alone.
+CHUNKS_PER_THREAD = 4
+MIN_CHUNK_ROWS = 4_096
 Log = Callable[[str], None]
 
 
@@ -58,14 +71,19 @@ class BatchResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-class _Tally:
-    def __init__(self) -> None:
+class _Output:
+    """The atomic output of a run and the tally of what was written to it."""
+
+    def __init__(self, writer: AtomicTableWriter) -> None:
+        self.writer = writer
         self.decisions: Counter[str] = Counter()
         self.history_found = 0
 
-    def add(self, frame: pd.DataFrame) -> None:
-        self.decisions.update(frame["decision"].tolist())
-        self.history_found += int(frame["history_found"].sum())
+    def write(self, batch: pa.RecordBatch) -> None:
+        self.writer.write_batch(batch)
+        counts = pc.value_counts(batch.column("decision")).to_pylist()
+        self.decisions.update({c["values"]: c["counts"] for c in counts})
+        self.history_found += int(pc.sum(batch.column("history_found")).as_py() or 0)
 
 
 def score_batch(
@@ -87,7 +105,9 @@ def score_batch(
 
     History: ``features_dir`` (its ``history.parquet``; the folder's feature set must be the
     model's) or else the history store published at ``database_url`` for the model's feature
-    set. ``engine="spark"`` runs on ``spark_session``. Raises
+    set. ``engine="spark"`` runs on ``spark_session``. Locally, ``workers`` threads (default:
+    every core) score chunks of at most ``chunk_rows`` applications (a small file is cut finer,
+    so that every thread gets several chunks). Raises
     :class:`~credit_scoring.errors.DataContractError` for an input that breaks the contract
     (nothing is written) and :class:`~credit_scoring.errors.FeatureSetMismatchError` when the
     history does not match the model.
@@ -99,99 +119,148 @@ def score_batch(
         raise ValueError("score_batch needs features_dir or database_url for the history")
     output_format(out_path)  # refuse an unknown extension before any work
     started = time.perf_counter()
-    seconds: dict[str, float] = {}
     history_path = check_features_dir(features_dir, model) if features_dir is not None else None
-    source = str(history_path) if history_path is not None else "history store"
-    with open_applications(input_path, threads=workers) as applications:
-        seconds["read_and_check"] = time.perf_counter() - started
-        for problem in applications.warnings:
-            say(f"warning: {problem}")
-        say(f"{applications.rows:,} applications checked ({seconds['read_and_check']:.2f} s)")
-        mark = time.perf_counter()
-        history: HistoryTable | None = None
-        if history_path is None:
-            assert database_url is not None
-            history = history_from_store(database_url, model)
-        elif engine == "local":
-            history = history_from_parquet(
-                history_path, model, con=applications.con, applications=applications.relation()
-            )
-        seconds["history"] = time.perf_counter() - mark
-        mark = time.perf_counter()
-        schema = output_schema(with_reasons=with_reasons)
-        tally = _Tally()
-        with AtomicTableWriter(out_path, schema) as writer:
-            if engine == "local":
-                assert history is not None
-                _score_local(
-                    applications, history, model, writer, tally,
-                    with_reasons=with_reasons, review_band=review_band,
-                    chunk_rows=chunk_rows, workers=workers or default_threads(),
-                )  # fmt: skip
+    run = _Run(
+        out_path=Path(out_path), model=model, engine=engine, with_reasons=with_reasons,
+        review_band=review_band, chunk_rows=chunk_rows, workers=workers or default_threads(),
+        history_path=history_path, database_url=database_url, say=say, started=started,
+    )  # fmt: skip
+    if engine == "local":
+        result = run.screened_parquet(Path(input_path))
+        if result is not None:
+            return result
+    return run.checked_in_full(Path(input_path), spark_session)
+
+
+@dataclass
+class _Run:
+    """One ``score_batch`` call: its options, the history once loaded, and its timings."""
+
+    out_path: Path
+    model: BatchModel
+    engine: Engine
+    with_reasons: bool
+    review_band: float | None
+    chunk_rows: int
+    workers: int
+    history_path: Path | None
+    database_url: str | None
+    say: Log
+    started: float
+    seconds: dict[str, float] = field(default_factory=dict)
+    _history: HistoryTable | None = None
+
+    @property
+    def history_source(self) -> str:
+        return str(self.history_path) if self.history_path is not None else "history store"
+
+    def history(self, client_ids: np.ndarray) -> HistoryTable:
+        """The history of the input's clients ``client_ids`` (the whole store when it comes
+        from the database), loaded once per run."""
+        if self._history is None:
+            mark = time.perf_counter()
+            if self.history_path is not None:
+                self._history = history_for_clients(
+                    self.history_path, self.model, client_ids, workers=self.workers
+                )
             else:
-                _score_spark(
-                    applications, model, writer, tally, spark=spark_session,
-                    history_path=history_path, history=history,
-                    with_reasons=with_reasons, review_band=review_band, chunk_rows=chunk_rows,
+                assert self.database_url is not None
+                self._history = history_from_store(self.database_url, self.model)
+            self.seconds["history"] = time.perf_counter() - mark
+        return self._history
+
+    def chunk_size(self, rows: int) -> int:
+        """Rows per chunk for a file of ``rows`` applications: at most ``chunk_rows``."""
+        per_thread = -(-rows // (self.workers * CHUNKS_PER_THREAD))
+        return max(1, min(self.chunk_rows, max(MIN_CHUNK_ROWS, per_thread)))
+
+    def scorer(self, history: HistoryTable) -> ApplicationScorer:
+        return ApplicationScorer(
+            self.model.bundle, history, model_version=self.model.model_version,
+            with_reasons=self.with_reasons, review_band=self.review_band,
+            num_threads=1 if self.workers > 1 else None,  # the pool already uses every core
+        )  # fmt: skip
+
+    def screened_parquet(self, input_path: Path) -> BatchResult | None:
+        """Score a typed Parquet file screened chunk by chunk; None when it must be checked
+        in full (its types need the staging, or the screen flagged a chunk)."""
+        applications = open_parquet_applications(input_path)
+        if applications is None:
+            return None
+        self.seconds["read_and_check"] = time.perf_counter() - self.started
+        for problem in applications.warnings:
+            self.say(f"warning: {problem}")
+        self.say(f"{applications.rows:,} applications to score, screened against the contract")
+        scorer = self.scorer(self.history(applications.ids))
+        mark = time.perf_counter()
+        try:
+            with AtomicTableWriter(self.out_path, scorer.schema) as writer:
+                output = _Output(writer)
+                score_chunks(
+                    applications.batches(self.chunk_size(applications.rows)), scorer,
+                    output.write, workers=self.workers, screen=applications.screen,
                 )  # fmt: skip
-        seconds["score_and_write"] = time.perf_counter() - mark
-        seconds["total"] = time.perf_counter() - started
+        except ScreenFlaggedError as flagged:
+            self.say(f"{flagged}: checking the whole file")
+            return None
+        self.seconds["score_and_write"] = time.perf_counter() - mark
+        return self._result(output, applications.warnings)
+
+    def checked_in_full(self, input_path: Path, spark_session: Any) -> BatchResult:
+        """Stage and check the file in DuckDB, then score it on the run's engine."""
+        mark = time.perf_counter()
+        with open_applications(input_path, threads=self.workers) as applications:
+            self.seconds["read_and_check"] = time.perf_counter() - mark
+            for problem in applications.warnings:
+                self.say(f"warning: {problem}")
+            self.say(
+                f"{applications.rows:,} applications checked "
+                f"({self.seconds['read_and_check']:.2f} s)"
+            )
+            schema = output_schema(with_reasons=self.with_reasons)
+            if self.engine == "local":
+                scorer = self.scorer(self.history(applications.client_ids()))
+                mark = time.perf_counter()
+                with AtomicTableWriter(self.out_path, schema) as writer:
+                    output = _Output(writer)
+                    score_chunks(
+                        applications.batches(self.chunk_size(applications.rows)), scorer,
+                        output.write, workers=self.workers,
+                    )  # fmt: skip
+            else:
+                history = None if self.history_path is not None else self.history(np.empty(0))
+                mark = time.perf_counter()
+                with AtomicTableWriter(self.out_path, schema) as writer:
+                    output = _Output(writer)
+                    _score_spark(
+                        applications, self.model, output, spark=spark_session,
+                        history_path=self.history_path, history=history,
+                        with_reasons=self.with_reasons, review_band=self.review_band,
+                        chunk_rows=self.chunk_rows,
+                    )  # fmt: skip
+            self.seconds["score_and_write"] = time.perf_counter() - mark
+            return self._result(output, applications.warnings)
+
+    def _result(self, output: _Output, warnings: list[Problem]) -> BatchResult:
+        self.seconds["total"] = time.perf_counter() - self.started
         return BatchResult(
-            output_path=Path(out_path),
-            rows=writer.rows,
-            engine=engine,
-            model_version=model.model_version,
-            history_source=source,
-            with_reasons=with_reasons,
-            decisions=dict(tally.decisions),
-            history_found=tally.history_found,
-            warnings=list(applications.warnings),
-            seconds=seconds,
+            output_path=self.out_path,
+            rows=output.writer.rows,
+            engine=self.engine,
+            model_version=self.model.model_version,
+            history_source=self.history_source,
+            with_reasons=self.with_reasons,
+            decisions=dict(output.decisions),
+            history_found=output.history_found,
+            warnings=list(warnings),
+            seconds=dict(self.seconds),
         )
-
-
-def _score_local(
-    applications: ApplicationFile,
-    history: HistoryTable,
-    model: BatchModel,
-    writer: AtomicTableWriter,
-    tally: _Tally,
-    *,
-    with_reasons: bool,
-    review_band: float | None,
-    chunk_rows: int,
-    workers: int,
-) -> None:
-    def score(batch: pa.RecordBatch) -> pd.DataFrame:
-        return score_applications(
-            batch.to_pandas(),
-            history,
-            model.bundle,
-            model_version=model.model_version,
-            with_reasons=with_reasons,
-            review_band=review_band,
-            num_threads=1 if workers > 1 else None,  # the pool already uses every core
-        )
-
-    def drain(pending: deque[Future[pd.DataFrame]], keep: int) -> None:
-        while len(pending) > keep:
-            frame = pending.popleft().result()
-            writer.write(frame)
-            tally.add(frame)
-
-    pending: deque[Future[pd.DataFrame]] = deque()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="score-batch") as pool:
-        for batch in applications.batches(chunk_rows):
-            pending.append(pool.submit(score, batch))
-            drain(pending, workers)  # at most `workers` chunks in flight: bounded memory
-        drain(pending, 0)
 
 
 def _score_spark(
     applications: ApplicationFile,
     model: BatchModel,
-    writer: AtomicTableWriter,
-    tally: _Tally,
+    output: _Output,
     *,
     spark: Any,
     history_path: Path | None,
@@ -204,7 +273,9 @@ def _score_spark(
     from credit_scoring.features.history.engine import spark_session_or_local
 
     spark = spark or spark_session_or_local()
-    with tempfile.TemporaryDirectory(prefix=".score-batch-spark-", dir=writer.path.parent) as tmp:
+    with tempfile.TemporaryDirectory(
+        prefix=".score-batch-spark-", dir=output.writer.path.parent
+    ) as tmp:
         result = score_on_spark(
             applications,
             model,
@@ -215,7 +286,6 @@ def _score_spark(
             with_reasons=with_reasons,
             review_band=review_band,
         )
+    schema = output.writer.schema
     for batch in result.to_batches(max_chunksize=chunk_rows):
-        frame = batch.to_pandas()
-        writer.write(frame)
-        tally.add(frame)
+        output.write(pa.RecordBatch.from_arrays(batch.columns, schema=schema))

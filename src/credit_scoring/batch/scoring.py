@@ -1,17 +1,20 @@
-"""The one scoring function of batch scoring, used unchanged by the local and the Spark engine.
+"""The one scoring path of batch scoring, used unchanged by the local and the Spark engine.
 
-:func:`score_applications` takes raw applications (schema names, one row each), the clients'
-history and a loaded bundle, and returns one output row per application. Model rows are built
-by the API's own builder (``OnlineFeatureBuilder.rows_from_columns`` of
-:mod:`credit_scoring.features.online`: the application-feature function of training, the
-history join and the vocabulary encoding), so a file scored in batch gets exactly the answers
-the API gives for the same applications.
+:class:`ApplicationScorer` holds a loaded bundle, the clients' history and the run's options,
+and turns raw applications (schema names, one row each: Arrow columns in the local engine,
+pandas frames in Spark's ``mapInPandas`` through :func:`score_applications`) into one output
+row per application, as an Arrow batch. Model rows are built by the API's own builder
+(``OnlineFeatureBuilder.rows_from_columns`` of :mod:`credit_scoring.features.online`: the
+application-feature function of training, the history join and the vocabulary encoding), so
+a file scored in batch gets exactly the answers the API gives for the same applications.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,11 +22,13 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from credit_scoring.errors import FeatureSetMismatchError
+from credit_scoring.features.application import APPLICATION_INPUT_COLUMNS
 from credit_scoring.features.build import application_columns
 from credit_scoring.features.feature_set import KEY_COLUMN, FeatureSet
 from credit_scoring.features.naming import history_source
 from credit_scoring.features.online import OnlineFeatureBuilder
 from credit_scoring.model.bundle import Bundle, Decision
+from credit_scoring.schema import APPLICATION_TEST, Column, Kind
 
 #: Output columns, in order (``reasons`` only when reasons are asked for).
 OUTPUT_COLUMNS: tuple[str, ...] = (
@@ -39,6 +44,8 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
 #: Separator of the reason codes in the ``reasons`` column (e.g. ``R01;R03``).
 REASON_SEPARATOR = ";"
 _APPROVE = str(Decision.APPROVE)
+_DECISIONS = (_APPROVE, *(str(d) for d in Decision if d is not Decision.APPROVE))
+_DECISION_LABELS = pa.array(_DECISIONS, pa.string())
 
 
 def output_schema(*, with_reasons: bool) -> pa.Schema:
@@ -87,19 +94,21 @@ class HistoryTable:
     ids: NDArray[np.int64]
     matrix: NDArray[np.float64]
     columns: tuple[str, ...]
-    _index: pd.Index = field(init=False, repr=False, compare=False)
+    # ids sorted, and the matrix row of each: lookups by binary search (NumPy, no GIL held).
+    _sorted_ids: NDArray[np.int64] = field(init=False, repr=False, compare=False)
+    _sorted_rows: NDArray[np.intp] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        index = pd.Index(np.asarray(self.ids, dtype=np.int64))
-        if not index.is_unique:
+        ids = np.asarray(self.ids, dtype=np.int64)
+        order = np.argsort(ids, kind="stable")
+        sorted_ids = ids[order]
+        if (sorted_ids[1:] == sorted_ids[:-1]).any():
             raise FeatureSetMismatchError("the history holds a client id more than once")
-        # Build the hash table now: pandas builds it lazily on first use, and scoring threads
-        # building it at once can see a half-built table.
-        index.get_indexer(index[:1])
-        object.__setattr__(self, "_index", index)
-        if self.matrix.shape != (len(index), len(self.columns)):
+        object.__setattr__(self, "_sorted_ids", sorted_ids)
+        object.__setattr__(self, "_sorted_rows", order)
+        if self.matrix.shape != (len(ids), len(self.columns)):
             raise FeatureSetMismatchError(
-                f"history matrix of shape {self.matrix.shape} for {len(index)} clients × "
+                f"history matrix of shape {self.matrix.shape} for {len(ids)} clients × "
                 f"{len(self.columns)} features"
             )
 
@@ -122,12 +131,14 @@ class HistoryTable:
         self, client_ids: NDArray[np.int64]
     ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         """(one history row per client, found): rows of clients without history are NaN."""
-        positions = self._index.get_indexer(pd.Index(client_ids))
-        found = positions >= 0
+        client_ids = np.asarray(client_ids, dtype=np.int64)
+        rows = np.full((len(client_ids), len(self.columns)), np.nan)
         if not len(self):
-            return np.full((len(client_ids), len(self.columns)), np.nan), found
-        rows = self.matrix[np.where(found, positions, 0)]
-        rows[~found] = np.nan
+            return rows, np.zeros(len(client_ids), dtype=bool)
+        slots = np.searchsorted(self._sorted_ids, client_ids)
+        np.minimum(slots, len(self) - 1, out=slots)
+        found = self._sorted_ids[slots] == client_ids
+        rows[found] = self.matrix[self._sorted_rows[slots[found]]]
         return rows, found
 
     def check_covers(self, bundle: Bundle, history_features: Sequence[str]) -> None:
@@ -140,6 +151,83 @@ class HistoryTable:
                 f"the history lacks {len(absent)} feature(s) of the model's feature set "
                 f"{bundle.feature_set_version}: {absent[:5]}"
             )
+
+
+class ApplicationScorer:
+    """One bundle, one history and a run's options, ready to score chunks of raw applications.
+
+    Built once per run (the feature plan of the API's builder is made here); chunks may be
+    scored concurrently from several threads. Every method returns one output row per input
+    application, in input order, with the columns of :func:`output_schema`.
+    """
+
+    def __init__(
+        self,
+        bundle: Bundle,
+        history: HistoryTable,
+        *,
+        model_version: str,
+        with_reasons: bool = True,
+        review_band: float | None = None,
+        num_threads: int | None = None,
+    ) -> None:
+        self.bundle = bundle
+        self.history = history
+        self.with_reasons = with_reasons
+        self.review_band = review_band
+        self.num_threads = num_threads
+        self.schema = output_schema(with_reasons=with_reasons)
+        self._model_version = pa.scalar(model_version, pa.string())
+        self._builder = OnlineFeatureBuilder(
+            bundle_feature_set(bundle), bundle.vocabularies, history.columns
+        )
+
+    def score_record_batch(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Score applications given as Arrow columns (schema names; see
+        :func:`arrow_application_columns`), e.g. a chunk of a checked input file."""
+        return self.score_columns(client_ids(batch), arrow_application_columns(batch))
+
+    def score_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Score applications given as a pandas frame (see :func:`score_applications`)."""
+        ids = frame[KEY_COLUMN].to_numpy(dtype=np.int64)
+        return self.score_columns(ids, application_columns(frame)).to_pandas()
+
+    def score_columns(self, ids: NDArray[np.int64], columns: Mapping[str, Any]) -> pa.RecordBatch:
+        """Score applications given as the column input of
+        :meth:`OnlineFeatureBuilder.rows_from_columns` (``ids`` are their client ids)."""
+        n = len(ids)
+        history_rows, found = self.history.rows_for(ids)
+        matrix = self._builder.rows_from_columns(columns, history_rows, found)
+        bundle = self.bundle
+        scores = bundle.score_matrix(
+            matrix, review_band=self.review_band, num_threads=self.num_threads
+        )
+        arrays: list[pa.Array] = [
+            pa.array(ids, pa.int64()),
+            pa.array(scores.probability, pa.float64()),
+            pa.array(np.round(scores.points).astype(np.int64), pa.int64()),
+            _decision_array(scores.decision),
+            pa.array(np.full(n, bundle.threshold), pa.float64()),
+            pa.repeat(self._model_version, n),
+            pa.array(found, pa.bool_()),
+        ]
+        if self.with_reasons:
+            reasons: list[str | None] = [None] * n
+            adverse = np.flatnonzero(scores.decision != _APPROVE)
+            if len(adverse):
+                codes = _reason_codes(bundle, matrix[adverse], num_threads=self.num_threads)
+                for position, code in zip(adverse.tolist(), codes, strict=True):
+                    reasons[position] = code
+            arrays.append(pa.array(reasons, pa.string()))
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+
+def _decision_array(decision: NDArray[np.str_]) -> pa.Array:
+    """Decisions as Arrow strings, taken from the three labels (no string per row)."""
+    codes = np.zeros(len(decision), dtype=np.int8)
+    for code, label in enumerate(_DECISIONS[1:], start=1):
+        codes[decision == label] = code
+    return _DECISION_LABELS.take(pa.array(codes))
 
 
 def score_applications(
@@ -164,27 +252,62 @@ def score_applications(
     ``num_threads``: LightGBM threads (its default when None; 1 when the caller runs several
     chunks at once). The results do not depend on it.
     """
-    ids = frame[KEY_COLUMN].to_numpy(dtype=np.int64)
-    builder = OnlineFeatureBuilder(bundle_feature_set(bundle), bundle.vocabularies, history.columns)
-    history_rows, found = history.rows_for(ids)
-    matrix = builder.rows_from_columns(application_columns(frame), history_rows, found)
-    scores = bundle.score_matrix(matrix, review_band=review_band, num_threads=num_threads)
-    out = {
-        KEY_COLUMN: ids,
-        "probability": scores.probability,
-        "score": np.round(scores.points).astype(np.int64),
-        "decision": scores.decision.astype(object),
-        "threshold": np.full(len(ids), bundle.threshold),
-        "model_version": np.full(len(ids), model_version, dtype=object),
-        "history_found": found,
-    }
-    if with_reasons:
-        reasons = np.full(len(ids), None, dtype=object)
-        adverse = np.flatnonzero(scores.decision != _APPROVE)
-        if len(adverse):
-            reasons[adverse] = _reason_codes(bundle, matrix[adverse], num_threads=num_threads)
-        out["reasons"] = reasons
-    return pd.DataFrame(out, copy=False)
+    scorer = ApplicationScorer(
+        bundle, history, model_version=model_version, with_reasons=with_reasons,
+        review_band=review_band, num_threads=num_threads,
+    )  # fmt: skip
+    return scorer.score_frame(frame)
+
+
+def arrow_application_columns(batch: pa.RecordBatch) -> dict[str, Any]:
+    """Raw application columns of an Arrow batch in the form :func:`application_features`
+    takes (the Arrow twin of :func:`~credit_scoring.features.build.application_columns`).
+
+    Numbers become float64 with NaN for missing (integer columns read from floats lose the
+    sign of a zero, as a cast to an integer type does); text becomes object arrays of
+    ``str``/``None`` built from the column's distinct values, so each value is one shared
+    string object rather than one per row. Absent columns are left out (they count as
+    missing).
+    """
+    present = set(batch.schema.names)
+    out: dict[str, Any] = {}
+    for column in _application_input_columns():
+        if column.name not in present:
+            continue
+        values = batch.column(column.name)
+        if column.is_categorical:
+            out[column.name] = _text_objects(values)
+        else:
+            numbers = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+            if column.kind is Kind.INT and pa.types.is_floating(values.type):
+                numbers = numbers + 0.0  # -0.0 → 0.0, as CAST(… AS BIGINT) gives
+            out[column.name] = numbers
+    return out
+
+
+def client_ids(batch: pa.RecordBatch) -> NDArray[np.int64]:
+    """The ``SK_ID_CURR`` column of an Arrow batch as int64."""
+    return np.asarray(batch.column(KEY_COLUMN).to_numpy(), dtype=np.int64)
+
+
+@cache
+def _application_input_columns() -> tuple[Column, ...]:
+    return tuple(APPLICATION_TEST.column(name) for name in APPLICATION_INPUT_COLUMNS)
+
+
+def _text_objects(values: pa.Array) -> NDArray[np.object_]:
+    """An Arrow text column as an object array of ``str``/``None`` (one object per distinct
+    value)."""
+    encoded = values if pa.types.is_dictionary(values.type) else values.dictionary_encode()
+    distinct = encoded.dictionary.to_numpy(zero_copy_only=False)
+    lookup = np.empty(len(distinct) + 1, dtype=object)
+    lookup[:-1] = distinct
+    lookup[-1] = None  # missing values point past the distinct ones
+    indices = encoded.indices
+    if not indices.null_count:
+        return lookup[indices.to_numpy()]
+    positions = indices.to_numpy(zero_copy_only=False)  # float, NaN where missing
+    return lookup[np.where(np.isnan(positions), len(distinct), positions).astype(np.intp)]
 
 
 def _reason_codes(bundle: Bundle, matrix: np.ndarray, *, num_threads: int | None) -> list[str]:
