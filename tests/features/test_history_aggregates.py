@@ -35,6 +35,14 @@ def test_only_clients_with_history_get_a_row_in_key_order(history: pd.DataFrame)
     assert history.index.tolist() == [1, 2]
 
 
+def test_the_real_sample_comes_back_in_key_order_one_row_per_client(
+    sample_data_dir: Path,
+) -> None:
+    keys = compute_history(sample_data_dir, engine="duckdb")["SK_ID_CURR"].to_numpy()
+    assert len(keys) > 100
+    assert (keys[1:] > keys[:-1]).all()
+
+
 def test_bureau_credits_split_active_and_closed(history: pd.DataFrame) -> None:
     assert_values(
         history,

@@ -132,7 +132,18 @@ def compute_history(
     finally:
         if engine == "duckdb":
             con.disconnect()
-    return features.take(pc.sort_indices(features[KEY]))
+    order = pc.sort_indices(features[KEY])
+    return cast(pa.Table, pc.take(features, order, memory_pool=_copy_pool()))
+
+
+def _copy_pool() -> pa.MemoryPool:
+    """The pool for the sorted copy of the result (~600 MB at full size): jemalloc, else the
+    system allocator. Arrow's default (mimalloc) hands out these column-sized buffers 3–5×
+    slower right after a DuckDB query on Linux (3.4 s vs 0.75 s for the full-size copy)."""
+    try:
+        return pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        return pa.system_memory_pool()
 
 
 def spark_session_or_local() -> Any:
