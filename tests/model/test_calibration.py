@@ -86,3 +86,14 @@ def test_reliability_table_matches_observed_rates() -> None:
     rows = reliability_table(y, p, n_bins=2)
     assert [r["observed_rate"] for r in rows] == [0.25, 0.75]
     assert rows[0]["mean_predicted"] == pytest.approx(0.15)
+
+
+def test_platt_on_an_array_is_bit_equal_to_the_single_value_path() -> None:
+    # A batch (score-batch, the API's batch) must give the single-request probability exactly.
+    cal = Calibration(method="platt", a=0.93, b=-0.41)
+    raw = np.random.default_rng(7).normal(-2.5, 1.5, 20_000)
+    raw[:3] = (-800.0, 0.0, 40.0)
+    arrays = cal.apply(raw)
+    singles = np.array([cal.apply_one(float(r)) for r in raw])
+    assert np.array_equal(arrays.view(np.int64), singles.view(np.int64))
+    assert cal.apply(raw.reshape(100, 200)).shape == (100, 200)

@@ -30,3 +30,11 @@ def test_points_fall_as_the_probability_of_default_rises_and_stay_finite() -> No
     assert np.all(np.isfinite(points))
     assert np.all(np.diff(points) < 0)
     assert ScoreScaling().points_one(0.3) == pytest.approx(float(ScoreScaling().points(0.3)))
+
+
+def test_points_of_an_array_are_bit_equal_to_the_single_value_path() -> None:
+    scaling = ScoreScaling()
+    prob = np.random.default_rng(3).uniform(0.0, 1.0, 20_000)
+    prob[:2] = (0.0, 1.0)
+    singles = np.array([scaling.points_one(float(p)) for p in prob])
+    assert np.array_equal(scaling.points(prob).view(np.int64), singles.view(np.int64))

@@ -43,7 +43,16 @@ class Calibration:
         """Calibrated probabilities of an array of raw scores."""
         raw = np.asarray(raw, dtype=np.float64)
         if self.method == "platt":
-            return 1.0 / (1.0 + np.exp(-(self.a * raw + self.b)))
+            # The exponential is libm's, value by value, as in apply_one: NumPy's vectorised
+            # exp may differ in the last bit, and a batch must give the API's probabilities.
+            z = self.a * raw + self.b
+            exp = math.exp
+            e = np.fromiter(
+                (exp(-v) if v > -700 else math.inf for v in z.ravel().tolist()),
+                dtype=np.float64,
+                count=z.size,
+            ).reshape(z.shape)
+            return 1.0 / (1.0 + e)
         return np.interp(raw, self._x, self._y)  # type: ignore[attr-defined]
 
     def apply_one(self, raw: float) -> float:

@@ -37,7 +37,10 @@ class ScoreScaling:
     def points(self, prob: ArrayLike) -> NDArray[np.float64]:
         """Score points of probabilities of default in [0, 1]."""
         p = np.clip(np.asarray(prob, dtype=np.float64), EPS, 1.0 - EPS)
-        return self.base_points + self.factor * np.log((1.0 - p) / p / self.base_odds)
+        odds = (1.0 - p) / p / self.base_odds
+        # libm's log value by value, as points_one (NumPy's may differ in the last bit).
+        log = np.fromiter(map(math.log, odds.ravel().tolist()), dtype=np.float64, count=odds.size)
+        return self.base_points + self.factor * log.reshape(odds.shape)
 
     def points_one(self, prob: float) -> float:
         p = min(max(prob, EPS), 1.0 - EPS)
