@@ -119,12 +119,16 @@ def test_bundle_reasons_frame_equals_score_row_for_each_row(
     applications = awkward_applications(pipeline_applications)
     X = np.vstack([served.feature_row(a)[0] for a in applications])
     frame = bundle.score_frame(X)
-    # Raw scores only: a vectorised probability (NumPy's exp) may differ from the one-row one
-    # (libm's exp) in the last bit, which is why score_many calibrates row by row.
-    for x, reasons, raw in zip(X, bundle.reasons_frame(X), frame.raw_score, strict=True):
+    # Every number to the bit: the array calibration and points use libm like one row does.
+    rows = zip(X, bundle.reasons_frame(X), frame.raw_score, frame.probability, frame.points,
+               frame.decision, strict=True)  # fmt: skip
+    for x, reasons, raw, probability, points, decision in rows:
         alone = bundle.score_row(x)
         assert reasons == alone.reasons
         assert raw == alone.raw_score
+        assert probability == alone.probability
+        assert points == alone.points
+        assert decision == alone.decision
     assert bundle.reasons_frame(X[:0]) == []
 
 

@@ -176,18 +176,12 @@ class ServedModel:
             X = self.builder.rows_from_columns(columns, history_rows, found)
         bundle = self.bundle
         frame = bundle.score_matrix(X, review_band=self.review_band, num_threads=self.batch_threads)
+        # Bit-equal to score_one: the array calibration and points use libm value by value.
         log_odds: list[float] = frame.raw_score.tolist()
-        # Probability, points and decision from the raw scores with score_one's own scalar
-        # functions: NumPy's vectorised exp/log may differ from libm's in the last bit.
-        calibrate, points_of, decide = (
-            bundle.calibration.apply_one,
-            bundle.scaling.points_one,
-            bundle.decide,
-        )
-        probability = [calibrate(raw) for raw in log_odds]
-        band = self.review_band
-        decisions = [str(decide(p, review_band=band)) for p in probability]
-        adverse = np.flatnonzero(np.asarray(decisions) != APPROVE)
+        probability: list[float] = frame.probability.tolist()
+        points: list[float] = frame.points.tolist()
+        decisions: list[str] = frame.decision.tolist()
+        adverse = np.flatnonzero(frame.decision != APPROVE)
         reasons: dict[int, list[dict[str, Any]]] = {}
         if len(adverse):
             contrib = bundle.contributions_frame(X[adverse], num_threads=self.batch_threads)
@@ -205,7 +199,7 @@ class ServedModel:
             Scored(
                 probability=probability[i],
                 log_odds=log_odds[i],
-                score=round(points_of(probability[i])),
+                score=round(points[i]),
                 decision=decisions[i],
                 reasons=reasons.get(i, []),
                 history_found=found_list[i],
