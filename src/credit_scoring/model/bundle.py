@@ -35,6 +35,7 @@ from credit_scoring.model.calibration import Calibration
 from credit_scoring.model.fast_predict import SingleRowPredictor
 from credit_scoring.model.reasons import CATALOGUE_VERSION, MAX_REASONS, Reason, ReasonIndex
 from credit_scoring.model.scorecard import ScoreScaling
+from credit_scoring.model.treeshap import TreeShap
 
 if TYPE_CHECKING:
     from credit_scoring.settings import Settings
@@ -188,7 +189,7 @@ class Bundle:
         probability = self.calibration.apply_one(raw)
         reasons: tuple[Reason, ...] = ()
         if with_reasons:
-            contrib = self._predictor.contributions(x)
+            contrib = self.contributions(x)
             grouped = contrib[:-1] @ self.reason_index.membership
             reasons = self.reason_index.top_reasons(grouped, limit=MAX_REASONS)
         return RowScore(
@@ -199,9 +200,19 @@ class Bundle:
             reasons=reasons,
         )
 
+    @cached_property
+    def tree_shap(self) -> TreeShap | None:
+        """The model's tabulated TreeSHAP (``None`` for trees too deep to tabulate: the
+        contributions then come from LightGBM's ``pred_contrib``, the same values)."""
+        return TreeShap.from_booster(self.booster)
+
     def contributions(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
         """``pred_contrib`` of one row (features, then the base value), log-odds."""
-        return self._predictor.contributions(x)
+        shap = self.tree_shap
+        if shap is None:
+            return self._predictor.contributions(x)
+        row = np.asarray(x, dtype=np.float64).reshape(1, -1)
+        return shap.contributions(row)[0]
 
     # -- many rows --------------------------------------------------------------------------
     def matrix(self, X: NDArray[np.float64] | pd.DataFrame) -> NDArray[np.float64]:
@@ -277,6 +288,9 @@ class Bundle:
         (exact TreeSHAP; each row equals :meth:`contributions` of that row alone)."""
         if len(matrix) == 0:
             return np.empty((0, len(self.features) + 1), dtype=np.float64)
+        shap = self.tree_shap
+        if shap is not None:
+            return shap.contributions(matrix, num_threads=num_threads)
         return np.asarray(
             self.booster.predict(matrix, pred_contrib=True, **_threads(num_threads)),
             dtype=np.float64,

@@ -119,6 +119,8 @@ class ServedModel:
         )
         #: LightGBM threads of a batch's predict and TreeSHAP (single rows use one).
         self.batch_threads = batch_threads
+        # Tabulate TreeSHAP and load its compiled kernel now, not on the first refusal.
+        bundle.contributions(np.full(len(bundle.features), np.nan))
         groups = bundle.reason_index.groups
         self._reason_words = ([g.code for g in groups], [g.text for g in groups])
 
@@ -160,7 +162,8 @@ class ServedModel:
 
         Vectorised: the model rows are built column by column (history rows gathered with
         one index from the in-memory store), one predict scores every row, and exact TreeSHAP
-        runs once over the adverse rows, on :attr:`batch_threads` threads. ``columns``, when
+        (:mod:`~credit_scoring.model.treeshap`) runs once over the adverse rows, on
+        :attr:`batch_threads` threads. ``columns``, when
         given, holds the same fields as columns (field name → one value per application, as
         batch validation builds them): the rows are then filled from them, not the dicts.
         """
