@@ -157,6 +157,21 @@ def test_the_spool_is_sqlite_in_wal_mode(tmp_path: Path) -> None:
     spool.close()
 
 
+def test_a_decision_fits_one_page_of_a_new_spool_file(tmp_path: Path) -> None:
+    spool = SpoolFile.claim(tmp_path)
+    writer = SpoolWriter(spool)
+    decision = SpoolEntry(new_request_id(), b"r" * 700, b"f" * 2_600, b"i" * 3_500)
+    asyncio.run(writer.append([decision]))
+    writer.close()
+    connection = sqlite3.connect(spool.path)
+    assert connection.execute("PRAGMA page_size").fetchone()[0] == 16_384
+    # A 6.8 kB decision stored without overflow pages: the table is one leaf page.
+    pages = connection.execute("SELECT count(*) FROM dbstat WHERE name = 'spool'").fetchone()[0]
+    assert pages == 1
+    connection.close()
+    spool.close()
+
+
 def test_the_drain_deletes_without_rewriting_every_freed_page(tmp_path: Path) -> None:
     spool = SpoolFile.claim(tmp_path)
     assert spool._reader.execute("PRAGMA secure_delete").fetchone()[0] == 2  # FAST
