@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     #: Decisions written to the database per drain transaction, and the pause between drains.
     drain_batch_size: int = Field(default=2000, ge=1)
     drain_interval_seconds: float = Field(default=0.2, gt=0)
+    #: Run each worker's drain in a child process (at a lower CPU priority) rather than a
+    #: thread, so copying decisions to the database never holds the worker's GIL.
+    drain_process: bool = True
     #: Largest accepted request body (413 above) and batch (422 above).
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     max_batch_size: int = Field(default=1000, ge=1)

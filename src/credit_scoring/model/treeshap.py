@@ -49,7 +49,7 @@ _DEFAULT_LEFT = 2
 _MISSING_ZERO = 1
 _MISSING_NAN = 2
 _INT_LIMIT = 2147483648.0  # values outside int32 convert to INT_MIN in LightGBM: "right"
-_BLOCK_ROWS = 256  # rows per kernel call (the feature-major block stays in cache)
+_BLOCK_ROWS = 128  # rows per kernel call (the feature-major block stays in cache)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

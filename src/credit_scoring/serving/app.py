@@ -33,6 +33,7 @@ from credit_scoring.errors import (
 )
 from credit_scoring.serving.db import create_db_engine
 from credit_scoring.serving.decision_log.drain import DecisionDrain
+from credit_scoring.serving.decision_log.drain_process import DrainProcess
 from credit_scoring.serving.decision_log.sink import DecisionSink
 from credit_scoring.serving.decision_log.spool import SpoolFile, SpoolWriter
 from credit_scoring.serving.keys import KeyVerifier
@@ -191,15 +192,20 @@ def _open_services(
     spool_dir = settings.resolved_spool_dir
     spool = SpoolFile.claim(spool_dir, sync=settings.spool_sync)
     writer = SpoolWriter(spool)
-    drain = DecisionDrain(
-        spool=spool,
-        sink=DecisionSink(engine),
-        batch_size=settings.drain_batch_size,
-        interval_seconds=settings.drain_interval_seconds,
-        sync=settings.spool_sync,
-        on_depth=metrics.spool_depth.set,
-        on_drained=metrics.drained.inc,
-        on_error=metrics.errors.labels("drain").inc,
+    drain_options: dict[str, Any] = {
+        "spool": spool,
+        "sink": DecisionSink(engine),
+        "batch_size": settings.drain_batch_size,
+        "interval_seconds": settings.drain_interval_seconds,
+        "sync": settings.spool_sync,
+        "on_depth": metrics.spool_depth.set,
+        "on_drained": metrics.drained.inc,
+        "on_error": metrics.errors.labels("drain").inc,
+    }
+    drain: DecisionDrain | DrainProcess = (
+        DrainProcess(database_url=settings.resolved_database_url, **drain_options)
+        if settings.drain_process
+        else DecisionDrain(**drain_options)
     )
     runtime: ModelRuntime[ServedModel] = ModelRuntime(
         settings.resolved_model_uri,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, text
 
 from credit_scoring.serving.decision_log.drain import DecisionDrain
+from credit_scoring.serving.decision_log.drain_process import DrainProcess
 from credit_scoring.serving.decision_log.spool import SpoolFile, SpoolWriter
 from credit_scoring.serving.keys import KeyVerifier
 from credit_scoring.serving.observability import Metrics
@@ -30,7 +31,7 @@ class Services:
     runtime: ModelRuntime[ServedModel]
     spool: SpoolFile
     writer: SpoolWriter
-    drain: DecisionDrain
+    drain: DecisionDrain | DrainProcess
     keys: KeyVerifier
     #: Salt of the client-id hashes in logs (per process: no cross-process linkage).
     log_salt: str = field(default_factory=lambda: secrets.token_hex(8))

@@ -99,7 +99,7 @@ class SpoolFile:
     connections; WAL mode lets them proceed concurrently.
     """
 
-    def __init__(self, path: Path, lock: IO[bytes], *, sync: SpoolSync) -> None:
+    def __init__(self, path: Path, lock: IO[bytes] | None, *, sync: SpoolSync) -> None:
         self.path = path
         self.sync = sync
         self._lock = lock
@@ -130,6 +130,12 @@ class SpoolFile:
         lock = _try_lock(path.with_suffix(".lock"))
         return None if lock is None else cls(path, lock, sync=sync)
 
+    @classmethod
+    def open_for_drain(cls, path: Path, *, sync: SpoolSync = "full") -> SpoolFile:
+        """Open a file another process of this worker holds the lock of (the drain process:
+        it only reads and deletes; SQLite's own locking orders it with the appends)."""
+        return cls(path, None, sync=sync)
+
     def connect_writer(self) -> sqlite3.Connection:
         """The appender's connection. It never checkpoints the WAL (the drain does, after each
         delete), so a checkpoint's copying and fsync stay off the request path."""
@@ -158,9 +164,10 @@ class SpoolFile:
     def close(self) -> None:
         with self._reader_guard:
             self._reader.close()
-        with contextlib.suppress(OSError):
-            fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
-        self._lock.close()
+        if self._lock is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
+            self._lock.close()
 
 
 def find_spool_files(spool_dir: Path) -> list[Path]:
