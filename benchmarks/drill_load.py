@@ -358,13 +358,22 @@ def drill_pg_outage_alone(
 
 
 def worker_pids(server: Server) -> set[int]:
-    """The uvicorn worker processes (spawned children of the serve process)."""
+    """The uvicorn worker processes: spawned children of the serve process (not their own
+    children, the workers' drain processes)."""
     pids = set()
-    for process in server.processes()[1:]:
-        with contextlib.suppress(psutil.Error):
-            if "spawn_main" in " ".join(process.cmdline()):
-                pids.add(process.pid)
+    with contextlib.suppress(psutil.Error):
+        for process in psutil.Process(server.process.pid).children(recursive=False):
+            with contextlib.suppress(psutil.Error):
+                if "spawn_main" in " ".join(process.cmdline()):
+                    pids.add(process.pid)
     return pids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _busiest_worker(server: Server) -> int | None:
@@ -390,6 +399,7 @@ def drill_sigkill(stack: Stack, artefacts: Artefacts, *, seconds: float) -> Dril
     requests = _requests(artefacts, stack.keys["score"])
     marks: dict[str, float] = {}
     pids: dict[str, object] = {}
+    victim_children: list[int] = []
 
     async def kill(traffic: Traffic) -> None:
         await asyncio.sleep(seconds * 0.4)
@@ -399,6 +409,8 @@ def drill_sigkill(stack: Stack, artefacts: Artefacts, *, seconds: float) -> Dril
         if victim is None:
             return
         startups = _startups(stack)
+        with contextlib.suppress(psutil.Error):
+            victim_children.extend(c.pid for c in psutil.Process(victim).children())
         psutil.Process(victim).send_signal(signal.SIGKILL)
         marks["killed"] = traffic.now()
         log(f"sigkill: worker {victim} killed at {marks['killed']:.1f} s")
@@ -438,7 +450,10 @@ def drill_sigkill(stack: Stack, artefacts: Artefacts, *, seconds: float) -> Dril
     if killed is not None:
         result.figure("p99 after the kill (ms)", f"{traffic.quantile_ms(0.99, killed):.2f}")
         result.figure("answers after the kill", traffic.count(killed))
+    orphans = [pid for pid in victim_children if _alive(pid)]
+    result.figure("drain process of the killed worker / still alive", (victim_children, orphans))
     result.check("a worker was killed with SIGKILL", killed is not None)
+    result.check("the killed worker's drain process left with it", orphans == [], orphans)
     result.check("the supervisor started a new worker", replaced is not None)
     result.check("HTTP errors (non-200 answers)", traffic.http_errors == 0, dict(traffic.statuses))
     result.check(
