@@ -1,9 +1,10 @@
 """Background drain: spool → decision-log database, in batches, idempotent on request id.
 
-A drain thread per worker moves its own spool's rows into the database (see
+A drain per worker moves its own spool's rows into the database (see
 :mod:`~credit_scoring.serving.decision_log.sink`) and deletes them from the spool only after
 the database committed. While the database is down the rows wait and the drain retries with a
-capped backoff; spool files of dead workers are adopted and drained too.
+capped backoff; spool files of dead workers are adopted and drained too. The loop runs on a
+thread — of the worker, or of the worker's drain process (:mod:`.drain_process`, the default).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ _MAX_BACKOFF_SECONDS = 5.0
 
 
 class DecisionDrain:
-    """The drain thread of one worker (see the module docstring)."""
+    """The drain loop of one worker, on its own thread (see the module docstring)."""
 
     def __init__(
         self,
