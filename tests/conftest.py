@@ -31,4 +31,4 @@ def real_sample_dir() -> Path:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings whose every artefact lives in a fresh temporary folder."""
-    return get_settings(environment="test", home=tmp_path / "home")
+    return get_settings(environment="test", home=tmp_path / "home", drain_process=False)

@@ -98,6 +98,9 @@ def live_api(demo_env: DemoEnvironment, tmp_path: Path) -> Iterator[LiveApi]:
         access_log=False,
         reload_poll_seconds=0.0,
         drain_interval_seconds=0.05,
+        # The drain as a thread: starting a drain process per test app costs seconds; the
+        # process is tested in test_drain_process.py, test_durability.py and the drills.
+        drain_process=False,
         spool_sync="normal",
     )
     engine = create_db_engine(url)

@@ -140,6 +140,9 @@ def serving_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings
         reload_poll_seconds=0.0,
         drain_interval_seconds=0.05,
         key_cache_seconds=0.0,
+        # The drain as a thread: starting a drain process per test app costs seconds; the
+        # process is tested in test_drain_process.py, test_durability.py and the drills.
+        drain_process=False,
         spool_sync="normal",
         model_uri="stand-in",
     )
