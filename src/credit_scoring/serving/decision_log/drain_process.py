@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 #: CPU priority of the drain process relative to the worker (higher: yields more).
 DRAIN_NICENESS = 5
 _MONITOR_SECONDS = 0.25
+_RESTART_PAUSE_SECONDS = 2.0
 _CONTEXT = multiprocessing.get_context("spawn")
 
 
@@ -80,6 +81,7 @@ class DrainProcess:
         self._child: BaseProcess | None = None
         self._stopping = threading.Event()
         self._monitor: threading.Thread | None = None
+        self._spawned_at = 0.0
         self.restarts = 0
 
     # -- the DecisionDrain surface ------------------------------------------------------------
@@ -140,6 +142,7 @@ class DrainProcess:
         )
         child.start()
         self._child = child
+        self._spawned_at = time.monotonic()
 
     def _publish(self) -> None:
         drained, errors = int(self._drained.value), int(self._errors.value)
@@ -157,6 +160,10 @@ class DrainProcess:
             self._publish()
             child = self._child
             if child is not None and not child.is_alive() and not self._stopping.is_set():
+                # A child that dies at once (e.g. a broken install) is retried at most about
+                # once per _RESTART_PAUSE_SECONDS, not on every monitor tick.
+                if time.monotonic() - self._spawned_at < _RESTART_PAUSE_SECONDS:
+                    continue
                 self.restarts += 1
                 self._on_error()
                 logger.warning(
