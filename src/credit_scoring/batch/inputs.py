@@ -249,7 +249,11 @@ def _stage_and_check(
         outcome, locate, positions_known = stage_parquet(con, source, _STAGED)
     report = outcome.report
     if outcome.rows is not None and positions_known:
-        report.extend(check_values(con, _STAGED, contract, file=source.name, locate=locate))
+        report.extend(
+            check_values(
+                con, _STAGED, contract, file=source.name, locate=locate, raw=outcome.raw_values
+            )
+        )
         report.errors.extend(
             check_primary_key(con, _STAGED, contract, file=source.name, locate=locate)
         )

@@ -26,6 +26,8 @@ from credit_scoring.schema import TABLES, Column, Kind, Table
 
 #: Maps a staged row's ``rowid`` (0-based position among the rows read) to "line 17"/"row 16".
 Locate = Callable[[int], str]
+#: ``(rowids, column) -> {rowid: the value's text exactly as written in the file}``.
+RawValues = Callable[[list[int], str], dict[int, str]]
 
 #: Largest integer a DOUBLE holds exactly; INT columns read through DOUBLE must stay within it.
 MAX_EXACT_INT = 2**53
@@ -215,6 +217,7 @@ class _Check:
     severity: str  # "error" | "warning"
     what: str  # "are not integers", "are missing", …
     expected: str
+    exact_text: bool = False  # quote examples as written (float64 may have rounded them)
 
 
 def _range_text(column: Column) -> str:
@@ -239,6 +242,7 @@ def _checks(contract: Table, staged_types: dict[str, str]) -> list[_Check]:
         col = quote_ident(column.name)
         is_double = staged_types[column.name] == "DOUBLE"
         finite = f"NOT isinf({col})" if is_double else "TRUE"
+        physical = column.physical_min is not None and column.physical_max is not None
         if column.kind is Kind.INT and is_double:
             checks.append(
                 _Check(
@@ -246,10 +250,24 @@ def _checks(contract: Table, staged_types: dict[str, str]) -> list[_Check]:
                     "expected whole numbers, int64",
                 )
             )  # fmt: skip
+        if physical:
+            outside = f"({col} < {column.physical_min!r} OR {col} > {column.physical_max!r})"
+            if column.sentinels:
+                sentinels = ", ".join(repr(float(s)) for s in column.sentinels)
+                outside += f" AND {col} NOT IN ({sentinels})"
+            checks.append(
+                _Check(
+                    column, f"{outside} AND {finite}", "error",
+                    "are outside the physical bounds", f"expected {column.physical_text()}",
+                    exact_text=True,
+                )
+            )  # fmt: skip
+        elif column.kind is Kind.INT and is_double:
             checks.append(
                 _Check(
                     column, f"abs({col}) > {MAX_EXACT_INT} AND {finite}", "error",
                     "are too large to read exactly", "expected integers within ±2^53",
+                    exact_text=True,
                 )
             )  # fmt: skip
         if is_double:
@@ -289,13 +307,22 @@ def _checks(contract: Table, staged_types: dict[str, str]) -> list[_Check]:
 
 
 def _examples(
-    con: duckdb.DuckDBPyConnection, relation: str, column: Column, condition: str, locate: Locate
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    column: Column,
+    condition: str,
+    locate: Locate,
+    raw: RawValues | None = None,
 ) -> str:
     rows = con.execute(
         f"SELECT rowid, {quote_ident(column.name)} FROM {quote_ident(relation)} "
         f"WHERE {condition} ORDER BY rowid LIMIT {EXAMPLES}"
     ).fetchall()
-    return ", ".join(f"{locate(int(rowid))}: {format_value(v, column)}" for rowid, v in rows)
+    written = raw([int(r) for r, _ in rows], column.name) if raw is not None else {}
+    return ", ".join(
+        f"{locate(int(rowid))}: {written.get(int(rowid)) or format_value(v, column)}"
+        for rowid, v in rows
+    )
 
 
 def check_values(
@@ -305,11 +332,13 @@ def check_values(
     *,
     file: str,
     locate: Locate,
+    raw: RawValues | None = None,
 ) -> TableReport:
     """Run every per-column check of the contract over a staged table in one scan.
 
-    Errors: non-integers in INT columns, infinities, missing values in never-missing columns,
-    hard-range violations (e.g. TARGET outside {0, 1}). Warnings: soft-range violations and
+    Errors: non-integers in INT columns, infinities, values outside the physical bounds
+    (quoted as written when ``raw`` can read them back), missing values in never-missing
+    columns, hard-range violations (e.g. TARGET outside {0, 1}). Warnings: soft-range violations and
     values outside a categorical vocabulary (kept, counted per value).
     """
     report = TableReport()
@@ -331,7 +360,8 @@ def check_values(
         for check, count in zip(checks, counts, strict=True):
             if not count:
                 continue
-            examples = _examples(con, relation, check.column, check.condition, locate)
+            exact = raw if check.exact_text else None
+            examples = _examples(con, relation, check.column, check.condition, locate, exact)
             problem = Problem(
                 file,
                 check.column.name,
@@ -400,7 +430,12 @@ def check_primary_key(
     if not contract.primary_key:
         return []
     keys = ", ".join(quote_ident(k) for k in contract.primary_key)
-    not_null = " AND ".join(f"{quote_ident(k)} IS NOT NULL" for k in contract.primary_key)
+    # Keys beyond 2^53 were rounded when read (reported by the bounds check): two distinct
+    # keys may have become one value, so they are not compared.
+    not_null = " AND ".join(
+        f"{quote_ident(k)} IS NOT NULL AND abs({quote_ident(k)}) <= {MAX_EXACT_INT}"
+        for k in contract.primary_key
+    )
     duplicated = (
         f"SELECT {keys}, count(*) AS n FROM {quote_ident(relation)} "
         f"WHERE {not_null} GROUP BY {keys} HAVING count(*) > 1"

@@ -46,6 +46,7 @@ from credit_scoring.data.manifest import (
     library_versions,
     write_manifest,
 )
+from credit_scoring.data.records import RecordScan, scan_records
 from credit_scoring.data.relations import check_relations
 from credit_scoring.data.sources import SourceFile, find_sources, read_header
 from credit_scoring.data.staging import StageOutcome, stage_csv, stage_parquet
@@ -91,12 +92,17 @@ def load_dataset(
     memory_limit: str | None = None,
     threads: int | None = None,
     on_table: Callable[[TableProgress], None] | None = None,
+    reconcile: bool = True,
 ) -> Manifest:
     """Validate the eight tables of ``src_dir`` and write them to ``out_dir`` as typed Parquet.
 
     ``memory_limit`` is a DuckDB size (e.g. ``"4GiB"``), ``threads`` the DuckDB thread count
     (default: the cores available); ``on_table`` is called after each table. Returns the
-    manifest also written to ``out_dir/manifest.json``. Raises
+    manifest also written to ``out_dir/manifest.json``. Every CSV is read in full a second
+    time, in a background thread (:mod:`credit_scoring.data.records`): its records must equal
+    the rows loaded plus the rows rejected, none may be over-long, and a gzip or zip file must
+    pass its CRC check — all before its Parquet file is written. ``reconcile=False`` skips
+    that read (only to measure its cost). Raises
     :class:`~credit_scoring.errors.DataContractError` on any contract violation, with every
     problem found; ``out_dir`` is then left as it was.
     """
@@ -116,7 +122,11 @@ def load_dataset(
         _connect(Path(scratch), memory_limit=memory_limit, threads=threads) as con,
         atomic_output_dir(out_dir) as tmp_dir,
     ):  # fmt: skip
-        source_sha = {name: hasher.submit(file_sha256, s.path) for name, s in sources.items()}
+        scans = {
+            name: hasher.submit(_scan_or_hash, s, reconcile=reconcile)
+            for name, s in sources.items()
+        }
+        source_sha = {name: _Sha(scans[name]) for name in sources}
         written: dict[str, _Written] = {}
         errors: list[Problem] = []
         for name, source in sources.items():
@@ -124,7 +134,7 @@ def load_dataset(
             report = header_reports[name]
             outcome = _load_table(
                 con, source, headers[name], out_path=tmp_dir / f"{name}.parquet",
-                scratch_dir=Path(scratch),
+                scratch_dir=Path(scratch), scan=_scan_of(scans[name]) if reconcile else None,
             )  # fmt: skip
             report.extend(outcome.report)
             errors.extend(report.errors)
@@ -171,6 +181,38 @@ def _hashing() -> Iterator[ThreadPoolExecutor]:
         yield hasher
     finally:
         hasher.shutdown(wait=True, cancel_futures=True)
+
+
+def _scan_or_hash(source: SourceFile, *, reconcile: bool) -> tuple[str, RecordScan | None]:
+    """(SHA-256 of the file, its record scan): one read for a plain CSV."""
+    if not reconcile or not source.is_csv:
+        return file_sha256(source.path), None
+    if source.format == "csv":
+        scan = scan_records(source, with_sha256=True)
+        if scan.sha256 is not None:
+            return scan.sha256, scan
+    else:
+        scan = scan_records(source)
+    return file_sha256(source.path), scan
+
+
+def _scan_of(future: Future[tuple[str, RecordScan | None]]) -> Callable[[], RecordScan]:
+    def wait() -> RecordScan:
+        scan = future.result()[1]
+        assert scan is not None
+        return scan
+
+    return wait
+
+
+class _Sha:
+    """The SHA-256 part of a background scan (``.result()`` as a future's)."""
+
+    def __init__(self, future: Future[tuple[str, RecordScan | None]]) -> None:
+        self._future = future
+
+    def result(self) -> str:
+        return self._future.result()[0]
 
 
 @dataclass
@@ -258,6 +300,7 @@ def _load_table(
     *,
     out_path: Path,
     scratch_dir: Path,
+    scan: Callable[[], RecordScan] | None,
 ) -> StageOutcome:
     """Stage one table, run its checks and, when it has no error, write its Parquet file."""
     contract = TABLES[source.table]
@@ -265,15 +308,20 @@ def _load_table(
     try:
         if source.is_csv:
             outcome, locate, positions_known = stage_csv(
-                con, source, header, staged, scratch_dir=scratch_dir
-            )
+                con, source, header, staged, scratch_dir=scratch_dir,
+                scan=scan if scan is not None else _no_scan(source),
+            )  # fmt: skip
         else:
             outcome, locate, positions_known = stage_parquet(con, source, staged)
         if outcome.rows is None:
             return outcome
         report = outcome.report
         if positions_known:
-            report.extend(check_values(con, staged, contract, file=source.name, locate=locate))
+            report.extend(check_values(
+                    con, staged, contract, file=source.name, locate=locate,
+                    raw=outcome.raw_values,
+                )
+            )  # fmt: skip
             report.errors.extend(
                 check_primary_key(con, staged, contract, file=source.name, locate=locate)
             )
@@ -286,6 +334,15 @@ def _load_table(
         return outcome
     finally:
         con.execute(f"DROP TABLE IF EXISTS {quote_ident(staged)}")
+
+
+def _no_scan(source: SourceFile) -> Callable[[], RecordScan]:
+    """A scan that found the file as DuckDB did (``reconcile=False``: measuring only)."""
+
+    def unchecked() -> RecordScan:
+        return RecordScan(records=-1)
+
+    return unchecked
 
 
 def _write_parquet(

@@ -9,12 +9,28 @@ encoding, wrong Parquet types) are returned as :class:`~credit_scoring.data.cont
 from __future__ import annotations
 
 import re
+import zipfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from credit_scoring.data.contract import Locate, Problem, TableReport, quote_ident, quote_literal
+from credit_scoring.data.contract import (
+    Locate,
+    Problem,
+    RawValues,
+    TableReport,
+    quote_ident,
+    quote_literal,
+)
+from credit_scoring.data.records import (
+    RecordScan,
+    read_fields,
+    reconciliation_problem,
+    scan_records,
+)
 from credit_scoring.data.sources import SourceFile, encoding_problem, extract_zip
 from credit_scoring.schema import TABLES, Kind
 
@@ -31,6 +47,8 @@ class StageOutcome:
 
     report: TableReport = field(default_factory=TableReport)
     rows: int | None = None  # rows staged (None when the table could not be read)
+    #: reads values back exactly as written in the file (None: the staged values are exact)
+    raw_values: RawValues | None = None
 
 
 def _nan_as_null(column: str, expression: str | None = None) -> str:
@@ -46,16 +64,69 @@ def stage_csv(
     staged: str,
     *,
     scratch_dir: Path,
+    scan: Callable[[], RecordScan] | None = None,
 ) -> tuple[StageOutcome, Locate, bool]:
     """Read a CSV into ``staged`` (numbers as DOUBLE, text as VARCHAR, contract order).
 
     INT columns are parsed as DOUBLE and checked for whole numbers afterwards: DuckDB's
     integer parser would silently round ``2.5`` to 3. Lines that do not parse (text in a
     numeric column, wrong field count, bad encoding) are recorded by DuckDB's reject tables.
+
+    ``scan`` returns the file's independent record scan (:func:`scan_records`, run while
+    DuckDB reads; started here when not given): a file failing its integrity check (gzip/zip
+    CRC), holding over-long records, or whose records differ from the rows read plus rejected
+    gives errors and no rows. Line numbers in messages are physical lines.
     """
-    contract = TABLES[source.table]
+    if scan is None:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="records")
+        future = pool.submit(scan_records, source)
+        pool.shutdown(wait=False)
+        scan = future.result
     outcome = StageOutcome()
-    path = extract_zip(source, scratch_dir) if source.format == "csv.zip" else source.path
+    try:
+        path = extract_zip(source, scratch_dir) if source.format == "csv.zip" else source.path
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        found = scan()
+        outcome.report.errors.extend(
+            found.problems(source.name)
+            or [Problem(source.name, None, f"cannot be read or decompressed ({exc})")]
+        )
+        return outcome, _csv_locator([], None), False
+    rejected, read_error = _read_csv(con, source, header, staged, path)
+    found = scan()
+    integrity = found.problems(source.name)
+    if integrity or read_error is not None:
+        outcome.report.errors.extend(integrity or [read_error])  # type: ignore[list-item]
+        con.execute(f"DROP TABLE IF EXISTS {quote_ident(staged)}")
+        return outcome, _csv_locator([], found), False
+    row = con.execute(f"SELECT count(*) FROM {quote_ident(staged)}").fetchone()
+    rows = int(row[0]) if row else 0
+    complete = len(rejected) < REJECTS_LIMIT
+    rejected = [(found.reader_line_to_physical(int(r[0])), *r[1:]) for r in rejected]
+    rejected_lines = sorted({int(r[0]) for r in rejected})
+    if complete:
+        lost = reconciliation_problem(source.name, found, loaded=rows, rejected=len(rejected_lines))
+        if lost is not None:
+            outcome.report.errors.append(lost)
+            return outcome, _csv_locator([], found), False
+    outcome.rows = rows
+    outcome.report.errors.extend(_reject_problems(source, rejected, complete=complete))
+    line_of = _csv_line_of(rejected_lines, found)
+
+    def raw_values(rowids: list[int], column: str) -> dict[int, str]:
+        lines = {rowid: line_of(rowid) for rowid in rowids}
+        texts = read_fields(source, list(lines.values()), header.index(column))
+        return {rowid: texts[line] for rowid, line in lines.items() if line in texts}
+
+    outcome.raw_values = raw_values
+    return outcome, _csv_locator(rejected_lines, found), complete
+
+
+def _read_csv(
+    con: duckdb.DuckDBPyConnection, source: SourceFile, header: list[str], staged: str, path: Path
+) -> tuple[list[tuple[int, str | None, str, str]], Problem | None]:
+    """Create ``staged`` from the CSV; (DuckDB's rejected lines, or the error it raised)."""
+    contract = TABLES[source.table]
     # Columns outside the contract (ignored by batch scoring) are read as text.
     numeric = {c.name for c in contract.columns if not c.is_categorical}
     types = {n: "DOUBLE" if n in numeric else "VARCHAR" for n in header}
@@ -80,35 +151,44 @@ def stage_csv(
         ).fetchall()
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]
-        outcome.report.errors.append(Problem(source.name, None, f"cannot be read ({message})"))
-        return outcome, _csv_locator([]), False
+        return [], Problem(source.name, None, f"cannot be read ({message})")
     finally:
         con.execute(f"DROP TABLE IF EXISTS {rejects}")
         con.execute(f"DROP TABLE IF EXISTS {scan}")
-    row = con.execute(f"SELECT count(*) FROM {quote_ident(staged)}").fetchone()
-    outcome.rows = int(row[0]) if row else 0
-    complete = len(rejected) < REJECTS_LIMIT
-    outcome.report.errors.extend(_reject_problems(source, rejected, complete=complete))
-    locate = _csv_locator(sorted({int(r[0]) for r in rejected}))
-    return outcome, locate, complete
+    return [(int(r[0]), r[1], r[2], r[3]) for r in rejected], None
 
 
-def _csv_locator(rejected_lines: list[int]) -> Locate:
-    """``rowid`` → ``"line N"``: line 1 is the header; rejected lines are skipped over.
-
-    Assumes one record per line, as in the Kaggle files (a blank line or a line break inside
-    a quoted field would shift later line numbers by one).
-    """
+def _csv_locator(rejected_lines: list[int], scan: RecordScan | None) -> Locate:
+    """``rowid`` → ``"line N"``, N the physical line (see :func:`_csv_line_of`)."""
+    line_of = _csv_line_of(rejected_lines, scan)
 
     def locate(rowid: int) -> str:
-        line = rowid + 2
-        for rejected in rejected_lines:
-            if rejected > line:
-                break
-            line += 1
-        return f"line {line:,}"
+        return f"line {line_of(rowid):,}"
 
     return locate
+
+
+def _csv_line_of(rejected_lines: list[int], scan: RecordScan | None) -> Callable[[int], int]:
+    """``rowid`` → physical line where the row's record starts (line 1 is the header).
+
+    Rejected records are skipped over; blank lines and line breaks inside quoted fields are
+    counted as the file shows them (``scan``).
+    """
+    rejected_records = (
+        sorted(scan.record_at_line(line) for line in rejected_lines)
+        if scan is not None
+        else [line - 2 for line in rejected_lines]
+    )
+
+    def line_of(rowid: int) -> int:
+        record = rowid
+        for rejected in rejected_records:
+            if rejected > record:
+                break
+            record += 1
+        return scan.physical_line(record) if scan is not None else record + 2
+
+    return line_of
 
 
 def _reject_problems(

@@ -31,6 +31,10 @@ class Column:
     ``min_value``/``max_value`` bound plausible values (inclusive); values listed in
     ``sentinels`` are allowed outside them (e.g. ``DAYS_EMPLOYED = 365243``). A violated
     bound is an error when ``hard_range`` is set, otherwise a warning in the load report.
+
+    ``physical_min``/``physical_max`` bound what the quantity can physically be (money,
+    days, months, counts, ids; sentinels allowed): always an error, applied identically by the
+    loader, the API, ``score-batch`` and the feature builder.
     """
 
     name: str
@@ -41,10 +45,43 @@ class Column:
     max_value: float | None = None
     sentinels: tuple[float, ...] = ()
     hard_range: bool = False
+    physical_min: float | None = None
+    physical_max: float | None = None
 
     @property
     def is_categorical(self) -> bool:
         return self.kind is Kind.CATEGORY
+
+    @property
+    def hard_limits(self) -> tuple[float | None, float | None]:
+        """The bounds every value must meet: the physical ones, narrowed by a hard range."""
+        lo, hi = self.physical_min, self.physical_max
+        if self.hard_range:
+            lo = _tighter(lo, self.min_value, max)
+            hi = _tighter(hi, self.max_value, min)
+        return lo, hi
+
+    def physical_text(self) -> str:
+        """``"values in [-100,000, 100,000]"`` (with the sentinels allowed)."""
+        lo, hi = self.physical_min, self.physical_max
+        text = f"values in [{_number(lo)}, {_number(hi)}]"
+        if self.sentinels:
+            text += " or the sentinel " + ", ".join(_number(s) for s in self.sentinels)
+        return text
+
+
+def _tighter(a: float | None, b: float | None, pick: object) -> float | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return pick(a, b)  # type: ignore[operator,no-any-return]
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "…"
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 @dataclass(frozen=True)

@@ -192,6 +192,30 @@ def _bounds(name: str) -> _Bounds | None:
     return None
 
 
+#: Largest id: ids are read exactly as float64 and JSON numbers only up to 2^53 − 1.
+MAX_ID = 2**53 - 1
+#: Physical bounds (always errors): what a quantity can be at all, far beyond any real value
+#: (a DAYS_* value is within ±100,000 days — 274 years —, an amount within ±10^12 currency
+#: units).
+PHYSICAL_DAYS = 100_000.0
+PHYSICAL_MONTHS = 2_400.0
+PHYSICAL_MONEY = 1e12
+PHYSICAL_OTHER = 1e9  # counts, ratios, scores, areas, ages, hours, version numbers
+
+
+def _physical(name: str) -> tuple[float, float]:
+    """``(min, max)`` a numeric column can physically hold."""
+    if name.startswith("SK_ID_"):
+        return 0.0, float(MAX_ID)
+    if name.startswith("DAYS_"):
+        return -PHYSICAL_DAYS, PHYSICAL_DAYS
+    if name == "MONTHS_BALANCE":
+        return -PHYSICAL_MONTHS, PHYSICAL_MONTHS
+    if name.startswith("AMT_") and not name.startswith("AMT_REQ_"):
+        return -PHYSICAL_MONEY, PHYSICAL_MONEY
+    return -PHYSICAL_OTHER, PHYSICAL_OTHER
+
+
 _SENTINEL_COLUMNS = frozenset(
     {
         "DAYS_EMPLOYED", "DAYS_FIRST_DRAWING", "DAYS_FIRST_DUE", "DAYS_LAST_DUE_1ST_VERSION",
@@ -208,6 +232,7 @@ def _columns(spec: str, vocabularies: dict[str, tuple[str, ...]]) -> tuple[Colum
         kind = _KINDS[kind_code]
         bounds = _bounds(name) if kind is not Kind.CATEGORY else None
         lo, hi, hard = bounds if bounds else (None, None, False)
+        physical_lo, physical_hi = _physical(name) if kind is not Kind.CATEGORY else (None, None)
         out.append(
             Column(
                 name=name,
@@ -217,6 +242,8 @@ def _columns(spec: str, vocabularies: dict[str, tuple[str, ...]]) -> tuple[Colum
                 min_value=lo,
                 max_value=hi,
                 hard_range=hard,
+                physical_min=physical_lo,
+                physical_max=physical_hi,
                 sentinels=(DAYS_SENTINEL,) if name in _SENTINEL_COLUMNS else (),
             )
         )
