@@ -26,13 +26,15 @@ def atomic_output_dir(out_dir: Path, *, overwrite: bool = True) -> Iterator[Path
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     if out_dir.exists() and not overwrite:
         raise FileExistsError(f"{out_dir} exists; pass overwrite=True to replace it")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-{os.getpid()}-", dir=out_dir.parent))
     # mkdtemp makes the folder private (0700); the output gets the ordinary umask mode.
     tmp.chmod(0o777 & ~_current_umask())
     try:
         yield tmp
         if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            old = Path(
+                tempfile.mkdtemp(prefix=f".{out_dir.name}.old-{os.getpid()}-", dir=out_dir.parent)
+            )
             old.rmdir()
             out_dir.rename(old)
             tmp.rename(out_dir)

@@ -170,7 +170,8 @@ def test_a_failure_while_scoring_leaves_the_previous_output_untouched(
     source = tmp_path / "ok.parquet"
     few_applications.to_parquet(source, index=False)
     out = tmp_path / "scores.parquet"
-    out.write_bytes(b"yesterday's scores")
+    run(pipeline, batch_model, source, out, chunk_rows=4, workers=1)  # yesterday's scores
+    yesterday = out.read_bytes()
     calls = {"n": 0}
     real = ApplicationScorer.score_columns
 
@@ -184,7 +185,7 @@ def test_a_failure_while_scoring_leaves_the_previous_output_untouched(
     with pytest.raises(RuntimeError, match="executor lost"):
         run(pipeline, batch_model, source, out, chunk_rows=4, workers=1)
     assert calls["n"] >= 3  # chunks already in flight may still be scored
-    assert out.read_bytes() == b"yesterday's scores"
+    assert out.read_bytes() == yesterday
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.parquet", "scores.parquet"]
 
 

@@ -11,6 +11,7 @@ from credit_scoring.cli import app
 from credit_scoring.data.loader import load_dataset
 from credit_scoring.data.manifest import MANIFEST_NAME, read_manifest
 from credit_scoring.errors import DataContractError
+from credit_scoring.outputs import OutputPlaceError
 from credit_scoring.io import file_sha256
 
 
@@ -57,7 +58,7 @@ def test_the_output_folder_is_readable_like_the_files_the_umask_allows(sample_co
 
 
 def test_loading_into_the_source_folder_is_refused(sample_copy):
-    with pytest.raises(DataContractError, match="must differ from the source folder"):
+    with pytest.raises(OutputPlaceError, match="is also an input of `data load`"):
         load_dataset(sample_copy.dir, sample_copy.dir)
 
 

@@ -8,8 +8,11 @@ when every row is written and flushed to disk: a crash or an error never leaves 
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Literal
@@ -20,11 +23,15 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from credit_scoring.errors import DataContractError
+from credit_scoring.outputs import claim_output_file, remove_stale_temporaries, temporary_prefix
 
 OutputFormat = Literal["csv", "parquet"]
 PARQUET_COMPRESSION = "zstd"
 #: Rows per Parquet row group: scored chunks are gathered up to this many before a write.
 PARQUET_ROW_GROUP_ROWS = 131_072
+#: Parquet key-value metadata marking a file written by ``score-batch`` (its ownership marker).
+KIND_KEY, KIND = b"credit_scoring.kind", b"score-batch"
+COMMAND = "score-batch"
 
 
 def output_format(path: Path) -> OutputFormat:
@@ -35,6 +42,36 @@ def output_format(path: Path) -> OutputFormat:
     if name.endswith(".parquet"):
         return "parquet"
     raise DataContractError(f"{Path(path).name}: the output must end in .csv or .parquet")
+
+
+def is_score_batch_output(path: Path, column_sets: Sequence[Sequence[str]]) -> bool:
+    """Whether ``path`` is an earlier ``score-batch`` output: a Parquet file carrying its
+    kind in the metadata, or a CSV file whose header is exactly one of ``column_sets``."""
+    try:
+        if output_format(path) == "parquet":
+            metadata = pq.read_schema(path).metadata or {}
+            return metadata.get(KIND_KEY) == KIND
+        with Path(path).open("rb") as fh:
+            first = fh.readline(1 << 16).decode("utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError, pa.ArrowException, DataContractError):
+        return False
+    header = next(csv.reader(io.StringIO(first)), [])
+    return any(header == list(columns) for columns in column_sets)
+
+
+def claim_batch_output(
+    out_path: Path, *, inputs: Sequence[Path], column_sets: Sequence[Sequence[str]]
+) -> None:
+    """Refuse an ``--out`` that is an input, or an existing file ``score-batch`` did not
+    write (:class:`~credit_scoring.outputs.OutputPlaceError`); remove stale temporaries."""
+    output_format(out_path)
+    claim_output_file(
+        out_path,
+        command=COMMAND,
+        is_own=lambda p: is_score_batch_output(p, column_sets),
+        inputs=inputs,
+    )
+    remove_stale_temporaries(out_path)
 
 
 class AtomicTableWriter:
@@ -56,7 +93,7 @@ class AtomicTableWriter:
 
     def __enter__(self) -> AtomicTableWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        fd, name = tempfile.mkstemp(prefix=temporary_prefix(self.path, "tmp"), dir=self.path.parent)
         os.close(fd)
         self._tmp = Path(name)
         mask = os.umask(0)
@@ -64,8 +101,9 @@ class AtomicTableWriter:
         self._tmp.chmod(0o666 & ~mask)  # mkstemp makes it private (0600)
         if self.format == "parquet":
             text = [f.name for f in self.schema if pa.types.is_string(f.type)]
+            marked = self.schema.with_metadata({**(self.schema.metadata or {}), KIND_KEY: KIND})
             self._writer = pq.ParquetWriter(
-                self._tmp, self.schema, compression=PARQUET_COMPRESSION,
+                self._tmp, marked, compression=PARQUET_COMPRESSION,
                 use_dictionary=text,  # numbers are mostly distinct: plain encoding
             )  # fmt: skip
         else:

@@ -30,6 +30,7 @@ from credit_scoring.batch.inputs import (
     ApplicationFile,
     open_applications,
     open_parquet_applications,
+    source_format,
 )
 from credit_scoring.batch.local import score_chunks
 from credit_scoring.batch.model import (
@@ -38,10 +39,11 @@ from credit_scoring.batch.model import (
     history_for_clients,
     history_from_store,
 )
-from credit_scoring.batch.output import AtomicTableWriter, output_format
+from credit_scoring.batch.output import AtomicTableWriter, claim_batch_output, output_format
 from credit_scoring.batch.scoring import ApplicationScorer, HistoryTable, output_schema
 from credit_scoring.data.contract import Problem
 from credit_scoring.data.loader import default_threads
+from credit_scoring.errors import DataContractError
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +119,7 @@ def score_batch(
         raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     if features_dir is None and database_url is None:
         raise ValueError("score_batch needs features_dir or database_url for the history")
-    output_format(out_path)  # refuse an unknown extension before any work
+    check_batch_paths(input_path, out_path, features_dir=features_dir)  # before any work
     started = time.perf_counter()
     history_path = check_features_dir(features_dir, model) if features_dir is not None else None
     run = _Run(
@@ -130,6 +132,26 @@ def score_batch(
         if result is not None:
             return result
     return run.checked_in_full(Path(input_path), spark_session)
+
+
+def check_batch_paths(
+    input_path: Path, out_path: Path, *, features_dir: Path | None = None
+) -> None:
+    """Refuse, before any work (the model is not loaded yet), an input that is not a readable
+    application file and an ``--out`` that is not ``score-batch``'s to write: an input, an
+    existing file it did not write, an unknown extension or an unwritable folder."""
+    input_path = Path(input_path)
+    source_format(input_path)
+    if not input_path.is_file():
+        what = "is a folder" if input_path.is_dir() else "does not exist"
+        raise DataContractError(f"{input_path} {what}; expected an application file")
+    output_format(out_path)
+    inputs = [input_path] if features_dir is None else [input_path, Path(features_dir)]
+    claim_batch_output(
+        Path(out_path),
+        inputs=inputs,
+        column_sets=[output_schema(with_reasons=r).names for r in (True, False)],
+    )
 
 
 @dataclass

@@ -51,6 +51,9 @@ def score_batch_command(
 
     if engine not in ENGINES:
         raise typer.BadParameter(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    from credit_scoring.batch.run import check_batch_paths
+
+    check_batch_paths(input_path, out, features_dir=features_dir)  # before loading the model
     settings = get_settings()
     started = time.perf_counter()
 

@@ -257,7 +257,8 @@ def _checks(contract: Table, staged_types: dict[str, str]) -> list[_Check]:
                 outside += f" AND {col} NOT IN ({sentinels})"
             checks.append(
                 _Check(
-                    column, f"{outside} AND {finite}", "error",
+                    column, f"{outside} AND {finite}" + (f" AND NOT isnan({col})" if is_double else ""),
+                    "error",
                     "are outside the physical bounds", f"expected {column.physical_text()}",
                     exact_text=True,
                 )

@@ -41,6 +41,7 @@ from credit_scoring.data.contract import (
     raise_if_errors,
 )
 from credit_scoring.data.manifest import (
+    MANIFEST_NAME,
     Manifest,
     TableEntry,
     library_versions,
@@ -52,6 +53,7 @@ from credit_scoring.data.sources import SourceFile, find_sources, read_header
 from credit_scoring.data.staging import StageOutcome, stage_csv, stage_parquet
 from credit_scoring.errors import DataContractError
 from credit_scoring.io import atomic_output_dir, file_sha256
+from credit_scoring.outputs import claim_output_dir, remove_stale_temporaries, temporary_prefix
 from credit_scoring.schema import SCHEMA_VERSION, TABLES, Kind, Table
 
 _DUCK_TYPES = {Kind.INT: "BIGINT", Kind.FLOAT: "DOUBLE", Kind.CATEGORY: "VARCHAR"}
@@ -109,15 +111,14 @@ def load_dataset(
     src_dir, out_dir = Path(src_dir), Path(out_dir)
     if not src_dir.is_dir():
         raise DataContractError(f"source folder {src_dir} does not exist or is not a folder")
-    if out_dir.resolve() == src_dir.resolve():
-        raise DataContractError(f"the output folder must differ from the source folder {src_dir}")
+    claim_output_dir(out_dir, command="data load", marker=MANIFEST_NAME, inputs=[src_dir])
     sources = find_sources(src_dir)
     headers, header_reports = _check_headers(sources)
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out_dir)
     with (
         _hashing() as hasher,
-        tempfile.TemporaryDirectory(prefix=f".{out_dir.name}.scratch-", dir=out_dir.parent)
+        tempfile.TemporaryDirectory(prefix=temporary_prefix(out_dir, "scratch"), dir=out_dir.parent)
         as scratch,
         _connect(Path(scratch), memory_limit=memory_limit, threads=threads) as con,
         atomic_output_dir(out_dir) as tmp_dir,

@@ -28,6 +28,7 @@ from credit_scoring.features.application import (
     application_features,
 )
 from credit_scoring.features.feature_set import (
+    FEATURE_SET_FILE,
     KEY_COLUMN,
     TARGET_COLUMN,
     FeatureSet,
@@ -37,6 +38,7 @@ from credit_scoring.features.feature_set import (
 from credit_scoring.features.history.engine import Engine, check_table_file, compute_history
 from credit_scoring.features.naming import is_history_flag
 from credit_scoring.io import atomic_output_dir, file_sha256
+from credit_scoring.outputs import claim_output_dir, remove_stale_temporaries
 from credit_scoring.schema import table
 
 logger = logging.getLogger(__name__)
@@ -130,6 +132,8 @@ def build_features(
     """Build the feature tables of DATA_DIR into FEATURES_DIR (atomically); returns the set."""
     say = log or logger.info
     data_dir = Path(data_dir)
+    claim_output_dir(out_dir, command="features build", marker=FEATURE_SET_FILE, inputs=[data_dir])
+    remove_stale_temporaries(Path(out_dir))
     for name in ("application_train", "application_test"):
         check_table_file(data_dir, name)
     started = time.perf_counter()
