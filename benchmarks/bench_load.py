@@ -11,6 +11,13 @@ in a fresh process per run and reports wall time (median), CPU time, peak RSS of
 
 Wall times depend on the machine's other load; the CPU time (user + system) of the process
 does much less, so both are printed, with the load average.
+
+Row reconciliation (every CSV read a second time to count its records, check record lengths
+and verify gzip/zip CRCs, :mod:`credit_scoring.data.records`) is measured as a ratio: each run
+loads the same files twice, alternately with and without it (``load_dataset(...,
+reconcile=False)``), and the medians are compared. Target: ≤ 5 % of the load time.
+
+    .venv/bin/python benchmarks/bench_load.py --reconciliation [--runs 3]
 """
 
 from __future__ import annotations
@@ -122,13 +129,26 @@ def build_scaled(folder: Path, *, fraction: float, sample_dir: Path) -> None:
     _mark_ready(folder, spec)
 
 
-def load_once(csv_dir: Path, out_dir: Path, extra: list[str]) -> Run:
-    """``credit-scoring data load`` in a fresh process: wall time, CPU time and peak RSS."""
+def load_once(
+    csv_dir: Path, out_dir: Path, extra: list[str], *, reconcile: bool | None = None
+) -> Run:
+    """``credit-scoring data load`` in a fresh process: wall time, CPU time and peak RSS.
+
+    ``reconcile`` given: ``load_dataset`` is called directly, with or without the record
+    reconciliation (the CLI always reconciles).
+    """
     shutil.rmtree(out_dir, ignore_errors=True)
-    command = [
-        sys.executable, "-c", "from credit_scoring.cli import main; main()",
-        "data", "load", str(csv_dir), "--out", str(out_dir), "--quiet", *extra,
-    ]  # fmt: skip
+    if reconcile is None:
+        command = [
+            sys.executable, "-c", "from credit_scoring.cli import main; main()",
+            "data", "load", str(csv_dir), "--out", str(out_dir), "--quiet", *extra,
+        ]  # fmt: skip
+    else:
+        code = (
+            "import sys; from credit_scoring.data.loader import load_dataset; "
+            f"load_dataset(sys.argv[1], sys.argv[2], reconcile={reconcile})"
+        )
+        command = [sys.executable, "-c", code, str(csv_dir), str(out_dir)]
     started = time.perf_counter()
     process = subprocess.Popen(command)
     _, status, usage = os.wait4(process.pid, 0)
@@ -162,6 +182,11 @@ def main(argv: list[str] | None = None) -> int:
         default=Path(tempfile.gettempdir()) / "credit-scoring-bench-load",
         help="cache of the CSVs and the output (default: under the system temp folder)",
     )
+    parser.add_argument(
+        "--reconciliation",
+        action="store_true",
+        help="measure the row reconciliation: runs with and without it, alternately",
+    )
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--memory-limit", default=None)
     args = parser.parse_args(argv)
@@ -187,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         extra += ["--threads", str(args.threads)]
     if args.memory_limit:
         extra += ["--memory-limit", args.memory_limit]
+    if args.reconciliation:
+        return _reconciliation(csv_dir, args.work_dir / "data", runs=runs, rows=rows, size=size)
     load_before = os.getloadavg()
     results = []
     for i in range(runs):
@@ -217,6 +244,39 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  result           time {'PASS' if time_ok else 'FAIL'}, "
           f"memory {'PASS' if rss_ok else 'FAIL'}")  # fmt: skip
     return 0 if time_ok and rss_ok else 1
+
+
+def _reconciliation(csv_dir: Path, out_dir: Path, *, runs: int, rows: int, size: int) -> int:
+    """Loads with and without the reconciliation, alternately; prints the ratio of medians."""
+    load_before = os.getloadavg()
+    timings: dict[bool, list[Run]] = {True: [], False: []}
+    for i in range(runs):
+        for reconcile in (False, True) if i % 2 == 0 else (True, False):
+            result = load_once(csv_dir, out_dir, [], reconcile=reconcile)
+            timings[reconcile].append(result)
+            print(
+                f"run {i + 1}/{runs} {'with' if reconcile else 'without'} reconciliation: "
+                f"{result.wall_s:7.1f} s wall  {result.cpu_s:7.1f} s CPU",
+                flush=True,
+            )
+    load_after = os.getloadavg()
+    with_wall = statistics.median(r.wall_s for r in timings[True])
+    without_wall = statistics.median(r.wall_s for r in timings[False])
+    with_cpu = statistics.median(r.cpu_s for r in timings[True])
+    without_cpu = statistics.median(r.cpu_s for r in timings[False])
+    ratio = with_wall / without_wall
+    print(f"\nrow reconciliation — {rows:,} rows in 8 CSV files, {size / 1e9:.2f} GB")
+    print(
+        f"  without          {without_wall:.1f} s wall, {without_cpu:.1f} s CPU (median of {runs})"
+    )
+    print(f"  with             {with_wall:.1f} s wall, {with_cpu:.1f} s CPU (median of {runs})")
+    print(f"  cost             {100 * (ratio - 1):+.1f} % wall ({with_wall / without_wall:.3f}×), "
+          f"{100 * (with_cpu / without_cpu - 1):+.1f} % CPU   target ≤ +5 % wall")  # fmt: skip
+    print(
+        f"  load average     {load_before[0]:.1f} before, {load_after[0]:.1f} after "
+        "(other processes share the cores)"
+    )
+    return 0 if ratio <= 1.05 else 1
 
 
 if __name__ == "__main__":

@@ -96,17 +96,30 @@ class _ColumnScreen:
         smallest, largest = float(np.fmin.reduce(numbers)), float(np.fmax.reduce(numbers))
         if math.isinf(smallest) or math.isinf(largest):
             return True
-        low, high = column.min_value, column.max_value
-        if not ((low is not None and smallest < low) or (high is not None and largest > high)):
-            return False
-        outside = np.zeros(len(numbers), dtype=bool)
-        if low is not None:
-            outside |= numbers < low
-        if high is not None:
-            outside |= numbers > high
-        for sentinel in column.sentinels:
-            outside &= numbers != sentinel
-        return bool(outside.any())
+        if _outside(numbers, smallest, largest, column, column.physical_min, column.physical_max):
+            return True
+        return _outside(numbers, smallest, largest, column, column.min_value, column.max_value)
+
+
+def _outside(
+    numbers: NDArray[np.float64],
+    smallest: float,
+    largest: float,
+    column: Column,
+    low: float | None,
+    high: float | None,
+) -> bool:
+    """Whether a present value lies outside ``[low, high]`` (sentinels allowed)."""
+    if not ((low is not None and smallest < low) or (high is not None and largest > high)):
+        return False
+    outside = np.zeros(len(numbers), dtype=bool)
+    if low is not None:
+        outside |= numbers < low
+    if high is not None:
+        outside |= numbers > high
+    for sentinel in column.sentinels:
+        outside &= numbers != sentinel
+    return bool(outside.any())
 
 
 def _exact_integers(numbers: NDArray[np.float64]) -> bool:

@@ -183,7 +183,7 @@ def _is_in(values: NDArray[np.int64], wanted: NDArray[np.int64]) -> NDArray[np.b
 
 def history_from_store(database_url: str, model: BatchModel) -> HistoryTable:
     """The whole published history store of the model's feature set version."""
-    store = HistoryStore.open(database_url, model.bundle.feature_set_version)
+    store = HistoryStore.open(database_url, model.bundle.history_version)
     try:
         ids, matrix = store.load_all()
     finally:

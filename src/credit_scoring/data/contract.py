@@ -251,14 +251,14 @@ def _checks(contract: Table, staged_types: dict[str, str]) -> list[_Check]:
                 )
             )  # fmt: skip
         if physical:
-            outside = f"({col} < {column.physical_min!r} OR {col} > {column.physical_max!r})"
+            present = f" AND NOT isnan({col})" if is_double else ""  # NaN sorts above all
+            beyond = f"({col} < {column.physical_min!r} OR {col} > {column.physical_max!r})"
             if column.sentinels:
                 sentinels = ", ".join(repr(float(s)) for s in column.sentinels)
-                outside += f" AND {col} NOT IN ({sentinels})"
+                beyond += f" AND {col} NOT IN ({sentinels})"
             checks.append(
                 _Check(
-                    column, f"{outside} AND {finite}" + (f" AND NOT isnan({col})" if is_double else ""),
-                    "error",
+                    column, f"{beyond} AND {finite}{present}", "error",
                     "are outside the physical bounds", f"expected {column.physical_text()}",
                     exact_text=True,
                 )

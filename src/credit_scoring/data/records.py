@@ -178,11 +178,11 @@ class _Counter:
             if kind == 1:
                 self.quoted += 1
                 index = self.ends_seen + after + 1  # the records after the holding one
-                quoted = self.scan.quoted_shifts
-                if quoted and quoted[-1][0] == index:
-                    quoted[-1] = (index, self.quoted)
+                shifts = self.scan.quoted_shifts
+                if shifts and shifts[-1][0] == index:
+                    shifts[-1] = (index, self.quoted)
                 else:
-                    quoted.append((index, self.quoted))
+                    shifts.append((index, self.quoted))
 
     def _shift(self, record: int, lines: int) -> None:
         self.extra += lines

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from credit_scoring.data.manifest import data_fingerprint
 from credit_scoring.features.application import (
     APPLICATION_CATEGORICAL_FEATURES,
     APPLICATION_FEATURES,
@@ -34,6 +35,11 @@ from credit_scoring.features.feature_set import (
     FeatureSet,
     feature_set_version,
     write_feature_set,
+)
+from credit_scoring.features.finite import (
+    check_finite_arrow,
+    check_finite_frame,
+    check_input_bounds,
 )
 from credit_scoring.features.history.engine import Engine, check_table_file, compute_history
 from credit_scoring.features.naming import is_history_flag
@@ -120,6 +126,14 @@ def _write_frame(frame: pd.DataFrame, path: Path) -> None:
     pq.write_table(arrow, path, row_group_size=ROW_GROUP_ROWS)
 
 
+def _data_digest(data_dir: Path, history_path: Path) -> str:
+    """The digest of the data the features come from: the loaded data's fingerprint (its
+    manifest's per-table hashes), or the history file's SHA-256 without a manifest."""
+    if (data_dir / MANIFEST_FILE).is_file():
+        return str(data_fingerprint(data_dir)["digest"])
+    return file_sha256(history_path)
+
+
 def build_features(
     data_dir: Path,
     out_dir: Path,
@@ -140,6 +154,7 @@ def build_features(
 
     say(f"history features on {engine} …")
     history_arrow = compute_history(data_dir, engine=engine, spark_session=spark_session)
+    check_finite_arrow(history_arrow, what=f"{out_dir}/{HISTORY_FILE}")
     history_features = tuple(n for n in history_arrow.column_names if n != KEY_COLUMN)
     say(
         f"history features: {history_arrow.num_rows:,} clients × {len(history_features)} "
@@ -158,14 +173,17 @@ def build_features(
             ("application_test", TEST_FILE, False),
         ):
             applications = pq.read_table(data_dir / f"{name}.parquet").to_pandas()
+            check_input_bounds(applications, name, file=f"{data_dir}/{name}.parquet")
             frame = feature_table(
                 applications, history, model_features=model_features, with_target=with_target
             )
+            check_finite_frame(frame, what=f"{out_dir}/{file_name}")
             _write_frame(frame, tmp / file_name)
             rows[file_name.removesuffix(".parquet")] = len(frame)
             say(f"{file_name}: {len(frame):,} rows × {frame.shape[1]} columns")
         manifest = data_dir / MANIFEST_FILE
         feature_set = FeatureSet(
+            data_fingerprint=_data_digest(data_dir, tmp / HISTORY_FILE),
             version=feature_set_version(model_features, categorical),
             model_features=model_features,
             categorical_features=categorical,

@@ -24,6 +24,8 @@ FEATURE_DEFINITIONS_VERSION = "features-1"
 FEATURE_SET_FORMAT = 1
 FEATURE_SET_FILE = "feature_set.json"
 KEY_COLUMN = "SK_ID_CURR"
+#: Hex digits of the data fingerprint in a history version.
+DATA_DIGEST_CHARS = 12
 TARGET_COLUMN = "TARGET"
 
 
@@ -64,6 +66,17 @@ class FeatureSet:
     source_manifest_sha256: str | None = None
     created_at: str = ""
     format_version: int = FEATURE_SET_FORMAT
+    #: Digest of the data the features were built from (the loaded data's fingerprint).
+    data_fingerprint: str | None = None
+
+    @property
+    def history_version(self) -> str:
+        """The history store version of these features: the feature set version (the
+        definitions) and the data fingerprint, e.g. ``21102a22cf43-5f1d0c9a8b7e``. Features of
+        other data are another version: publishing them never replaces this one."""
+        if not self.data_fingerprint:
+            return self.version
+        return f"{self.version}-{self.data_fingerprint[:DATA_DIGEST_CHARS]}"
 
     @property
     def numeric_features(self) -> tuple[str, ...]:
@@ -101,6 +114,7 @@ class FeatureSet:
             source_manifest_sha256=payload.get("source_manifest_sha256"),
             created_at=str(payload.get("created_at", "")),
             format_version=int(fmt),
+            data_fingerprint=payload.get("data_fingerprint"),
             **tuples,
         )
         feature_set.check_version()

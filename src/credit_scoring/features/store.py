@@ -1,4 +1,10 @@
-"""The history store: published history features keyed by SK_ID_CURR, versioned by feature set.
+"""The history store: published history features keyed by SK_ID_CURR, versioned by feature set
+and data.
+
+A version is :attr:`FeatureSet.history_version` — the feature set version (definitions) and the
+fingerprint of the data they were built from — so publishing the features of another dataset
+adds a version and never replaces the one a registered model was trained with (each model
+records its version and is served with it).
 
 Layout (SQLite by default, PostgreSQL through ``DATABASE_URL``):
 
@@ -40,6 +46,7 @@ from credit_scoring.dburl import redact_database_url as redacted
 from credit_scoring.errors import DataContractError, FeatureSetMismatchError
 from credit_scoring.features.build import HISTORY_FILE
 from credit_scoring.features.feature_set import KEY_COLUMN, read_feature_set
+from credit_scoring.features.finite import check_finite_arrow
 
 logger = logging.getLogger(__name__)
 
@@ -136,8 +143,10 @@ def publish_history(
             f"{HISTORY_FILE}: columns do not match feature_set.json history_features "
             f"(version {feature_set.version}); rebuild the features"
         )
+    check_finite_arrow(history, what=f"{features_dir / HISTORY_FILE}")
     engine = create_db_engine(database_url)
-    version = feature_set.version
+    # Definitions and data: features of other data are published beside, never over, these.
+    version = feature_set.history_version
     final = history_table_name(version)
     staging = f"{final}_staging_{uuid.uuid4().hex[:8]}"
     metadata = sa.MetaData()
@@ -229,6 +238,15 @@ def published_versions(database_url: str) -> list[dict[str, Any]]:
         engine.dispose()
 
 
+def _current_of(conn: sa.Connection, table: sa.Table, feature_set_version: str) -> Any:
+    """The current version of ``feature_set_version``'s features (for bundles that predate
+    history versions and record only their feature set), or None."""
+    row = conn.execute(sa.select(table).where(table.c.is_current.is_(True))).first()
+    if row is not None and str(row.version).startswith(f"{feature_set_version}-"):
+        return row
+    return None
+
+
 class HistoryStore:
     """Read access to one published version of the history features.
 
@@ -267,6 +285,8 @@ class HistoryStore:
                     table.c.version == version if version else table.c.is_current.is_(True)
                 )
                 row = conn.execute(query).first()
+                if row is None and version and "-" not in version:
+                    row = _current_of(conn, table, version)
                 if row is None:
                     known = [r[0] for r in conn.execute(sa.select(table.c.version))]
                     raise FeatureSetMismatchError(

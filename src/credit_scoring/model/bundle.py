@@ -145,6 +145,11 @@ class Bundle:
         self.calibration = Calibration.from_json(metadata["calibration"])
         self.scaling = ScoreScaling.from_json(metadata["score_scaling"])
         self.feature_set_version = str(metadata["feature_set_version"])
+        fingerprint = metadata.get("data_fingerprint")
+        recorded = fingerprint.get("history_version") if isinstance(fingerprint, dict) else None
+        #: The history store version trained with (definitions and data); older bundles
+        #: recorded only the feature set version.
+        self.history_version = str(recorded or self.feature_set_version)
         self.reason_index = ReasonIndex.build(self.features)
         self._predictor = SingleRowPredictor(booster)
         self._position = {name: j for j, name in enumerate(self.features)}

@@ -111,6 +111,7 @@ def data_fingerprint(
     file's hash and, when ``data_dir`` is given, rows and hashes of every source table."""
     fingerprint: dict[str, Any] = {
         "feature_set_version": feature_set.version,
+        "history_version": feature_set.history_version,
         "engine": feature_set.engine,
         "rows": dict(feature_set.rows),
         "source_manifest_sha256": feature_set.source_manifest_sha256,

@@ -30,6 +30,7 @@ from credit_scoring.model.calibration import (
     reliability_table,
 )
 from credit_scoring.model.card import bootstrap_intervals, model_card
+from credit_scoring.model.checks import check_training_set
 from credit_scoring.model.cv import (
     DEFAULT_PARAMS,
     BoostingConfig,
@@ -228,6 +229,7 @@ def fit_model(
     """Cross-validate the candidates, choose and calibrate LightGBM, refit, describe it."""
     started = time.monotonic()
     config = options.boosting
+    check_training_set(data, n_folds=config.n_folds)  # degenerate or non-finite: refused
     folds = stratified_folds(data.y, n_folds=config.n_folds, seed=config.seed)
     y = data.y
     oof_probs: dict[str, NDArray[np.float64]] = {}

@@ -62,7 +62,7 @@ class Column:
         return lo, hi
 
     def physical_text(self) -> str:
-        """``"values in [-100,000, 100,000]"`` (with the sentinels allowed)."""
+        """``"values in [-1,000,000, 1,000,000]"`` (with the sentinels allowed)."""
         lo, hi = self.physical_min, self.physical_max
         text = f"values in [{_number(lo)}, {_number(hi)}]"
         if self.sentinels:
@@ -75,7 +75,7 @@ def _tighter(a: float | None, b: float | None, pick: object) -> float | None:
         return b
     if b is None:
         return a
-    return pick(a, b)  # type: ignore[operator,no-any-return]
+    return pick(a, b)  # type: ignore[operator]
 
 
 def _number(value: float | None) -> str:

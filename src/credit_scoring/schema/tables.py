@@ -194,10 +194,11 @@ def _bounds(name: str) -> _Bounds | None:
 
 #: Largest id: ids are read exactly as float64 and JSON numbers only up to 2^53 − 1.
 MAX_ID = 2**53 - 1
-#: Physical bounds (always errors): what a quantity can be at all, far beyond any real value
-#: (a DAYS_* value is within ±100,000 days — 274 years —, an amount within ±10^12 currency
-#: units).
-PHYSICAL_DAYS = 100_000.0
+#: Physical bounds (always errors): what a quantity can be at all, far beyond any real value.
+#: Days are within ±1,000,000 (about 2,700 years: the planned end of a long credit line may lie
+#: far ahead, and the generator's log-normal durations reach 100,000+); amounts within ±10^12
+#: currency units; months within ±2,400; ids within [0, 2^53 − 1].
+PHYSICAL_DAYS = 1_000_000.0
 PHYSICAL_MONTHS = 2_400.0
 PHYSICAL_MONEY = 1e12
 PHYSICAL_OTHER = 1e9  # counts, ratios, scores, areas, ages, hours, version numbers

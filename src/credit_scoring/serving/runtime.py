@@ -35,6 +35,7 @@ class Servable(Protocol):
     model_version: str
     bundle_checksum: str
     identity: str
+    history_version: str
 
     def close(self) -> None: ...
 
@@ -45,6 +46,8 @@ class Swap:
     model_version: str
     bundle_checksum: str
     changed: bool
+    history_version: str | None = None
+    previous_history_version: str | None = None
 
 
 M = TypeVar("M", bound=Servable)
@@ -91,6 +94,8 @@ class ModelRuntime(Generic[M]):
                         previous.model_version,
                         previous.bundle_checksum,
                         False,
+                        previous.history_version,
+                        previous.history_version,
                     )
             started = time.perf_counter()
             try:
@@ -105,13 +110,18 @@ class ModelRuntime(Generic[M]):
             # process: freezing them keeps full collections (hundreds of ms) off the request path.
             gc.freeze()
             self._on_swap(loaded)
-            changed = previous is None or previous.bundle_checksum != loaded.bundle_checksum
+            changed = (
+                previous is None
+                or previous.bundle_checksum != loaded.bundle_checksum
+                or previous.history_version != loaded.history_version
+            )
             logger.info(
                 "model loaded",
                 extra={
                     "fields": {
                         "model_version": loaded.model_version,
                         "previous_version": previous.model_version if previous else None,
+                        "history_version": loaded.history_version,
                         "seconds": round(time.perf_counter() - started, 3),
                     }
                 },
@@ -125,6 +135,8 @@ class ModelRuntime(Generic[M]):
                 loaded.model_version,
                 loaded.bundle_checksum,
                 changed,
+                loaded.history_version,
+                previous.history_version if previous else None,
             )
 
     def request_reload_everywhere(self) -> None:

@@ -110,7 +110,9 @@ class ServedModel:
         self.model_version = model_version
         self.bundle_checksum = bundle_checksum
         self.identity = identity
-        self.feature_set_version = bundle.feature_set_version
+        #: The history version served (feature set and data): logged with every decision.
+        self.history_version = history.version
+        self.feature_set_version = history.version
         self.threshold = bundle.threshold
         self.review_band = bundle.review_band if review_band is None else review_band
         self.loaded_at = datetime.now(UTC)
@@ -269,7 +271,7 @@ def load_served_model(uri: str, settings: Settings) -> ServedModel:
     finally:
         if download_dir is not None:
             shutil.rmtree(download_dir, ignore_errors=True)
-    history = load_history(settings.resolved_database_url, bundle.feature_set_version)
+    history = load_history(settings.resolved_database_url, bundle.history_version)
     return ServedModel(
         bundle,
         history,

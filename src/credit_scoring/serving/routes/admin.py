@@ -36,4 +36,6 @@ async def reload_model(services: ServicesDep, _key: AdminKey) -> ReloadResult:
         model_version=swap.model_version,
         bundle_checksum=swap.bundle_checksum,
         changed=swap.changed,
+        history_version=swap.history_version,
+        previous_history_version=swap.previous_history_version,
     )

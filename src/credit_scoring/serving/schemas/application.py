@@ -27,7 +27,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypedDict
 
-from credit_scoring.schema import Column, Kind, Table, describe, table
+from credit_scoring.schema import MAX_ID, Column, Kind, Table, describe, table
 
 APPLICATION_TABLE = "application_test"
 CLIENT_KEY = "SK_ID_CURR"
@@ -81,20 +81,31 @@ def _json_int(lo: float | None, hi: float | None) -> Any:
 
 
 def _limits(column: Column) -> tuple[float | None, float | None]:
-    """The column's bounds; integers are also kept within int64."""
-    lo, hi = column.min_value, column.max_value
+    """The column's bounds: its range (hard or soft alike) within its physical bounds (the
+    same the loader, ``score-batch`` and the feature builder apply); integers within int64."""
+    lo = _pick(column.min_value, column.physical_min, max)
+    hi = _pick(column.max_value, column.physical_max, min)
     if column.kind is Kind.INT:
         lo = INT64_MIN if lo is None else lo
         hi = INT64_MAX if hi is None else hi
+        # an int column's bounds stay ints (pydantic compares the JSON integer exactly)
+        lo, hi = int(lo), int(hi)
     return lo, hi
+
+
+def _pick(a: float | None, b: float | None, tighter: Any) -> float | None:
+    if a is None or b is None:
+        return a if b is None else b
+    return float(tighter(a, b))
 
 
 def _bound_text(column: Column) -> str:
     parts = []
-    if column.min_value is not None:
-        parts.append(f"≥ {column.min_value:g}")
-    if column.max_value is not None:
-        parts.append(f"≤ {column.max_value:g}")
+    lo, hi = _limits(column)
+    if lo is not None and lo != INT64_MIN:
+        parts.append(f"≥ {lo:g}")
+    if hi is not None and hi != INT64_MAX:
+        parts.append(f"≤ {hi:g}")
     text = " and ".join(parts)
     if column.sentinels:
         text += " or " + " or ".join(f"{s:g} (not applicable)" for s in column.sentinels)
@@ -102,7 +113,7 @@ def _bound_text(column: Column) -> str:
 
 
 def _range_validator(column: Column) -> AfterValidator:
-    lo, hi, sentinels = column.min_value, column.max_value, frozenset(column.sentinels)
+    (lo, hi), sentinels = _limits(column), frozenset(column.sentinels)
     int_lo, int_hi = _limits(column) if column.kind is Kind.INT else (None, None)
     expected = _bound_text(column)
 
@@ -128,7 +139,7 @@ def _description(table_name: str, column: Column) -> str:
         if column.name.startswith(prefix):
             text = f"{text}. {unit}"
             break
-    if column.min_value is not None or column.max_value is not None:
+    if any(b is not None for b in _limits(column)):
         text += f" Must be {_bound_text(column)}."
     if column.categories:
         text += (
@@ -205,7 +216,7 @@ def _fields(table_name: str) -> dict[str, Any]:
     for column in contract.columns:
         if column.name == CLIENT_KEY:
             fields[CLIENT_KEY] = (
-                _json_int(0, INT64_MAX),
+                _json_int(0, MAX_ID),
                 Field(description="Client id (key of the history store)."),
             )
         else:

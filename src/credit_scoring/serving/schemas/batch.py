@@ -31,13 +31,12 @@ import orjson
 from numpy.typing import NDArray
 from pydantic import TypeAdapter
 
-from credit_scoring.schema import Column, Kind, table
+from credit_scoring.schema import MAX_ID, Column, Kind, table
 from credit_scoring.serving.schemas.application import (
     _MAX_CATEGORY_LENGTH,
     APPLICATION_TABLE,
     CATEGORY_RE,
     CLIENT_KEY,
-    INT64_MAX,
     _limits,
 )
 from credit_scoring.serving.schemas.requests import batch_validator
@@ -75,7 +74,7 @@ class _Rule:
 
 def _rule(column: Column) -> _Rule:
     if column.name == CLIENT_KEY:
-        return _Rule(CLIENT_KEY, Kind.INT, False, 0, INT64_MAX, frozenset())
+        return _Rule(CLIENT_KEY, Kind.INT, False, 0, MAX_ID, frozenset())
     lo, hi = _limits(column)
     sentinels = frozenset(float(s) for s in column.sentinels)
     return _Rule(column.name, column.kind, column.nullable, lo, hi, sentinels)

@@ -117,4 +117,8 @@ class ReloadResult(BaseModel):
     previous_version: str | None
     model_version: str
     bundle_checksum: str
+    #: True when the model or the history version it serves changed.
     changed: bool
+    #: The history store version served now (feature set and data), and before the reload.
+    history_version: str | None = None
+    previous_history_version: str | None = None
