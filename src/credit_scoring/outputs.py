@@ -89,6 +89,23 @@ def _writable_parent(out: Path) -> None:
         ) from exc
 
 
+def writable_dir(folder: Path, *, what: str) -> Path:
+    """Create ``folder`` if needed and check that files can be written in it; raise
+    :class:`OutputPlaceError` naming ``what`` (e.g. "the spool folder") otherwise."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".probe-{os.getpid()}"
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as exc:
+        raise OutputPlaceError(
+            f"{what} {folder} is not writable ({exc.strerror or exc}); point it to a writable "
+            "folder or fix its permissions"
+        ) from exc
+    return folder
+
+
 def claim_output_dir(
     out_dir: Path, *, command: str, marker: str, inputs: Sequence[Path] = ()
 ) -> None:

@@ -45,6 +45,7 @@ from credit_scoring.data.sources import SUFFIXES, SourceFile, read_header
 from credit_scoring.data.staging import stage_csv, stage_parquet
 from credit_scoring.errors import DataContractError
 from credit_scoring.features.feature_set import KEY_COLUMN, TARGET_COLUMN
+from credit_scoring.outputs import writable_dir
 from credit_scoring.schema import Kind, table
 
 APPLICATION_TABLE = "application_test"
@@ -157,7 +158,8 @@ def open_applications(path: Path, *, threads: int | None = None) -> Iterator[App
     """Stage and check ``path``; raise :class:`~credit_scoring.errors.DataContractError` listing
     every problem, else yield the staged file (the DuckDB connection closes on exit)."""
     source, header, warnings = read_checked_header(path)
-    with tempfile.TemporaryDirectory(prefix=".score-batch-") as scratch:
+    spill = writable_dir(Path(tempfile.gettempdir()), what="the temporary folder (TMPDIR)")
+    with tempfile.TemporaryDirectory(prefix=".score-batch-", dir=spill) as scratch:
         con = duckdb.connect(
             ":memory:",
             config={

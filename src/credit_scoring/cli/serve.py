@@ -33,6 +33,9 @@ def prepare_server(settings: Settings, *, migrate: bool = True) -> None:
         raise ConfigurationError(
             f"open local mode (no API keys) only binds to loopback, not {settings.api_host!r}"
         )
+    from credit_scoring.outputs import writable_dir
+
+    writable_dir(settings.resolved_spool_dir, what="the spool folder (CREDIT_SCORING_SPOOL_DIR)")
     if migrate:
         wait_for_database(settings.resolved_database_url)
         revision = upgrade_database(settings.resolved_database_url)

@@ -161,6 +161,20 @@ def check_header(contract: Table, header: Sequence[str], *, file: str) -> TableR
     """
     report = TableReport()
     expected = contract.column_names
+    for position, name in enumerate(header):
+        if not name:
+            after = f" (after {header[position - 1]!r})" if position else " (the first)"
+            hint = f"; expected {expected[position]!r}" if position < len(expected) else ""
+            report.errors.append(
+                Problem(
+                    file,
+                    None,
+                    f"header column {position + 1}{after} has no name{hint}: every column "
+                    "needs its contract name",
+                )
+            )
+    if report.errors:
+        return report
     seen: set[str] = set()
     for name in header:
         if name in seen:

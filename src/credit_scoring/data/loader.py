@@ -16,6 +16,7 @@ appears at ``DATA_DIR`` (the output folder is replaced atomically, only on succe
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -51,7 +52,7 @@ from credit_scoring.data.records import RecordScan, scan_records
 from credit_scoring.data.relations import check_relations
 from credit_scoring.data.sources import SourceFile, find_sources, read_header
 from credit_scoring.data.staging import StageOutcome, stage_csv, stage_parquet
-from credit_scoring.errors import DataContractError
+from credit_scoring.errors import ConfigurationError, DataContractError
 from credit_scoring.io import atomic_output_dir, file_sha256
 from credit_scoring.outputs import claim_output_dir, remove_stale_temporaries, temporary_prefix
 from credit_scoring.schema import SCHEMA_VERSION, TABLES, Kind, Table
@@ -87,6 +88,27 @@ def default_memory_limit() -> str:
     return f"{min(half, 4 * 2**30) // 2**20}MiB"
 
 
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
+def check_memory_limit(value: str) -> str:
+    """A DuckDB memory limit such as ``4GiB`` or ``512MB``; raise a clear error otherwise."""
+    match = _SIZE.match(value)
+    if match is None or float(match.group(1)) <= 0:
+        raise ConfigurationError(
+            f"--memory-limit {value!r} is not a size; expected a number and a unit, e.g. 4GiB, "
+            "512MiB or 2GB"
+        )
+    return value.strip()
+
+
+def check_threads(value: int) -> int:
+    """A thread count of at least 1."""
+    if value < 1:
+        raise ConfigurationError(f"--threads {value} must be at least 1")
+    return value
+
+
 def load_dataset(
     src_dir: Path,
     out_dir: Path,
@@ -109,6 +131,10 @@ def load_dataset(
     problem found; ``out_dir`` is then left as it was.
     """
     src_dir, out_dir = Path(src_dir), Path(out_dir)
+    if memory_limit is not None:
+        memory_limit = check_memory_limit(memory_limit)
+    if threads is not None:
+        threads = check_threads(threads)
     if not src_dir.is_dir():
         raise DataContractError(f"source folder {src_dir} does not exist or is not a folder")
     claim_output_dir(out_dir, command="data load", marker=MANIFEST_NAME, inputs=[src_dir])

@@ -7,6 +7,7 @@ and writes, atomically, FEATURES_DIR with ``history.parquet``, ``train.parquet``
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from credit_scoring.data.manifest import data_fingerprint
+from credit_scoring.errors import DataContractError
 from credit_scoring.features.application import (
     APPLICATION_CATEGORICAL_FEATURES,
     APPLICATION_FEATURES,
@@ -130,7 +132,8 @@ def _data_digest(data_dir: Path, history_path: Path) -> str:
     """The digest of the data the features come from: the loaded data's fingerprint (its
     manifest's per-table hashes), or the history file's SHA-256 without a manifest."""
     if (data_dir / MANIFEST_FILE).is_file():
-        return str(data_fingerprint(data_dir)["digest"])
+        with contextlib.suppress(DataContractError):  # not a loader's manifest
+            return str(data_fingerprint(data_dir)["digest"])
     return file_sha256(history_path)
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from credit_scoring.io import write_json
-from credit_scoring.model.bundle import write_bundle
+from credit_scoring.model.abandoned import fail_abandoned_runs, owner_tags
+from credit_scoring.model.bundle import CHECKSUMS_FILE, write_bundle
 from credit_scoring.model.dataset import load_training_data
 from credit_scoring.model.registry import (
     BUNDLE_ARTIFACT_PATH,
@@ -27,6 +28,7 @@ from credit_scoring.model.registry import (
 )
 from credit_scoring.model.threshold import cost_curve
 from credit_scoring.model.train import Log, TrainingOutcome, TrainOptions, fit_model
+from credit_scoring.outputs import claim_output_dir, remove_stale_temporaries
 from credit_scoring.settings import Settings
 
 
@@ -96,6 +98,10 @@ def run_training(
     ``data_dir`` (optional) is the DATA_DIR the features came from: its manifest adds rows
     and hashes per source table to the data fingerprint.
     """
+    if out_dir is not None:  # checked before hours of training, not after
+        inputs = [Path(features_dir)] + ([Path(data_dir)] if data_dir is not None else [])
+        claim_output_dir(out_dir, command="train", marker=CHECKSUMS_FILE, inputs=inputs)
+        remove_stale_temporaries(Path(out_dir))
     data = load_training_data(
         features_dir, use_protected_attributes=settings.use_protected_attributes, data_dir=data_dir
     )
@@ -140,7 +146,9 @@ def track_training(
     client = mlflow_client(settings)
     exp_id = experiment_id(client, settings)
     meta = outcome.metadata
+    fail_abandoned_runs(client, exp_id)  # runs a killed `train` left RUNNING
     common_tags = {
+        **owner_tags(),
         "git_commit": meta.get("git_commit") or "unknown",
         "feature_set_version": meta["feature_set_version"],
         **{f"data.{k}": v for k, v in _flat("", meta["data_fingerprint"]).items()},
