@@ -10,7 +10,8 @@ Two methods:
 
 - ``platt``: ``p = 1 / (1 + exp(-(a·raw + b)))`` (two numbers, ``a > 0``).
 - ``isotonic``: isotonic regression made strictly increasing — one knot per constant block of
-  the fitted step function (the block's mean raw score, the logit of its default rate),
+  the fitted step function (the block's mean raw score, the logit of its default rate with
+  half an event added),
   joined by straight lines in log-odds and continued beyond the first and last knot with the
   Platt slope. A plain isotonic step map has a few dozen levels: it ties thousands of
   applicants, cuts the AUC and returns exact 0 and 1.
@@ -29,6 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import expit
 from sklearn.isotonic import IsotonicRegression
 
 from credit_scoring.errors import BundleIntegrityError
@@ -153,7 +155,7 @@ def fit_platt(
     t = np.asarray(y, dtype=np.float64)
     a, b = 1.0, 0.0
     for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-(a * x + b)))
+        p = expit(a * x + b)
         w = np.maximum(p * (1.0 - p), 1e-12)
         g = np.array([np.sum((p - t) * x), np.sum(p - t)])
         h = np.array([[np.sum(w * x * x), np.sum(w * x)], [np.sum(w * x), np.sum(w)]])
@@ -177,14 +179,20 @@ def fit_isotonic(raw: NDArray[np.float64], y: NDArray[np.int8]) -> Calibration:
     starts = np.flatnonzero(np.r_[True, np.diff(fs) != 0])
     counts = np.diff(np.r_[starts, len(xs)])
     knot_x = np.add.reduceat(xs, starts) / counts
-    rate = np.clip(fs[starts], PROB_MIN, PROB_MAX)
+    # A block's default rate with half an event added (a block of 40 rows without a default
+    # is "about 1 %", not "never"): knots stay finite and the ends are not pinned at 0 or 1.
+    events = fs[starts] * counts
+    rate = np.clip((events + 0.5) / (counts + 1.0), PROB_MIN, PROB_MAX)
     knot_z = np.log(rate / (1.0 - rate))
-    keep = np.r_[True, (np.diff(knot_x) > 0) & (np.diff(knot_z) > 0)]
-    knot_x, knot_z = knot_x[keep], knot_z[keep]
+    # Keep a knot only above the last one kept (smoothing may bend a small block back).
+    keep_x: list[float] = []
+    keep_z: list[float] = []
+    for kx, kz in zip(knot_x.tolist(), knot_z.tolist(), strict=True):
+        if not keep_x or (kx > keep_x[-1] and kz > keep_z[-1]):
+            keep_x.append(kx)
+            keep_z.append(kz)
     slope = fit_platt(x, y).a
-    return Calibration(
-        "isotonic", a=slope, x=tuple(map(float, knot_x)), z=tuple(map(float, knot_z))
-    )
+    return Calibration("isotonic", a=slope, x=tuple(keep_x), z=tuple(keep_z))
 
 
 def fit_calibration(method: Method, raw: NDArray[np.float64], y: NDArray[np.int8]) -> Calibration:
