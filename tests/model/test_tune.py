@@ -39,5 +39,5 @@ def test_a_tuning_budget_is_recorded_in_the_bundle(
     )
     assert outcome.metadata["training"]["tuning_trials"] == 2
     tuning = next(c for c in outcome.metadata["training"]["choices"] if c["name"] == "tuning")
-    assert set(tuning["compared"]) == {"default", "tuned"} and "standard error" in tuning["reason"]
+    assert set(tuning["compared"]) == {"default", "tuned"} and "(SE " in tuning["reason"]
     assert outcome.summary["candidates"].keys() == {"lightgbm"}

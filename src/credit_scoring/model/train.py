@@ -235,6 +235,7 @@ def _scorecard_candidate(
         fold_gain=cv.fold_gain,
         scaling=options.scaling,
         limit=options.scorecard_characteristics,
+        n_jobs=options.boosting.threads(),
     )
     log(
         f"scorecard ({options.scorecard_characteristics} characteristics max, optimal monotonic "
@@ -367,6 +368,7 @@ def fit_model(
             gain=gain,
             scaling=options.scaling,
             limit=options.scorecard_characteristics,
+            n_jobs=config.threads(),
         ).table
     refused = prob >= threshold.threshold
     fairness = fairness_report(y, refused, data.groups, policy=options.fairness)

@@ -3,7 +3,7 @@
 
 Characteristics are pre-selected: the :data:`MAX_CHARACTERISTICS` features with the largest
 LightGBM gain (of the booster fitted on the same rows, so a fold's selection never sees the
-fold), because a readable scorecard has a limited number of characteristics and optimal binning
+fold), skipping near-duplicates (rank correlation above :data:`MAX_CORRELATION`), because a readable scorecard has a limited number of characteristics and optimal binning
 of all ~324 features would cost minutes per fit at full size. Numerical characteristics are
 binned with a monotonic event-rate trend chosen per feature (ascending or descending), each bin
 holding at least :data:`MIN_BIN_SHARE` of the rows; categorical ones group categories by event
@@ -34,6 +34,9 @@ MAX_CHARACTERISTICS = 20
 #: Smallest bin, as a share of the rows.
 MIN_BIN_SHARE = 0.05
 MAX_BINS = 6
+#: Largest rank correlation between two characteristics, and the rows it is measured on.
+MAX_CORRELATION = 0.8
+CORRELATION_ROWS = 20_000
 #: L2 regularisation of the logistic regression on WoE values.
 SCORECARD_C = 1.0
 _UNSEEN = "__unseen__"
@@ -51,11 +54,36 @@ class ScorecardFit:
 
 
 def select_characteristics(
-    features: Sequence[str], gain: NDArray[np.float64], *, limit: int = MAX_CHARACTERISTICS
+    X: NDArray[np.float64],
+    features: Sequence[str],
+    gain: NDArray[np.float64],
+    *,
+    categorical: Sequence[str] = (),
+    limit: int = MAX_CHARACTERISTICS,
+    seed: int = 0,
 ) -> list[str]:
-    """The ``limit`` features with the largest positive gain, in decreasing gain."""
-    order = np.argsort(-np.asarray(gain, dtype=np.float64), kind="stable")
-    return [features[j] for j in order[:limit] if gain[j] > 0]
+    """Up to ``limit`` features by decreasing positive gain, skipping a numerical feature whose
+    rank correlation with one already chosen exceeds :data:`MAX_CORRELATION` (near-duplicates
+    such as an external score and the mean of the scores would split one effect between two
+    characteristics, with opposite-signed points)."""
+    gain = np.asarray(gain, dtype=np.float64)
+    order = [j for j in np.argsort(-gain, kind="stable") if gain[j] > 0]
+    pool = order[: 3 * limit]
+    numeric = [j for j in pool if features[j] not in set(categorical)]
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(X), size=min(len(X), CORRELATION_ROWS), replace=False)
+    ranks = pd.DataFrame(X[np.ix_(rows, numeric)], columns=numeric).rank()
+    corr = ranks.corr(method="pearson", min_periods=30).abs().fillna(0.0)
+    chosen: list[int] = []
+    for j in pool:
+        if len(chosen) == limit:
+            break
+        if j in corr.columns:
+            near = [k for k in chosen if k in corr.columns and corr.at[j, k] > MAX_CORRELATION]
+            if near:
+                continue
+        chosen.append(j)
+    return [features[j] for j in chosen]
 
 
 def _frame(
@@ -76,7 +104,11 @@ def _frame(
 
 
 def _fit_optbinning(
-    frame: pd.DataFrame, y: NDArray[np.int8], categorical: list[str], scaling: ScoreScaling
+    frame: pd.DataFrame,
+    y: NDArray[np.int8],
+    categorical: list[str],
+    scaling: ScoreScaling,
+    n_jobs: int,
 ) -> Any:
     from optbinning import BinningProcess, Scorecard
     from sklearn.linear_model import LogisticRegression
@@ -90,6 +122,7 @@ def _fit_optbinning(
         binning_fit_params={
             name: {"monotonic_trend": "auto_asc_desc"} for name in names if name not in categorical
         },
+        n_jobs=n_jobs,
     )
     card = Scorecard(
         binning_process=process,
@@ -176,16 +209,17 @@ def fit_scorecard(
     gain: NDArray[np.float64],
     scaling: ScoreScaling,
     limit: int = MAX_CHARACTERISTICS,
+    n_jobs: int = 1,
 ) -> ScorecardFit:
     """Fit the scorecard on ``X``/``y`` (characteristics chosen from ``gain``)."""
     categorical_set = set(categorical)
-    columns = select_characteristics(features, gain, limit=limit)
+    columns = select_characteristics(X, features, gain, categorical=categorical, limit=limit)
     if not columns:
         columns = [features[0]]
     for _ in range(4):
         frame = _frame(X, features, columns, categorical_set)
         cats = [c for c in columns if c in categorical_set]
-        card = _fit_optbinning(frame, y, cats, scaling)
+        card = _fit_optbinning(frame, y, cats, scaling, n_jobs)
         coef = np.asarray(card.estimator_.coef_, dtype=np.float64).ravel()
         # optbinning's WoE grows with the share of non-events: risk falls as WoE rises, so a
         # positive coefficient on P(default) would make points rise with risk.
@@ -218,6 +252,7 @@ def cross_validate_scorecard(
     fold_gain: Sequence[NDArray[np.float64]],
     scaling: ScoreScaling,
     limit: int = MAX_CHARACTERISTICS,
+    n_jobs: int = 1,
 ) -> NDArray[np.float64]:
     """Out-of-fold raw log-odds of the scorecard, each fold scored from its own points table
     (binning, selection and coefficients fitted on the fold's training rows only)."""
@@ -231,6 +266,7 @@ def cross_validate_scorecard(
             gain=gain,
             scaling=scaling,
             limit=limit,
+            n_jobs=n_jobs,
         )
         oof[valid_idx] = fit.table.bind(features).raw_score(X[valid_idx])
     return oof
