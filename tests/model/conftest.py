@@ -164,6 +164,7 @@ def bundle_dir(outcome: TrainingOutcome, tmp_path_factory: pytest.TempPathFactor
         booster=outcome.booster,
         metadata=outcome.metadata,
         model_card=outcome.model_card,
+        scorecard=outcome.scorecard,
     )
 
 

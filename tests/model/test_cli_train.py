@@ -33,9 +33,10 @@ def test_train_writes_a_bundle_logs_runs_and_registers_the_champion(
     bundle_dir = Path(bundle_line.removeprefix("bundle: "))
     assert bundle_dir.parent == home / "models"
     assert {p.name for p in bundle_dir.iterdir()} == {
-        "model.txt", "metadata.json", "model_card.md", "checksums.json",
+        "model.txt", "metadata.json", "model_card.md", "checksums.json", "scorecard.json",
+        "scorecard_points.csv",
     }  # fmt: skip
-    for name in ("dummy", "logistic", "lightgbm"):
+    for name in ("dummy", "logistic", "lightgbm", "scorecard"):
         assert f"\n{name} " in "\n" + first.output
     _check_tracking(home)
 
@@ -60,7 +61,7 @@ def _check_tracking(home: Path) -> None:
     client = mlflow_client(get_settings(home=home))
     experiment = client.get_experiment_by_name(EXPERIMENT_NAME)
     runs = {r.info.run_name: r for r in client.search_runs([experiment.experiment_id])}
-    assert set(runs) == {"dummy", "logistic", "lightgbm"}
+    assert set(runs) == {"dummy", "logistic", "lightgbm", "scorecard"}
     for run in runs.values():
         assert {"auc", "gini", "ks", "brier", "cost", "threshold"} <= set(run.data.metrics)
         assert run.data.tags["data.rows.train"] == "3000"

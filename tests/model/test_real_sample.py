@@ -12,6 +12,7 @@ from credit_scoring.features.build import build_features
 from credit_scoring.features.feature_set import read_feature_set
 from credit_scoring.io import file_sha256, write_json
 from credit_scoring.model.bundle import load_bundle, write_bundle
+from credit_scoring.model.calibration import PROB_MAX, PROB_MIN
 from credit_scoring.model.dataset import load_training_data
 from credit_scoring.model.reasons import OTHER_CODE, reason_group
 from credit_scoring.model.train import TrainOptions, fit_model
@@ -39,15 +40,15 @@ def test_training_runs_unchanged_on_the_real_sample(
     assert len(data.fingerprint["tables"]["bureau"]["parquet_sha256"]) == 64
     outcome = fit_model(data, options=fast_options)
     candidates = outcome.summary["candidates"]
-    assert set(candidates) == {"dummy", "logistic", "lightgbm"}
+    assert set(candidates) == {"dummy", "logistic", "lightgbm", "scorecard"}
     assert candidates["lightgbm"]["auc"] > 0.6  # 1,000 rows: noisy, but clearly informative
     bundle_dir = write_bundle(
         tmp_path / "bundle", booster=outcome.booster, metadata=outcome.metadata,
-        model_card=outcome.model_card,
+        model_card=outcome.model_card, scorecard=outcome.scorecard,
     )  # fmt: skip
     bundle = load_bundle(bundle_dir, expected_feature_set_version=data.feature_set.version)
     scores = bundle.score_frame(data.X)
-    assert ((scores.probability >= 0) & (scores.probability <= 1)).all()
+    assert ((scores.probability >= PROB_MIN) & (scores.probability <= PROB_MAX)).all()
     assert all(len(bundle.score_row(x).reasons) <= 4 for x in data.X[:20])
 
 

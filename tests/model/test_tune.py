@@ -34,7 +34,10 @@ def test_a_tuning_budget_is_recorded_in_the_bundle(
     training_data: TrainingData, fast_options: TrainOptions
 ) -> None:
     outcome = fit_model(
-        training_data, options=replace(fast_options, tune_trials=2, baselines=False)
+        training_data,
+        options=replace(fast_options, tune_trials=2, baselines=False, scorecard=False),
     )
     assert outcome.metadata["training"]["tuning_trials"] == 2
+    tuning = next(c for c in outcome.metadata["training"]["choices"] if c["name"] == "tuning")
+    assert set(tuning["compared"]) == {"default", "tuned"} and "(SE " in tuning["reason"]
     assert outcome.summary["candidates"].keys() == {"lightgbm"}

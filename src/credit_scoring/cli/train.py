@@ -53,8 +53,11 @@ def train_command(
     folds: Annotated[int, typer.Option(min=2, max=20, help="Cross-validation folds.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of folds, LightGBM and tuning.")] = 42,
     learning_rate: Annotated[
-        float, typer.Option(min=0.001, max=1.0, help="LightGBM learning rate (early stopping).")
-    ] = 0.05,
+        float | None,
+        typer.Option(
+            min=0.001, max=1.0, help="LightGBM learning rate (default: by rule from the rows)."
+        ),
+    ] = None,
     max_rounds: Annotated[int, typer.Option(min=1, help="Boosting rounds before stopping.")] = 2000,
     threads: Annotated[int, typer.Option(min=0, help="LightGBM threads (0: every core).")] = 0,
     out: Annotated[
@@ -62,6 +65,15 @@ def train_command(
         typer.Option("--out", "-o", help="Bundle folder (default: HOME/models/<time>-<set>)."),
     ] = None,
     track: Annotated[bool, typer.Option(help="Log runs to MLflow and register the bundle.")] = True,
+    monotone: Annotated[
+        bool, typer.Option(help="Monotone constraints on features of known direction.")
+    ] = True,
+    scorecard: Annotated[
+        bool, typer.Option(help="Train the WoE scorecard challenger on the same folds.")
+    ] = True,
+    serve: Annotated[
+        str, typer.Option(help="Model the bundle serves: lightgbm or scorecard.")
+    ] = "lightgbm",
 ) -> None:
     """Train, evaluate and register the model on FEATURES_DIR."""
     quiet_openmp()
@@ -69,6 +81,10 @@ def train_command(
     from credit_scoring.model.run import run_training
     from credit_scoring.model.train import TrainOptions
 
+    if serve not in ("lightgbm", "scorecard"):
+        raise typer.BadParameter(f"--serve must be lightgbm or scorecard, not {serve!r}")
+    if serve == "scorecard" and not scorecard:
+        raise typer.BadParameter("--serve scorecard needs the scorecard (drop --no-scorecard)")
     settings = get_settings()
     started = time.perf_counter()
 
@@ -83,8 +99,11 @@ def train_command(
         boosting=BoostingConfig(
             max_rounds=max_rounds, n_folds=folds, seed=seed, num_threads=threads
         ),
-        params={"learning_rate": learning_rate},
+        params={} if learning_rate is None else {"learning_rate": learning_rate},
         review_band=review_band,
+        monotone=monotone,
+        scorecard=scorecard,
+        served_model=serve,
     )
     result = run_training(
         features_dir,
@@ -114,11 +133,16 @@ def train_command(
     for row in flagged:
         typer.echo(
             f"fairness flag: {row['attribute']}={row['group']} adverse-impact ratio "
-            f"{row['adverse_impact_ratio']:.3f} < 0.8",
+            f"{row['adverse_impact_ratio']:.3f} vs {row['reference']} (95 % CI "
+            f"{row['air_lower']:.3f} … {row['air_upper']:.3f}, wholly below 0.8)",
             err=True,
         )
     if not summary["beats_baselines"]:
-        typer.echo("warning: LightGBM does not beat both baselines on AUC and cost", err=True)
+        typer.echo(
+            f"warning: the served {summary['served_model']} model does not beat both baselines "
+            "on AUC and cost",
+            err=True,
+        )
     typer.echo(f"bundle: {result.bundle_dir}")
     if result.promotion is not None:
         p = result.promotion

@@ -1,16 +1,25 @@
 """The model bundle: a folder with the LightGBM text model, JSON metadata, a model card and
 SHA-256 checksums; and the fast scoring API used by the serving layer.
 
-Layout (format version 1)::
+Layout (format version 2)::
 
-    model.txt       LightGBM native text model (feature names in model order)
-    metadata.json   feature order, vocabularies, threshold, cost weights, calibration map,
-                    score scaling, reason catalogue, drift reference bins, provenance, metrics
-    model_card.md   the model card
-    checksums.json  {"algorithm": "sha256", "files": {name: hex digest}}
+    model.txt              LightGBM native text model (feature names in model order)
+    metadata.json          feature order, vocabularies, threshold, cost weights, served model,
+                           calibration map, score scaling, reason catalogue, drift reference
+                           bins, provenance, metrics
+    scorecard.json         the scorecard challenger's points table (when trained)
+    scorecard_points.csv   the same table as characteristic, bin, points (for people)
+    model_card.md          the model card
+    checksums.json         {"algorithm": "sha256", "files": {name: hex digest}}
 
-Loading verifies every checksum before parsing anything and builds the booster with
-``lightgbm.Booster(model_str=…)``: no pickle anywhere.
+``metadata.served_model`` says which model scores: ``lightgbm`` (the booster, reasons from
+TreeSHAP) or ``scorecard`` (the points table, reasons from the points each characteristic
+lost). Format 2 adds the served model and the scorecard files and stores the isotonic
+calibration as strictly increasing log-odds knots; format 1 bundles (LightGBM served) are still
+read when their calibration is Platt. Every probability lies in [PROB_MIN, PROB_MAX].
+
+Loading verifies every checksum before parsing anything, builds the booster with
+``lightgbm.Booster(model_str=…)`` and the scorecard from JSON numbers: no pickle anywhere.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from credit_scoring.features.encoding import encode
 from credit_scoring.io import atomic_output_dir, file_sha256, read_json, write_json
 from credit_scoring.model.calibration import Calibration
 from credit_scoring.model.fast_predict import SingleRowPredictor
+from credit_scoring.model.points_table import BoundPointsTable, PointsTable
 from credit_scoring.model.reasons import CATALOGUE_VERSION, MAX_REASONS, Reason, ReasonIndex
 from credit_scoring.model.scorecard import ScoreScaling
 from credit_scoring.model.treeshap import TreeShap
@@ -40,8 +50,11 @@ from credit_scoring.model.treeshap import TreeShap
 if TYPE_CHECKING:
     from credit_scoring.settings import Settings
 
-BUNDLE_FORMAT_VERSION = 1
+BUNDLE_FORMAT_VERSION = 2
+READABLE_FORMAT_VERSIONS = (1, 2)
 MODEL_FILE = "model.txt"
+SCORECARD_FILE = "scorecard.json"
+SCORECARD_CSV_FILE = "scorecard_points.csv"
 METADATA_FILE = "metadata.json"
 CARD_FILE = "model_card.md"
 CHECKSUMS_FILE = "checksums.json"
@@ -56,7 +69,7 @@ class Decision(StrEnum):
 
 @dataclass(frozen=True)
 class RowScore:
-    """The scored application: calibrated probability of default in [0, 1], raw log-odds,
+    """The scored application: calibrated probability of default in [PROB_MIN, PROB_MAX], raw log-odds,
     score points, decision and up to four adverse reasons (largest first)."""
 
     probability: float
@@ -82,14 +95,22 @@ def write_bundle(
     booster: lgb.Booster,
     metadata: Mapping[str, Any],
     model_card: str,
+    scorecard: PointsTable | None = None,
 ) -> Path:
     """Write a bundle folder atomically (replacing ``out_dir``); returns ``out_dir``."""
     out_dir = Path(out_dir)
+    if metadata.get("served_model", "lightgbm") == "scorecard" and scorecard is None:
+        raise BundleIntegrityError("a bundle serving the scorecard needs its points table")
+    names = [MODEL_FILE, METADATA_FILE, CARD_FILE]
     with atomic_output_dir(out_dir) as tmp:
         (tmp / MODEL_FILE).write_text(booster.model_to_string(), encoding="utf-8")
         write_json(tmp / METADATA_FILE, dict(metadata))
         (tmp / CARD_FILE).write_text(model_card, encoding="utf-8")
-        files = {name: file_sha256(tmp / name) for name in (MODEL_FILE, METADATA_FILE, CARD_FILE)}
+        if scorecard is not None:
+            write_json(tmp / SCORECARD_FILE, scorecard.to_json())
+            (tmp / SCORECARD_CSV_FILE).write_text(scorecard.to_csv(), encoding="utf-8")
+            names += [SCORECARD_FILE, SCORECARD_CSV_FILE]
+        files = {name: file_sha256(tmp / name) for name in names}
         write_json(tmp / CHECKSUMS_FILE, {"algorithm": "sha256", "files": files})
     return out_dir
 
@@ -131,10 +152,18 @@ class Bundle:
     the threshold when a band is set).
     """
 
-    def __init__(self, path: Path, metadata: dict[str, Any], booster: lgb.Booster) -> None:
+    def __init__(
+        self,
+        path: Path,
+        metadata: dict[str, Any],
+        booster: lgb.Booster,
+        scorecard: PointsTable | None = None,
+    ) -> None:
         self.path = Path(path)
         self.metadata = metadata
         self.booster = booster
+        self.served_model = str(metadata.get("served_model", "lightgbm"))
+        self.scorecard = scorecard
         self.features: tuple[str, ...] = tuple(metadata["features"])
         self.categorical_features: tuple[str, ...] = tuple(metadata["categorical_features"])
         self.vocabularies: dict[str, tuple[str, ...]] = {
@@ -153,6 +182,14 @@ class Bundle:
         self.reason_index = ReasonIndex.build(self.features)
         self._predictor = SingleRowPredictor(booster)
         self._position = {name: j for j, name in enumerate(self.features)}
+        #: The points table scoring the rows when the scorecard is served (None otherwise).
+        self.points: BoundPointsTable | None = None
+        if self.served_model == "scorecard":
+            if scorecard is None:
+                raise BundleIntegrityError(f"{path}: the served scorecard has no {SCORECARD_FILE}")
+            self.points = scorecard.bind(self.features)
+        elif self.served_model != "lightgbm":
+            raise BundleIntegrityError(f"{path}: unknown served model {self.served_model!r}")
 
     @cached_property
     def model_id(self) -> str:
@@ -190,7 +227,7 @@ class Bundle:
         with_reasons: bool = True,
     ) -> RowScore:
         """Score one row (float64, feature order, categoricals encoded); no pandas."""
-        raw = self._predictor.raw_score(x)
+        raw = self.points.raw_score_one(x) if self.points else self._predictor.raw_score(x)
         probability = self.calibration.apply_one(raw)
         reasons: tuple[Reason, ...] = ()
         if with_reasons:
@@ -212,7 +249,10 @@ class Bundle:
         return TreeShap.from_booster(self.booster)
 
     def contributions(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``pred_contrib`` of one row (features, then the base value), log-odds."""
+        """``pred_contrib`` of one row (features, then the base value), log-odds; for a served
+        scorecard, the log-odds of the points each characteristic lost (then the base)."""
+        if self.points is not None:
+            return self.points.contributions(np.asarray(x, dtype=np.float64).reshape(1, -1))[0]
         shap = self.tree_shap
         if shap is None:
             return self._predictor.contributions(x)
@@ -256,9 +296,13 @@ class Bundle:
     ) -> FrameScores:
         """:meth:`score_frame` of a model matrix, predicted with ``num_threads`` threads
         (LightGBM's default when None; the scores do not depend on it)."""
-        raw = np.asarray(
-            self.booster.predict(matrix, raw_score=True, **_threads(num_threads)), dtype=np.float64
-        )
+        if self.points is not None:
+            raw = self.points.raw_score(matrix)
+        else:
+            raw = np.asarray(
+                self.booster.predict(matrix, raw_score=True, **_threads(num_threads)),
+                dtype=np.float64,
+            )
         probability = self.calibration.apply(raw)
         band = self.review_band if review_band is None else review_band
         decision = np.where(probability >= self.threshold, Decision.REFUSE, Decision.APPROVE)
@@ -293,6 +337,8 @@ class Bundle:
         (exact TreeSHAP; each row equals :meth:`contributions` of that row alone)."""
         if len(matrix) == 0:
             return np.empty((0, len(self.features) + 1), dtype=np.float64)
+        if self.points is not None:
+            return self.points.contributions(matrix)
         shap = self.tree_shap
         if shap is not None:
             return shap.contributions(matrix, num_threads=num_threads)
@@ -329,12 +375,15 @@ def _threads(num_threads: int | None) -> dict[str, Any]:
     return {} if num_threads is None else {"num_threads": num_threads}
 
 
-def _parse_bundle(bundle_dir: Path) -> tuple[dict[str, Any], lgb.Booster]:
+def _parse_bundle(
+    bundle_dir: Path, listed: Mapping[str, str]
+) -> tuple[dict[str, Any], lgb.Booster, PointsTable | None]:
     metadata = read_json(bundle_dir / METADATA_FILE)
     fmt = metadata.get("format_version")
-    if fmt != BUNDLE_FORMAT_VERSION:
+    if fmt not in READABLE_FORMAT_VERSIONS:
         raise BundleIntegrityError(
-            f"{bundle_dir}: bundle format {fmt!r}; this code reads format {BUNDLE_FORMAT_VERSION}"
+            f"{bundle_dir}: bundle format {fmt!r}; this code reads formats "
+            f"{list(READABLE_FORMAT_VERSIONS)}"
         )
     missing = [
         k
@@ -360,7 +409,15 @@ def _parse_bundle(bundle_dir: Path) -> tuple[dict[str, Any], lgb.Booster]:
     booster = lgb.Booster(model_str=(bundle_dir / MODEL_FILE).read_text(encoding="utf-8"))
     if booster.feature_name() != list(metadata["features"]):
         raise BundleIntegrityError(f"{bundle_dir}: model.txt and metadata.json list other features")
-    return metadata, booster
+    scorecard: PointsTable | None = None
+    if SCORECARD_FILE in listed:
+        scorecard = PointsTable.from_json(read_json(bundle_dir / SCORECARD_FILE))
+    elif metadata.get("served_model") == "scorecard":
+        raise BundleIntegrityError(
+            f"{bundle_dir}: serves the scorecard but {CHECKSUMS_FILE} does not cover "
+            f"{SCORECARD_FILE}"
+        )
+    return metadata, booster, scorecard
 
 
 def load_bundle(
@@ -387,8 +444,8 @@ def load_bundle(
         )
     else:
         bundle_dir = Path(source)
-    verify_checksums(bundle_dir)
-    metadata, booster = _parse_bundle(bundle_dir)
+    listed = verify_checksums(bundle_dir)
+    metadata, booster, scorecard = _parse_bundle(bundle_dir, listed)
     if (
         expected_feature_set_version is not None
         and metadata["feature_set_version"] != expected_feature_set_version
@@ -397,4 +454,4 @@ def load_bundle(
             f"bundle {bundle_dir} was trained on feature set {metadata['feature_set_version']!r}, "
             f"expected {expected_feature_set_version!r}"
         )
-    return Bundle(bundle_dir, metadata, booster)
+    return Bundle(bundle_dir, metadata, booster, scorecard)

@@ -1,10 +1,25 @@
 """Probability calibration fitted out of fold and stored as plain numbers.
 
-The map takes the model's raw score (log-odds) to a calibrated probability of default in
-[0, 1]. Two methods: Platt (``p = 1 / (1 + exp(-(a·raw + b)))``, two numbers) and isotonic
-(a monotone piecewise-linear map given by its breakpoints, applied with ``numpy.interp`` and
-clipped at both ends). No fitted estimator is ever pickled; the same numbers are reapplied
-identically when a bundle is loaded.
+The map takes the model's raw score (log-odds) to a calibrated probability of default. Every
+map is **strictly increasing**, so calibration never creates ties and never changes the
+ranking (the calibrated AUC equals the raw AUC), and every probability lies in the open
+interval ``[PROB_MIN, PROB_MAX] = [1e-4, 1 − 1e-4]`` (a probability of default is never 0
+or 1; the points scale then spans about 447 … 753).
+
+Two methods:
+
+- ``platt``: ``p = 1 / (1 + exp(-(a·raw + b)))`` (two numbers, ``a > 0``).
+- ``isotonic``: isotonic regression made strictly increasing — one knot per constant block of
+  the fitted step function (the block's mean raw score, the logit of its default rate with
+  half an event added),
+  joined by straight lines in log-odds and continued beyond the first and last knot with the
+  Platt slope. A plain isotonic step map has a few dozen levels: it ties thousands of
+  applicants, cuts the AUC and returns exact 0 and 1.
+
+Platt is the default; the flexible map is chosen only when it beats Platt by more than the
+noise (:func:`choose_calibration`: a paired bootstrap of the Brier difference). No fitted
+estimator is ever pickled; the same numbers are reapplied identically when a bundle is loaded,
+and a single row gets the very value its row gets in an array (libm's ``exp``, value by value).
 """
 
 from __future__ import annotations
@@ -15,6 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import expit
 from sklearn.isotonic import IsotonicRegression
 
 from credit_scoring.errors import BundleIntegrityError
@@ -23,73 +39,123 @@ from credit_scoring.metrics import brier_score
 Method = Literal["platt", "isotonic"]
 Folds = list[tuple[NDArray[np.intp], NDArray[np.intp]]]
 
+#: Every probability the model outputs lies in [PROB_MIN, PROB_MAX] (an open interval of (0, 1)).
+PROB_MIN = 1e-4
+PROB_MAX = 1.0 - 1e-4
+#: The smallest Platt slope kept: the map must be strictly increasing.
+_MIN_SLOPE = 1e-6
+
+
+def clip_probability(prob: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``prob`` clipped into [PROB_MIN, PROB_MAX]."""
+    return np.clip(prob, PROB_MIN, PROB_MAX)
+
+
+def _sigmoid_one(z: float) -> float:
+    p = 1.0 / (1.0 + math.exp(-z)) if z > -700.0 else 0.0
+    return min(max(p, PROB_MIN), PROB_MAX)
+
+
+def _sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    # libm's exp value by value, as _sigmoid_one: NumPy's vectorised exp may differ in the
+    # last bit, and a batch must give the API's probabilities.
+    exp = math.exp
+    e = np.fromiter(
+        (exp(-v) if v > -700.0 else math.inf for v in z.ravel().tolist()),
+        dtype=np.float64,
+        count=z.size,
+    ).reshape(z.shape)
+    return clip_probability(1.0 / (1.0 + e))
+
 
 @dataclass(frozen=True)
 class Calibration:
-    """A fitted calibration map from raw log-odds to probability of default."""
+    """A fitted, strictly increasing map from raw log-odds to probability of default.
+
+    ``platt``: ``a``, ``b``. ``isotonic``: knots ``x`` (raw scores, strictly increasing) and
+    ``z`` (log-odds, strictly increasing), tails of slope ``a`` beyond the end knots.
+    """
 
     method: Method
     a: float = 1.0
     b: float = 0.0
     x: tuple[float, ...] = ()
-    y: tuple[float, ...] = ()
+    z: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
+        if not self.a > 0.0:
+            raise BundleIntegrityError(f"calibration slope must be positive, got {self.a}")
+        if self.method == "isotonic":
+            x, z = np.asarray(self.x, dtype=np.float64), np.asarray(self.z, dtype=np.float64)
+            if len(x) != len(z) or not len(x):
+                raise BundleIntegrityError("isotonic calibration needs as many x as z knots")
+            if np.any(np.diff(x) <= 0) or np.any(np.diff(z) <= 0):
+                raise BundleIntegrityError("isotonic calibration knots must strictly increase")
         # numpy copies for the isotonic path, built once (the map is applied per request).
         object.__setattr__(self, "_x", np.asarray(self.x, dtype=np.float64))
-        object.__setattr__(self, "_y", np.asarray(self.y, dtype=np.float64))
+        object.__setattr__(self, "_z", np.asarray(self.z, dtype=np.float64))
 
-    def apply(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Calibrated probabilities of an array of raw scores."""
+    def log_odds(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Calibrated log-odds of an array of raw scores (strictly increasing in ``raw``)."""
         raw = np.asarray(raw, dtype=np.float64)
         if self.method == "platt":
-            # The exponential is libm's, value by value, as in apply_one: NumPy's vectorised
-            # exp may differ in the last bit, and a batch must give the API's probabilities.
-            z = self.a * raw + self.b
-            exp = math.exp
-            e = np.fromiter(
-                (exp(-v) if v > -700 else math.inf for v in z.ravel().tolist()),
-                dtype=np.float64,
-                count=z.size,
-            ).reshape(z.shape)
-            return 1.0 / (1.0 + e)
-        return np.interp(raw, self._x, self._y)  # type: ignore[attr-defined]
+            return self.a * raw + self.b
+        x: NDArray[np.float64] = self._x  # type: ignore[attr-defined]
+        z: NDArray[np.float64] = self._z  # type: ignore[attr-defined]
+        inside = np.interp(raw, x, z)
+        below = z[0] + self.a * (raw - x[0])
+        above = z[-1] + self.a * (raw - x[-1])
+        return np.where(raw < x[0], below, np.where(raw > x[-1], above, inside))
+
+    def apply(self, raw: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Calibrated probabilities of an array of raw scores, in [PROB_MIN, PROB_MAX]."""
+        return _sigmoid(self.log_odds(np.asarray(raw, dtype=np.float64)))
 
     def apply_one(self, raw: float) -> float:
-        """Calibrated probability of a single raw score (no array allocation for Platt)."""
+        """Calibrated probability of a single raw score; equal to :meth:`apply` of the row."""
         if self.method == "platt":
-            z = self.a * raw + self.b
-            return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
-        return float(np.interp(raw, self._x, self._y))  # type: ignore[attr-defined]
+            return _sigmoid_one(self.a * raw + self.b)
+        return float(self.apply(np.array([raw], dtype=np.float64))[0])
 
     def to_json(self) -> dict[str, Any]:
         if self.method == "platt":
             return {"method": "platt", "a": self.a, "b": self.b}
-        return {"method": "isotonic", "x": list(self.x), "y": list(self.y)}
+        return {"method": "isotonic", "a": self.a, "x": list(self.x), "z": list(self.z)}
 
     @classmethod
     def from_json(cls, payload: dict[str, Any]) -> Calibration:
         method = payload.get("method")
-        if method == "platt":
-            return cls("platt", a=float(payload["a"]), b=float(payload["b"]))
-        if method == "isotonic":
-            x = tuple(float(v) for v in payload["x"])
-            y = tuple(float(v) for v in payload["y"])
-            if len(x) != len(y) or not x:
-                raise BundleIntegrityError("isotonic calibration needs as many x as y breakpoints")
-            return cls("isotonic", x=x, y=y)
+        try:
+            if method == "platt":
+                return cls("platt", a=float(payload["a"]), b=float(payload["b"]))
+            if method == "isotonic":
+                return cls(
+                    "isotonic",
+                    a=float(payload["a"]),
+                    x=tuple(float(v) for v in payload["x"]),
+                    z=tuple(float(v) for v in payload["z"]),
+                )
+        except KeyError as exc:
+            raise BundleIntegrityError(f"{method} calibration lacks {exc}") from exc
         raise BundleIntegrityError(f"unknown calibration method {method!r}")
+
+
+IDENTITY = Calibration("platt", a=1.0, b=0.0)
 
 
 def fit_platt(
     raw: NDArray[np.float64], y: NDArray[np.int8], *, iterations: int = 50
 ) -> Calibration:
-    """Logistic regression of the label on the raw score (Newton's method, two parameters)."""
+    """Logistic regression of the label on the raw score (Newton's method, two parameters).
+
+    A slope that is not positive (a score with no signal) is replaced by the smallest positive
+    one, so the map stays strictly increasing.
+    """
     x = np.asarray(raw, dtype=np.float64)
     t = np.asarray(y, dtype=np.float64)
     a, b = 1.0, 0.0
     for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-(a * x + b)))
+        p = expit(a * x + b)
         w = np.maximum(p * (1.0 - p), 1e-12)
         g = np.array([np.sum((p - t) * x), np.sum(p - t)])
         h = np.array([[np.sum(w * x * x), np.sum(w * x)], [np.sum(w * x), np.sum(w)]])
@@ -98,18 +164,35 @@ def fit_platt(
         a, b = a - float(step[0]), b - float(step[1])
         if float(np.max(np.abs(step))) < 1e-10:
             break
-    return Calibration("platt", a=a, b=b)
+    return Calibration("platt", a=max(a, _MIN_SLOPE), b=b)
 
 
 def fit_isotonic(raw: NDArray[np.float64], y: NDArray[np.int8]) -> Calibration:
-    """Monotone (non-decreasing) map fitted by isotonic regression, kept as breakpoints."""
-    model = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
-    model.fit(np.asarray(raw, dtype=np.float64), np.asarray(y, dtype=np.float64))
-    return Calibration(
-        "isotonic",
-        x=tuple(float(v) for v in model.X_thresholds_),
-        y=tuple(float(v) for v in model.y_thresholds_),
-    )
+    """Isotonic regression turned into a strictly increasing map (see the module docstring)."""
+    x = np.asarray(raw, dtype=np.float64)
+    t = np.asarray(y, dtype=np.float64)
+    model = IsotonicRegression(increasing=True, out_of_bounds="clip")
+    fitted = model.fit_transform(x, t)
+    order = np.argsort(x, kind="stable")
+    xs, fs = x[order], fitted[order]
+    # One knot per constant block: its mean raw score and the logit of its default rate.
+    starts = np.flatnonzero(np.r_[True, np.diff(fs) != 0])
+    counts = np.diff(np.r_[starts, len(xs)])
+    knot_x = np.add.reduceat(xs, starts) / counts
+    # A block's default rate with half an event added (a block of 40 rows without a default
+    # is "about 1 %", not "never"): knots stay finite and the ends are not pinned at 0 or 1.
+    events = fs[starts] * counts
+    rate = np.clip((events + 0.5) / (counts + 1.0), PROB_MIN, PROB_MAX)
+    knot_z = np.log(rate / (1.0 - rate))
+    # Keep a knot only above the last one kept (smoothing may bend a small block back).
+    keep_x: list[float] = []
+    keep_z: list[float] = []
+    for kx, kz in zip(knot_x.tolist(), knot_z.tolist(), strict=True):
+        if not keep_x or (kx > keep_x[-1] and kz > keep_z[-1]):
+            keep_x.append(kx)
+            keep_z.append(kz)
+    slope = fit_platt(x, y).a
+    return Calibration("isotonic", a=slope, x=tuple(keep_x), z=tuple(keep_z))
 
 
 def fit_calibration(method: Method, raw: NDArray[np.float64], y: NDArray[np.int8]) -> Calibration:
@@ -126,13 +209,37 @@ def cross_fitted(
     return out
 
 
+def paired_bootstrap(
+    loss_a: NDArray[np.float64],
+    loss_b: NDArray[np.float64],
+    *,
+    n_boot: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[float, float, float]:
+    """Mean of ``loss_b − loss_a`` per row and its percentile bootstrap interval (rows
+    resampled together, so the comparison is paired)."""
+    diff = np.asarray(loss_b, dtype=np.float64) - np.asarray(loss_a, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    n = len(diff)
+    means = np.array([diff[rng.integers(0, n, n)].mean() for _ in range(n_boot)])
+    tail = (1.0 - level) / 2.0 * 100.0
+    return (
+        float(diff.mean()),
+        float(np.percentile(means, tail)),
+        float(np.percentile(means, 100.0 - tail)),
+    )
+
+
 @dataclass(frozen=True)
 class CalibrationChoice:
-    """The chosen map (fitted on every OOF score) and the cross-fitted OOF probabilities."""
+    """The chosen map (fitted on every OOF score), the OOF probabilities it gives, the
+    cross-fitted Brier score of each method and why the map was chosen."""
 
     calibration: Calibration
     oof_prob: NDArray[np.float64]
     brier_by_method: dict[str, float]
+    reason: str = ""
 
 
 def choose_calibration(
@@ -141,13 +248,43 @@ def choose_calibration(
     *,
     folds: Folds,
     methods: tuple[Method, ...] = ("platt", "isotonic"),
+    n_boot: int = 200,
+    seed: int = 0,
 ) -> CalibrationChoice:
-    """The method with the lowest cross-fitted Brier score (Platt wins ties)."""
+    """Platt, unless another method's cross-fitted Brier score is lower by more than the noise:
+    the 95 % paired-bootstrap interval of (other − Platt) must lie entirely below 0.
+
+    The methods are compared on cross-fitted probabilities (each fold's map fitted on the other
+    folds). The returned OOF probabilities are the chosen map — fitted on every OOF score —
+    applied to every OOF score: one strictly increasing map, so the calibrated OOF AUC is the
+    raw OOF AUC (per-fold maps would reorder rows across folds).
+    """
     results = {m: cross_fitted(m, raw, y, folds=folds) for m in methods}
     briers: dict[str, float] = {m: brier_score(y, p) for m, p in results.items()}
-    best = min(methods, key=lambda m: (briers[m], m != "platt"))
+    best: Method = "platt" if "platt" in results else min(methods, key=lambda m: briers[m])
+    reason = "platt (default)" if best == "platt" else f"{best} (lowest Brier, no Platt)"
+    if "platt" in results:
+        loss_platt = (results["platt"] - y) ** 2
+        for method in methods:
+            if method == "platt":
+                continue
+            mean, lower, upper = paired_bootstrap(
+                loss_platt, (results[method] - y) ** 2, n_boot=n_boot, seed=seed
+            )
+            wins = upper < 0.0 and briers[method] < briers[best]
+            verdict = "lower beyond noise, chosen" if wins else "not lower beyond noise"
+            reason += (
+                f"; {method} − platt Brier {mean:+.6f} (95 % CI {lower:+.6f} … {upper:+.6f}):"
+                f" {verdict}"
+            )
+            if wins:
+                best = method
+    calibration = fit_calibration(best, raw, y)
     return CalibrationChoice(
-        calibration=fit_calibration(best, raw, y), oof_prob=results[best], brier_by_method=briers
+        calibration=calibration,
+        oof_prob=calibration.apply(raw),
+        brier_by_method=briers,
+        reason=reason,
     )
 
 

@@ -58,6 +58,21 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def _interval(row: Mapping[str, Any]) -> str:
+    lower, upper = row.get("air_lower", float("nan")), row.get("air_upper", float("nan"))
+    if np.isnan(lower) or np.isnan(upper):
+        return "—"
+    return f"{lower:.3f} … {upper:.3f}"
+
+
+def _fairness_flag(row: Mapping[str, Any]) -> str:
+    if row["flagged"]:
+        return "**yes**"
+    if row.get("reference") == row["group"]:
+        return "reference"
+    return "no" if row.get("judged", True) else "too small to judge"
+
+
 def model_card(summary: Mapping[str, Any]) -> str:
     """Render the card from the training summary (see ``train.training_summary``)."""
     candidates = summary["candidates"]
@@ -65,7 +80,16 @@ def model_card(summary: Mapping[str, Any]) -> str:
     thr = summary["threshold"]
     opt, half = thr["optimal"], thr["at_0_5"]
     fingerprint = summary["data_fingerprint"]
-    rows_by_table = fingerprint.get("rows", {})
+    source_tables = fingerprint.get("tables") or {}
+    if source_tables:
+        rows_text = "Source rows per table (data manifest): " + ", ".join(
+            f"{k} {v['rows']:,}" for k, v in source_tables.items() if v.get("rows") is not None
+        )
+    else:
+        rows_text = "Source rows per table: not recorded (trained without `--data-dir`); " + (
+            "feature-table rows: "
+            + ", ".join(f"{k} {v:,}" for k, v in fingerprint.get("rows", {}).items())
+        )
     metric_rows = [
         [name, m["auc"], m["gini"], m["ks"], m["brier"], m["cost"], m["threshold"]]
         for name, m in candidates.items()
@@ -84,10 +108,21 @@ def model_card(summary: Mapping[str, Any]) -> str:
             r["tpr"],
             r["fpr"],
             r["adverse_impact_ratio"],
-            "**yes**" if r["flagged"] else "no",
+            _interval(r),
+            _fairness_flag(r),
         ]
         for r in summary["fairness"]["rows"]
     ]
+    policy = summary["fairness"].get("policy", {})
+    lgbm = candidates.get("lightgbm", {})
+    choices = [[c["name"], c["chosen"], c["default"], c["reason"]] for c in summary["choices"]]
+    monotone = [
+        [m["feature"], f"{m['direction']:+d}", m["why"]] for m in summary["monotone_constraints"]
+    ]
+    points = [
+        [r["characteristic"], r["bin"], f"{r['points']:.2f}"] for r in summary["scorecard_points"]
+    ]
+    lo, hi = summary["probability_interval"]
     flagged = [r for r in summary["fairness"]["rows"] if r["flagged"]]
     by_method = ", ".join(f"{k} {v:.5f}" for k, v in summary["brier_by_method"].items())
     parts = [
@@ -110,16 +145,45 @@ def model_card(summary: Mapping[str, Any]) -> str:
         "## Data",
         f"{summary['n_rows']:,} labelled applications, default rate "
         f"{summary['default_rate']:.4f}; {summary['n_features']} model features "
-        f"({summary['n_history_features']} from credit history). Source rows per table: "
-        + (", ".join(f"{k} {v:,}" for k, v in rows_by_table.items()) or "not recorded")
+        f"({summary['n_history_features']} from credit history). "
+        + rows_text
         + f". Source manifest SHA-256 `{fingerprint.get('source_manifest_sha256') or 'n/a'}`, "
         f"training table SHA-256 `{fingerprint.get('train_parquet_sha256', 'n/a')}`.",
         f"## Metrics (stratified {summary['n_folds']}-fold CV, out-of-fold predictions)",
         _table(["candidate", "AUC", "Gini", "KS", "Brier", "cost/app", "threshold"], metric_rows),
-        f"Chosen LightGBM: imbalance handling `{summary['imbalance']}`, "
-        f"{summary['rounds']} boosting rounds, tuning trials {summary['tuning_trials']}.",
-        "95 % bootstrap intervals of the chosen model (calibrated OOF probabilities):",
+        f"Served model: **{summary['served_model']}**. LightGBM out-of-fold AUC raw "
+        f"{_fmt(lgbm.get('auc_raw', float('nan')))}, calibrated {_fmt(lgbm.get('auc', float('nan')))}"
+        f" (calibration is strictly increasing: it cannot change the ranking); Brier raw "
+        f"{_fmt(lgbm.get('brier_raw', float('nan')), 5)}, calibrated "
+        f"{_fmt(lgbm.get('brier', float('nan')), 5)}. Each fold's rounds were early-stopped on "
+        "an inner split of its training rows, never on the rows it scored. LightGBM: imbalance "
+        f"handling `{summary['imbalance']}`, {summary['rounds']} boosting rounds for the refit "
+        f"(fold rounds {summary['fold_best_rounds']} scaled to all rows), tuning trials "
+        f"{summary['tuning_trials']}; defaults by size rule: {summary['size_rule']}. "
+        f"Probabilities lie in [{lo:g}, {hi:g}]: never 0 or 1.",
+        "95 % bootstrap intervals of the served model (out-of-fold probabilities):",
         _table(["metric", "value", "lower", "upper"], ci_rows),
+        "## Automatic choices",
+        "Each option was cross-validated on every fold and replaces the default only when it "
+        "beats it by more than the noise.",
+        _table(["choice", "chosen", "default", "why"], choices),
+        "## Monotone constraints",
+        (
+            "LightGBM is constrained to move in the known direction of these features (+1: more "
+            "is riskier, −1: more is safer):\n\n"
+            + _table(["feature", "direction", "why"], monotone)
+            if monotone
+            else "No monotone constraint."
+        ),
+        "## Scorecard",
+        (
+            "Weight-of-evidence logistic scorecard with optimal monotonic binning (the challenger"
+            " a regulator can read; score = sum of the points, probability of default = "
+            "1 / (1 + exp((score − offset) / factor)) on the score scale above):\n\n"
+            + _table(["characteristic", "bin", "points"], points)
+            if points
+            else "No scorecard was trained."
+        ),
         "## Decision threshold and cost",
         f"Cost per application = ({thr['cost_fn']:g}·missed defaults + {thr['cost_fp']:g}·"
         f"refused good clients) / n. Refuse when the calibrated probability ≥ "
@@ -153,18 +217,35 @@ def model_card(summary: Mapping[str, Any]) -> str:
         ),
         "## Calibration",
         f"Method `{summary['calibration_method']}` fitted on out-of-fold scores (cross-fitted "
-        f"Brier by method: {by_method}). "
+        f"Brier of LightGBM by method: {by_method}). "
         "Reliability by decile:",
         _table(["n", "mean predicted", "observed"], reliability),
         "## Fairness (at the chosen threshold, out of fold)",
+        "The adverse-impact ratio (AIR) is a group's approval rate over the reference "
+        "group's (the largest judged group, or a configured one). Groups smaller than "
+        f"{policy.get('min_share', 0.01):.0%} of the rows or {policy.get('min_count', 30)} "
+        "applications are reported but not judged. A judged group is flagged only when its "
+        "whole 95 % bootstrap interval lies below 0.8.",
         _table(
-            ["attribute", "group", "n", "approval", "default rate", "TPR", "FPR", "AIR", "flag"],
+            [
+                "attribute",
+                "group",
+                "n",
+                "approval",
+                "default rate",
+                "TPR",
+                "FPR",
+                "AIR",
+                "AIR 95 % CI",
+                "flag",
+            ],
             fairness,
         ),
         (
-            f"**{len(flagged)} group(s) below the 0.8 adverse-impact ratio** — review before use."
+            f"**{len(flagged)} group(s) clearly below the 0.8 adverse-impact ratio** — review "
+            "before use."
             if flagged
-            else "No group below the 0.8 adverse-impact ratio."
+            else "No judged group is clearly below the 0.8 adverse-impact ratio."
         ),
         "## Known limitations",
         "- Trained on historical approved applications only (no reject inference); the "

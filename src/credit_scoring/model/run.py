@@ -118,6 +118,7 @@ def run_training(
         booster=outcome.booster,
         metadata=outcome.metadata,
         model_card=outcome.model_card,
+        scorecard=outcome.scorecard,
     )
     log(f"bundle written to {bundle_dir}")
     if not track:

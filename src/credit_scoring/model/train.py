@@ -1,5 +1,7 @@
-"""Training stage: baselines and LightGBM cross-validated on the same folds, tuning, class
-imbalance chosen by CV cost, calibration, cost-optimal threshold, refit, bundle metadata.
+"""Training stage: baselines, LightGBM and the scorecard challenger cross-validated on the
+same folds; tuning, class imbalance and calibration chosen only when they beat the default by
+more than the noise (:mod:`credit_scoring.model.screens`); cost-optimal threshold, refit,
+bundle metadata.
 
 :func:`fit_model` is pure (arrays in, a :class:`TrainingOutcome` out); :func:`run_training`
 reads a FEATURES_DIR, writes the bundle and records everything in MLflow.
@@ -25,6 +27,9 @@ from credit_scoring.metrics import brier_score, ks_statistic, optimal_threshold,
 from credit_scoring.model.baselines import LOGISTIC_C, cross_validate_baseline
 from credit_scoring.model.bundle import BUNDLE_FORMAT_VERSION
 from credit_scoring.model.calibration import (
+    IDENTITY,
+    PROB_MAX,
+    PROB_MIN,
     CalibrationChoice,
     choose_calibration,
     reliability_table,
@@ -32,22 +37,30 @@ from credit_scoring.model.calibration import (
 from credit_scoring.model.card import bootstrap_intervals, model_card
 from credit_scoring.model.checks import check_training_set
 from credit_scoring.model.cv import (
-    DEFAULT_PARAMS,
+    INNER_VALID_FRACTION,
     BoostingConfig,
     CVResult,
     binned_dataset,
-    cross_validate,
-    merge_cv,
     refit,
+    size_params,
+    size_rule,
     stratified_folds,
 )
 from credit_scoring.model.dataset import TrainingData
-from credit_scoring.model.fairness import FairnessReport, fairness_report
+from credit_scoring.model.fairness import FairnessPolicy, FairnessReport, fairness_report
+from credit_scoring.model.monotone import constraint_table, monotone_params
+from credit_scoring.model.points_table import PointsTable
 from credit_scoring.model.reasons import CATALOGUE_VERSION, ReasonIndex, reason_group
 from credit_scoring.model.reference import reference_bins
 from credit_scoring.model.scorecard import ScoreScaling
+from credit_scoring.model.screens import Choice, choose_imbalance, choose_tuned
 from credit_scoring.model.threshold import ThresholdReport, choose_threshold
 from credit_scoring.model.tune import tune
+from credit_scoring.model.woe_scorecard import (
+    MAX_CHARACTERISTICS,
+    cross_validate_scorecard,
+    fit_scorecard,
+)
 
 Log = Callable[[str], None]
 IMBALANCE_OPTIONS = ("none", "balanced")
@@ -64,12 +77,19 @@ class TrainOptions:
     boosting: BoostingConfig = field(default_factory=BoostingConfig)
     params: dict[str, Any] = field(default_factory=dict)  # overrides of DEFAULT_PARAMS
     imbalance_options: tuple[str, ...] = IMBALANCE_OPTIONS
-    #: Folds on which the imbalance options are compared (the winner completes the rest).
-    screen_folds: int = 2
     review_band: float = 0.0
     scaling: ScoreScaling = field(default_factory=ScoreScaling)
     n_boot: int = 200
     baselines: bool = True
+    #: Monotone constraints of :mod:`credit_scoring.model.monotone` (on by default: they cost
+    #: ≤ 0.002 AUC on the synthetic full size and the real sample, see docs/model.md).
+    monotone: bool = True
+    #: Train the scorecard challenger beside LightGBM on the same folds.
+    scorecard: bool = True
+    scorecard_characteristics: int = MAX_CHARACTERISTICS
+    #: The model the bundle serves: "lightgbm" or "scorecard" (scored from its points table).
+    served_model: str = "lightgbm"
+    fairness: FairnessPolicy = field(default_factory=FairnessPolicy)
 
     @property
     def tuning(self) -> bool:
@@ -99,6 +119,7 @@ class TrainingOutcome:
     """Everything training produced, before anything is written."""
 
     booster: lgb.Booster
+    scorecard: PointsTable | None
     metadata: dict[str, Any]
     model_card: str
     summary: dict[str, Any]
@@ -142,14 +163,16 @@ def _select_lightgbm(
     *,
     folds: list[tuple[NDArray[np.intp], NDArray[np.intp]]],
     options: TrainOptions,
+    params: dict[str, Any],
     binned: lgb.Dataset,
     log: Log,
-) -> tuple[CVResult, str, dict[str, float], int]:
-    """Parameters (default or tuned), then the imbalance option with the lowest CV cost."""
+) -> tuple[CVResult, str, list[Choice], int]:
+    """Parameters (default, or tuned when they beat it by a margin), then the imbalance
+    option (``none`` unless another beats it by a margin), all on every fold."""
     categorical = data.categorical_indices
-    params = {**DEFAULT_PARAMS, **options.params}
     n_trials = 0
-    tuned_cv: CVResult | None = None
+    choices: list[Choice] = []
+    default_cv: CVResult | None = None
     if options.tuning:
         budget = options.time_budget_minutes * 60.0 if options.time_budget_minutes else None
         log(f"tuning: {options.tune_trials or 'unlimited'} trial(s), budget {budget or '∞'} s")
@@ -165,57 +188,62 @@ def _select_lightgbm(
             binned=binned,
             on_trial=lambda i, auc: log(f"  trial {i}: OOF AUC {auc:.4f}"),
         )
-        params, n_trials, tuned_cv = result.params, result.n_trials, result.best_cv
-    positives = int(data.y.sum())
-    ratio = (len(data.y) - positives) / max(positives, 1)
-    # Imbalance options are compared on the first ``screen_folds`` folds only (same rows for
-    # every option); the winner then runs on the remaining folds to complete its OOF scores.
-    screen = folds[: options.screen_folds] if len(options.imbalance_options) > 1 else folds
-    screened = np.concatenate([valid for _, valid in screen])
-    costs: dict[str, float] = {}
-    best: tuple[float, str, CVResult, float] | None = None
-    for option in options.imbalance_options:
-        weight = ratio if option == "balanced" else 1.0
-        if option == "none" and tuned_cv is not None:
-            cv = tuned_cv
-        else:
-            cv = cross_validate(
-                data.X,
-                data.y,
-                folds=screen,
-                categorical=categorical,
-                params=params,
-                config=options.boosting,
-                scale_pos_weight=weight,
-                binned=binned,
+        n_trials = result.n_trials
+        default_cv = result.base_cv
+        if result.best_cv is not None and result.base_cv is not None:
+            wins, choice = choose_tuned(
+                data.y, folds=folds, default_cv=result.base_cv, tuned_cv=result.best_cv
             )
-        y_screen, p_screen = data.y[screened], cv.oof_prob[screened]
-        cost = optimal_threshold(
-            y_screen, p_screen, cost_fn=options.cost_fn, cost_fp=options.cost_fp
-        ).cost
-        costs[option] = cost
-        log(
-            f"lightgbm [{option}] on {len(screen)} fold(s): AUC {roc_auc(y_screen, p_screen):.4f}, "
-            f"cost {cost:.4f}, rounds {list(cv.best_rounds[: len(screen)])}"
-        )
-        if best is None or cost < best[0]:
-            best = (cost, option, cv, weight)
-    assert best is not None
-    _, option, cv, weight = best
-    rest = folds[len(screen) :]
-    if rest and len(cv.best_rounds) < len(folds):
-        remaining = cross_validate(
-            data.X,
-            data.y,
-            folds=rest,
-            categorical=categorical,
-            params=params,
-            config=options.boosting,
-            scale_pos_weight=weight,
-            binned=binned,
-        )
-        cv = merge_cv(cv, remaining)
-    return cv, option, costs, n_trials
+            choices.append(choice)
+            log(choice.sentence())
+            if wins:
+                params, default_cv = result.params, result.best_cv
+    cv, option, choice = choose_imbalance(
+        data.X,
+        data.y,
+        folds=folds,
+        categorical=categorical,
+        params=params,
+        config=options.boosting,
+        options=options.imbalance_options,
+        binned=binned,
+        cost_fn=options.cost_fn,
+        cost_fp=options.cost_fp,
+        default_cv=default_cv,
+        log=log,
+    )
+    choices.append(choice)
+    log(choice.sentence())
+    return cv, option, choices, n_trials
+
+
+def _scorecard_candidate(
+    data: TrainingData,
+    *,
+    folds: list[tuple[NDArray[np.intp], NDArray[np.intp]]],
+    cv: CVResult,
+    options: TrainOptions,
+    log: Log,
+) -> NDArray[np.float64]:
+    """The scorecard's out-of-fold raw log-odds (each fold from its own points table)."""
+    started = time.monotonic()
+    raw = cross_validate_scorecard(
+        data.X,
+        data.y,
+        folds=folds,
+        features=data.features,
+        categorical=data.categorical_features,
+        fold_gain=cv.fold_gain,
+        scaling=options.scaling,
+        limit=options.scorecard_characteristics,
+        n_jobs=options.boosting.threads(),
+    )
+    log(
+        f"scorecard ({options.scorecard_characteristics} characteristics max, optimal monotonic "
+        f"binning + WoE logistic) on {len(folds)} folds: OOF AUC {roc_auc(data.y, raw):.4f} "
+        f"({time.monotonic() - started:.0f} s)"
+    )
+    return raw
 
 
 def fit_model(
@@ -252,16 +280,63 @@ def fit_model(
             m = candidates[kind]
             log(f"{kind}: OOF AUC {m['auc']:.4f}, cost {m['cost']:.4f}")
 
-    binned = binned_dataset(data.X, y, data.categorical_indices, feature_names=list(data.features))
-    cv, imbalance, imbalance_costs, n_trials = _select_lightgbm(
-        data, folds=folds, options=options, binned=binned, log=log
+    params = size_params(len(y))
+    log(f"default parameters by size rule: {size_rule(len(y))}")
+    monotone = (
+        monotone_params(data.features, categorical=data.categorical_features)
+        if options.monotone
+        else {}
     )
-    calibration = choose_calibration(cv.oof_raw, y, folds=folds)
-    prob = calibration.oof_prob
-    oof_probs["lightgbm"] = prob
-    metrics = candidate_metrics(y, prob, cost_fn=options.cost_fn, cost_fp=options.cost_fp)
-    metrics["auc_raw"] = roc_auc(y, cv.oof_raw)
-    candidates["lightgbm"] = metrics
+    constrained = constraint_table(data.features, categorical=data.categorical_features)
+    log(
+        f"monotone constraints: {len(constrained)} feature(s) constrained"
+        if monotone
+        else "monotone constraints: off"
+    )
+    params.update(monotone)
+    params.update(options.params)
+    binned = binned_dataset(data.X, y, data.categorical_indices, feature_names=list(data.features))
+    cv, imbalance, choices, n_trials = _select_lightgbm(
+        data, folds=folds, options=options, params=params, binned=binned, log=log
+    )
+    calibration = choose_calibration(cv.oof_raw, y, folds=folds, seed=config.seed)
+    choices.append(
+        Choice(
+            name="calibration",
+            default="platt",
+            chosen=calibration.calibration.method,
+            compared=dict(calibration.brier_by_method),
+            metric="cross-fitted Brier score",
+            reason=calibration.reason,
+        )
+    )
+    log(choices[-1].sentence())
+    lgbm_prob = calibration.oof_prob
+    oof_probs["lightgbm"] = lgbm_prob
+    lgbm_metrics = candidate_metrics(y, lgbm_prob, cost_fn=options.cost_fn, cost_fp=options.cost_fp)
+    lgbm_metrics["auc_raw"] = roc_auc(y, cv.oof_raw)
+    lgbm_metrics["brier_raw"] = brier_score(y, cv.oof_prob)
+    candidates["lightgbm"] = lgbm_metrics
+    log(
+        f"lightgbm [{imbalance}]: OOF AUC raw {lgbm_metrics['auc_raw']:.4f}, calibrated "
+        f"{lgbm_metrics['auc']:.4f}; Brier raw {lgbm_metrics['brier_raw']:.5f}, calibrated "
+        f"{lgbm_metrics['brier']:.5f}; refit rounds {cv.rounds} (fold rounds "
+        f"{list(cv.best_rounds)} scaled to {len(y):,} rows)"
+    )
+    scorecard_raw: NDArray[np.float64] | None = None
+    if options.scorecard:
+        scorecard_raw = _scorecard_candidate(data, folds=folds, cv=cv, options=options, log=log)
+        scorecard_prob = IDENTITY.apply(scorecard_raw)
+        oof_probs["scorecard"] = scorecard_prob
+        candidates["scorecard"] = candidate_metrics(
+            y, scorecard_prob, cost_fn=options.cost_fn, cost_fp=options.cost_fp
+        )
+    served = options.served_model
+    if served == "scorecard" and scorecard_raw is None:
+        raise ValueError("served_model 'scorecard' needs the scorecard (scorecard=True)")
+    served_calibration = IDENTITY if served == "scorecard" else calibration.calibration
+    prob = oof_probs[served]
+    metrics = candidates[served]
     threshold = choose_threshold(y, prob, cost_fn=options.cost_fn, cost_fp=options.cost_fp)
     beats = all(
         metrics["auc"] > candidates[k]["auc"] and metrics["cost"] < candidates[k]["cost"]
@@ -269,9 +344,9 @@ def fit_model(
         if k in candidates
     )
     log(
-        f"lightgbm chosen [{imbalance}], calibration {calibration.calibration.method}: "
-        f"AUC {metrics['auc']:.4f}, Brier {metrics['brier']:.5f}, cost {metrics['cost']:.4f} "
-        f"at threshold {threshold.threshold:.4f} (cost at 0.5: {threshold.at_half.cost:.4f})"
+        f"served model {served}: AUC {metrics['auc']:.4f}, Brier {metrics['brier']:.5f}, "
+        f"cost {metrics['cost']:.4f} at threshold {threshold.threshold:.4f} "
+        f"(cost at 0.5: {threshold.at_half.cost:.4f})"
     )
 
     booster = refit(
@@ -284,8 +359,21 @@ def fit_model(
         binned=binned,
     )
     del binned
+    gain = np.asarray(booster.feature_importance(importance_type="gain"), dtype=np.float64)
+    points_table: PointsTable | None = None
+    if options.scorecard:
+        points_table = fit_scorecard(
+            data.X,
+            y,
+            features=data.features,
+            categorical=data.categorical_features,
+            gain=gain,
+            scaling=options.scaling,
+            limit=options.scorecard_characteristics,
+            n_jobs=config.threads(),
+        ).table
     refused = prob >= threshold.threshold
-    fairness = fairness_report(y, refused, data.groups)
+    fairness = fairness_report(y, refused, data.groups, policy=options.fairness)
     intervals = bootstrap_intervals(
         y,
         prob,
@@ -295,9 +383,11 @@ def fit_model(
         n_boot=options.n_boot,
         seed=config.seed,
     )
-    gain = booster.feature_importance(importance_type="gain")
-    train_raw = np.asarray(booster.predict(data.X, raw_score=True), dtype=np.float64)
-    train_prob = calibration.calibration.apply(train_raw)
+    if served == "scorecard" and points_table is not None:
+        train_raw = points_table.bind(data.features).raw_score(data.X)
+    else:
+        train_raw = np.asarray(booster.predict(data.X, raw_score=True), dtype=np.float64)
+    train_prob = served_calibration.apply(train_raw)
     created_at = datetime.now(UTC).isoformat(timespec="seconds")
     commit = git_commit()
     index = ReasonIndex.build(data.features)
@@ -317,7 +407,9 @@ def fit_model(
         "threshold": threshold.threshold,
         "review_band": options.review_band,
         "cost": {"cost_fn": options.cost_fn, "cost_fp": options.cost_fp},
-        "calibration": calibration.calibration.to_json(),
+        "served_model": served,
+        "calibration": served_calibration.to_json(),
+        "probability_interval": [PROB_MIN, PROB_MAX],
         "score_scaling": options.scaling.to_json(),
         "reasons": {
             "catalogue_version": CATALOGUE_VERSION,
@@ -341,8 +433,12 @@ def fit_model(
             "params": {k: v for k, v in cv.params.items() if k != "num_threads"},
             "rounds": cv.rounds,
             "fold_best_rounds": list(cv.best_rounds),
+            "fold_fit_rows": list(cv.fit_rows),
+            "inner_valid_fraction": INNER_VALID_FRACTION,
+            "size_rule": size_rule(len(y)),
             "imbalance": imbalance,
-            "imbalance_costs": imbalance_costs,
+            "choices": [c.to_json() for c in choices],
+            "monotone_constraints": constrained if monotone else [],
             "tuning_trials": n_trials,
             "n_folds": config.n_folds,
             "seed": config.seed,
@@ -353,6 +449,7 @@ def fit_model(
             "candidates": candidates,
             "threshold": threshold.to_json(),
             "brier_by_method": calibration.brier_by_method,
+            "lightgbm_calibration": calibration.calibration.to_json(),
             "intervals": {k: list(v) for k, v in intervals.items()},
             "beats_baselines": beats,
         },
@@ -372,17 +469,27 @@ def fit_model(
         "data_fingerprint": data.fingerprint,
         "candidates": candidates,
         "metrics": metrics,
+        "served_model": served,
         "intervals": intervals,
         "threshold": threshold.to_json(),
         "imbalance": imbalance,
         "rounds": cv.rounds,
+        "fold_best_rounds": list(cv.best_rounds),
         "tuning_trials": n_trials,
-        "calibration_method": calibration.calibration.method,
+        "choices": [c.to_json() for c in choices],
+        "size_rule": size_rule(len(y)),
+        "monotone_constraints": constrained if monotone else [],
+        "calibration_method": served_calibration.method
+        if served == "lightgbm"
+        else "none (scorecard log-odds)",
         "brier_by_method": calibration.brier_by_method,
+        "probability_interval": [PROB_MIN, PROB_MAX],
+        "scorecard_points": points_table.rows() if points_table is not None else [],
         "reliability": reliability_table(y, prob),
         "fairness": fairness.to_json(),
         "beats_baselines": beats,
         "feature_gain": dict(zip(data.features, (float(g) for g in gain), strict=True)),
+        "fairness_policy": options.fairness.to_json(),
         "seconds": time.monotonic() - started,
     }
     metadata["metrics"]["reliability"] = summary["reliability"]
@@ -390,6 +497,7 @@ def fit_model(
     card = model_card(summary)
     return TrainingOutcome(
         booster=booster,
+        scorecard=points_table,
         metadata=metadata,
         model_card=card,
         summary=summary,

@@ -36,6 +36,8 @@ class TuningResult:
     n_trials: int
     seconds: float
     best_cv: CVResult | None
+    #: The cross-validation of the base parameters (trial 0), for the margin test.
+    base_cv: CVResult | None = None
 
 
 def suggest_params(trial: Any) -> dict[str, Any]:
@@ -109,6 +111,7 @@ def tune(
         n_trials=len(study.trials),
         seconds=time.monotonic() - started,
         best_cv=results.get(best.number),
+        base_cv=results.get(0),
     )
 
 

@@ -98,6 +98,7 @@ def build_demo(
         booster=outcome.booster,
         metadata=outcome.metadata,
         model_card=outcome.model_card,
+        scorecard=outcome.scorecard,
     )
     log("migrating the serving database and publishing the history store …")
     upgrade_database(env.database_url)
