@@ -74,7 +74,7 @@ features: install ## Build history + application features from DATA_DIR, publish
 	$(CLI) features publish $(FEATURES_DIR)
 
 train: install ## Train, evaluate and register the model on FEATURES_DIR
-	$(call STEP,train: cross-validating, calibrating and registering on $(FEATURES_DIR))
+	$(call STEP,train: cross-validate → calibrate → register on $(FEATURES_DIR))
 	$(CLI) train $(FEATURES_DIR) --data-dir $(DATA_DIR)
 
 serve: install ## Start the scoring API
