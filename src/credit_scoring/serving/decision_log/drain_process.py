@@ -147,10 +147,7 @@ class DrainProcess:
         """
         self._final_failures = int(self._failures.value)
         self._released = True
-        child, self._child = self._child, None
-        if child is not None and child.exitcode is not None:
-            child.close()
-        del child  # the process object holds the shared objects in its arguments
+        # (The process object let go of its arguments when it started.)
         del self._stop_child, self._wake_child, self._drained, self._errors, self._failures
 
     # -- the child ----------------------------------------------------------------------------
