@@ -136,8 +136,10 @@ def audit_command(
 
     from credit_scoring.serving.decision_log.retention import read_audit
 
+    from credit_scoring.cli.readonly import open_serving_database
+
     settings = get_settings()
-    engine = _engine(settings, database_url)
+    engine = open_serving_database(database_url or settings.resolved_database_url)
     try:
         entries = read_audit(
             engine,
