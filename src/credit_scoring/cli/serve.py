@@ -8,8 +8,8 @@ import os
 import shutil
 import signal
 from collections.abc import Iterator
-from types import FrameType
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -54,12 +54,12 @@ def prepare_server(settings: Settings, *, migrate: bool = True) -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 
 
-class _Terminated(Exception):
+class _TerminatedError(Exception):
     """SIGTERM reached this process after uvicorn's graceful shutdown."""
 
 
 def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    raise _Terminated
+    raise _TerminatedError
 
 
 def _stop_resource_tracker() -> None:
@@ -88,7 +88,7 @@ def _clean_exit() -> Iterator[None]:
     terminated = False
     try:
         yield
-    except _Terminated:
+    except _TerminatedError:
         terminated = True
     finally:
         signal.signal(signal.SIGTERM, previous)
