@@ -71,8 +71,9 @@ def _stop_resource_tracker() -> None:
     from multiprocessing import resource_tracker
 
     tracker = resource_tracker._resource_tracker
-    if getattr(tracker, "_pid", None) is not None:
-        tracker._stop()
+    stop = getattr(tracker, "_stop", None)  # private, present in every supported Python
+    if getattr(tracker, "_pid", None) is not None and callable(stop):
+        stop()
 
 
 @contextlib.contextmanager
