@@ -168,6 +168,10 @@ def serve_command(
         f"credit-scoring API on {base} (docs {base}/docs; {settings.api_workers} worker(s); "
         f"model {settings.resolved_model_uri})"
     )
+    typer.echo(
+        "loading the model and its history store into each worker; the API is ready when "
+        f"{base}/readyz answers 200"
+    )
     if settings.open_local_mode:
         typer.secho("warning: open local mode, requests need no API key", fg="yellow", err=True)
     run_server(settings)

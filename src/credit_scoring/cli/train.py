@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from credit_scoring.cli.options import Quiet
 from credit_scoring.settings import get_settings
 
 
@@ -62,6 +63,7 @@ def train_command(
         typer.Option("--out", "-o", help="Bundle folder (default: HOME/models/<time>-<set>)."),
     ] = None,
     track: Annotated[bool, typer.Option(help="Log runs to MLflow and register the bundle.")] = True,
+    quiet: Quiet = False,
 ) -> None:
     """Train, evaluate and register the model on FEATURES_DIR."""
     quiet_openmp()
@@ -73,7 +75,8 @@ def train_command(
     started = time.perf_counter()
 
     def log(message: str) -> None:
-        typer.echo(f"{time.perf_counter() - started:7.1f}s  {message}", err=True)
+        if not quiet:
+            typer.echo(f"{time.perf_counter() - started:7.1f}s  {message}", err=True)
 
     options = TrainOptions(
         cost_fn=settings.cost_fn if cost_fn is None else cost_fn,

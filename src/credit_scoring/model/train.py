@@ -193,8 +193,13 @@ def _select_lightgbm(
             y_screen, p_screen, cost_fn=options.cost_fn, cost_fp=options.cost_fp
         ).cost
         costs[option] = cost
+        on = (
+            f"screened on folds 1–{len(screen)} of {len(folds)}"
+            if len(screen) < len(folds)
+            else f"on {len(folds)} folds"
+        )
         log(
-            f"lightgbm [{option}] on {len(screen)} fold(s): AUC {roc_auc(y_screen, p_screen):.4f}, "
+            f"lightgbm [{option}] {on}: AUC {roc_auc(y_screen, p_screen):.4f}, "
             f"cost {cost:.4f}, rounds {list(cv.best_rounds[: len(screen)])}"
         )
         if best is None or cost < best[0]:
@@ -214,6 +219,10 @@ def _select_lightgbm(
             binned=binned,
         )
         cv = merge_cv(cv, remaining)
+        log(
+            f"lightgbm [{option}] on folds {len(screen) + 1}–{len(folds)} too (all {len(folds)} "
+            f"folds out of fold): rounds {list(cv.best_rounds)}"
+        )
     return cv, option, costs, n_trials
 
 
@@ -232,6 +241,11 @@ def fit_model(
     y = data.y
     oof_probs: dict[str, NDArray[np.float64]] = {}
     candidates: dict[str, dict[str, float]] = {}
+    names = [*(("dummy", "logistic") if options.baselines else ()), "lightgbm"]
+    log(
+        f"{len(folds)}-fold stratified CV, candidates {', '.join(names)} (LightGBM imbalance "
+        f"options: {', '.join(options.imbalance_options)})"
+    )
     if options.baselines:
         for kind in ("dummy", "logistic"):
             prob = cross_validate_baseline(
@@ -248,7 +262,7 @@ def fit_model(
                 y, prob, cost_fn=options.cost_fn, cost_fp=options.cost_fp
             )
             m = candidates[kind]
-            log(f"{kind}: OOF AUC {m['auc']:.4f}, cost {m['cost']:.4f}")
+            log(f"{kind}: OOF AUC {m['auc']:.4f}, cost {m['cost']:.4f} ({len(folds)} folds)")
 
     binned = binned_dataset(data.X, y, data.categorical_indices, feature_names=list(data.features))
     cv, imbalance, imbalance_costs, n_trials = _select_lightgbm(
@@ -267,7 +281,8 @@ def fit_model(
         if k in candidates
     )
     log(
-        f"lightgbm chosen [{imbalance}], calibration {calibration.calibration.method}: "
+        f"lightgbm chosen [{imbalance}], calibration {calibration.calibration.method}, "
+        f"out of fold on {len(folds)} folds: "
         f"AUC {metrics['auc']:.4f}, Brier {metrics['brier']:.5f}, cost {metrics['cost']:.4f} "
         f"at threshold {threshold.threshold:.4f} (cost at 0.5: {threshold.at_half.cost:.4f})"
     )
