@@ -7,6 +7,7 @@ hierarchy become a one-line message and exit code 2 here, in one place.
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -24,6 +25,7 @@ from credit_scoring.cli import (
     simulate,
     train,
 )
+from credit_scoring.cli.options import hide_flag_types, third_party_progress
 from credit_scoring.errors import CreditScoringError
 
 app = typer.Typer(
@@ -32,6 +34,22 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+hide_flag_types()
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Also show third-party progress bars (MLflow downloads)."
+        ),
+    ] = False,
+) -> None:
+    """Consumer-credit default risk: data, features, training, scoring and monitoring."""
+    third_party_progress(verbose=verbose)
+
+
 # In pipeline order: data → features → train/model → serve (keys, db) → monitor/simulate/dashboard.
 app.add_typer(data.app, name="data")
 app.add_typer(features.app, name="features")

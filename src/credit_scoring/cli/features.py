@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 
+from credit_scoring.cli.options import Quiet
 from credit_scoring.settings import get_settings
 
 app = typer.Typer(help="Build features and publish the history store.", no_args_is_help=True)
@@ -22,8 +23,8 @@ def _features() -> None:
 class _Steps:
     """Prints each step with the time elapsed since the command started."""
 
-    def __init__(self) -> None:
-        self._console = Console(stderr=True, soft_wrap=True)
+    def __init__(self, *, quiet: bool = False) -> None:
+        self._console = Console(stderr=True, soft_wrap=True, quiet=quiet)
         self._start = time.perf_counter()
 
     def __call__(self, message: str) -> None:
@@ -44,6 +45,7 @@ def build_command(
             "Default: CREDIT_SCORING_FEATURE_ENGINE or duckdb."
         ),
     ] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Build history.parquet, train.parquet, test.parquet and feature_set.json (atomically)."""
     from credit_scoring.features.build import build_features
@@ -63,7 +65,7 @@ def build_command(
         engine=_engine(chosen),
         use_protected_attributes=settings.use_protected_attributes,
         spark_session=spark_session,
-        log=_Steps(),
+        log=_Steps(quiet=quiet),
     )
     typer.echo(
         f"feature set {feature_set.version}: {len(feature_set.model_features)} model features, "
@@ -87,12 +89,13 @@ def publish_command(
             "SQLite under CREDIT_SCORING_HOME.",
         ),
     ] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Load history.parquet into the history store as a new current version."""
     from credit_scoring.features.store import publish_history
 
     url = database_url or get_settings().resolved_database_url
-    result = publish_history(features_dir, url, log=_Steps())
+    result = publish_history(features_dir, url, log=_Steps(quiet=quiet))
     typer.echo(
         f"published feature set {result.version}: {result.row_count:,} clients × "
         f"{result.n_columns} features in {result.table_name} ({result.database_url})"

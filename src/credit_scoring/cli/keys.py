@@ -55,9 +55,10 @@ def create_command(
 @app.command("list")
 def list_command(database_url: _DatabaseUrl = None) -> None:
     """List keys (id, name, scopes, created, revoked); secrets are never shown."""
+    from credit_scoring.cli.readonly import open_serving_database
     from credit_scoring.serving.keys import list_keys
 
-    engine = _engine(database_url)
+    engine = open_serving_database(database_url or get_settings().resolved_database_url)
     try:
         keys = list_keys(engine)
     finally:

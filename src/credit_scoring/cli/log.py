@@ -134,10 +134,11 @@ def audit_command(
     """List the retention audit: when, who, what, parameters and rows deleted."""
     import orjson
 
+    from credit_scoring.cli.readonly import open_serving_database
     from credit_scoring.serving.decision_log.retention import read_audit
 
     settings = get_settings()
-    engine = _engine(settings, database_url)
+    engine = open_serving_database(database_url or settings.resolved_database_url)
     try:
         entries = read_audit(
             engine,

@@ -10,6 +10,7 @@ import typer
 from credit_scoring.settings import get_settings
 
 app = typer.Typer(help="Inspect models and manage the champion alias.", no_args_is_help=True)
+_TRACKING = "MLFLOW_TRACKING_URI"
 
 
 @app.command("show")
@@ -20,11 +21,16 @@ def show_command(
     ] = None,
 ) -> None:
     """Print a bundle's identity, threshold and cross-validated metrics (checksums verified)."""
+    from credit_scoring.cli.readonly import require_existing_store
     from credit_scoring.model.bundle import load_bundle
 
     settings = get_settings()
-    bundle = load_bundle(source or f"models:/{settings.registered_model_name}@champion",
-                         settings=settings)  # fmt: skip
+    source = source or f"models:/{settings.registered_model_name}@champion"
+    if source.startswith("models:/"):
+        require_existing_store(
+            settings.resolved_mlflow_tracking_uri, what="MLflow registry", setting=_TRACKING
+        )
+    bundle = load_bundle(source, settings=settings)
     meta = bundle.metadata
     lgbm = meta["metrics"]["candidates"]["lightgbm"]
     info = {
@@ -67,9 +73,13 @@ def promote_command(
 @app.command("list")
 def list_command() -> None:
     """Registered versions with their CV cost and aliases."""
+    from credit_scoring.cli.readonly import require_existing_store
     from credit_scoring.model.registry import describe_version, mlflow_client
 
     settings = get_settings()
+    require_existing_store(
+        settings.resolved_mlflow_tracking_uri, what="MLflow registry", setting=_TRACKING
+    )
     client = mlflow_client(settings)
     name = settings.registered_model_name
     versions = client.search_model_versions(f"name='{name}'")

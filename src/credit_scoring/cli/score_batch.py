@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from credit_scoring.cli.options import Quiet
 from credit_scoring.cli.train import quiet_openmp
 from credit_scoring.settings import get_settings
 
@@ -43,6 +44,7 @@ def score_batch_command(
     workers: Annotated[
         int | None, typer.Option(min=1, help="Local threads (default: every core).")
     ] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Score every application of INPUT with one model and write one decision per row."""
     quiet_openmp()
@@ -58,11 +60,13 @@ def score_batch_command(
     started = time.perf_counter()
 
     def log(message: str) -> None:
-        typer.echo(f"{time.perf_counter() - started:7.1f}s  {message}", err=True)
+        if not quiet:
+            typer.echo(f"{time.perf_counter() - started:7.1f}s  {message}", err=True)
 
     uri = model or settings.resolved_model_uri
+    log(f"loading the model {uri} (bundle checksums verified) …")
     batch_model = load_batch_model(uri, settings)
-    log(f"model {batch_model.model_version} from {uri}")
+    log(f"model {batch_model.model_version} loaded from {uri}")
     spark_session = None
     if engine == "spark":
         from credit_scoring.features.history.engine import spark_session_or_local

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import shutil
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -52,10 +57,53 @@ def prepare_server(settings: Settings, *, migrate: bool = True) -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 
 
-def run_server(settings: Settings) -> None:
-    """Serve until interrupted (blocking)."""
-    import uvicorn
+class _TerminatedError(Exception):
+    """SIGTERM reached this process after uvicorn's graceful shutdown."""
 
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise _TerminatedError
+
+
+def _stop_resource_tracker() -> None:
+    """Stop multiprocessing's resource tracker if this process started it, and wait for it.
+
+    It is a child of this process (the workers and drain processes share it); left alone it
+    exits only after this process, so a supervisor saw a child outlive ``serve``.
+    """
+    from multiprocessing import resource_tracker
+
+    tracker = resource_tracker._resource_tracker
+    stop = getattr(tracker, "_stop", None)  # private, present in every supported Python
+    if getattr(tracker, "_pid", None) is not None and callable(stop):
+        stop()
+
+
+@contextlib.contextmanager
+def _clean_exit() -> Iterator[None]:
+    """Leave no child behind, whichever signal stops the server.
+
+    uvicorn shuts down gracefully on SIGINT or SIGTERM, then raises the signal again with the
+    handler it found. With the default SIGTERM handler that would end this process before it
+    could stop its resource tracker; this handler lets it clean up first, then end by SIGTERM
+    as before.
+    """
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    terminated = False
+    try:
+        yield
+    except _TerminatedError:
+        terminated = True
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _stop_resource_tracker()
+    if terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
+
+
+def run_server(settings: Settings) -> None:
+    """Serve until interrupted (blocking); every child process has ended when this returns."""
     from credit_scoring.io import write_json
     from credit_scoring.serving.observability import logging_config
 
@@ -63,6 +111,13 @@ def run_server(settings: Settings) -> None:
     # it is handed to the worker processes.
     log_config = settings.resolved_spool_dir.parent / "logging.json"
     write_json(log_config, logging_config(settings.log_level))
+    with _clean_exit():
+        _run_uvicorn(settings, log_config)
+
+
+def _run_uvicorn(settings: Settings, log_config: Path) -> None:
+    import uvicorn
+
     uvicorn.run(
         APP_FACTORY,
         factory=True,
@@ -115,6 +170,10 @@ def serve_command(
     typer.echo(
         f"credit-scoring API on {base} (docs {base}/docs; {settings.api_workers} worker(s); "
         f"model {settings.resolved_model_uri})"
+    )
+    typer.echo(
+        "loading the model and its history store into each worker; the API is ready when "
+        f"{base}/readyz answers 200"
     )
     if settings.open_local_mode:
         typer.secho("warning: open local mode, requests need no API key", fg="yellow", err=True)

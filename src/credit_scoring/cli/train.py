@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from credit_scoring.cli.options import Quiet
 from credit_scoring.settings import get_settings
 
 
@@ -74,6 +75,7 @@ def train_command(
     serve: Annotated[
         str, typer.Option(help="Model the bundle serves: lightgbm or scorecard.")
     ] = "lightgbm",
+    quiet: Quiet = False,
 ) -> None:
     """Train, evaluate and register the model on FEATURES_DIR."""
     quiet_openmp()
@@ -89,7 +91,8 @@ def train_command(
     started = time.perf_counter()
 
     def log(message: str) -> None:
-        typer.echo(f"{time.perf_counter() - started:7.1f}s  {message}", err=True)
+        if not quiet:
+            typer.echo(f"{time.perf_counter() - started:7.1f}s  {message}", err=True)
 
     options = TrainOptions(
         cost_fn=settings.cost_fn if cost_fn is None else cost_fn,

@@ -262,6 +262,11 @@ def fit_model(
     y = data.y
     oof_probs: dict[str, NDArray[np.float64]] = {}
     candidates: dict[str, dict[str, float]] = {}
+    names = [*(("dummy", "logistic") if options.baselines else ()), "lightgbm"]
+    log(
+        f"{len(folds)}-fold stratified CV, candidates {', '.join(names)} (LightGBM imbalance "
+        f"options: {', '.join(options.imbalance_options)})"
+    )
     if options.baselines:
         for kind in ("dummy", "logistic"):
             prob = cross_validate_baseline(
@@ -278,7 +283,7 @@ def fit_model(
                 y, prob, cost_fn=options.cost_fn, cost_fp=options.cost_fp
             )
             m = candidates[kind]
-            log(f"{kind}: OOF AUC {m['auc']:.4f}, cost {m['cost']:.4f}")
+            log(f"{kind}: OOF AUC {m['auc']:.4f}, cost {m['cost']:.4f} ({len(folds)} folds)")
 
     params = size_params(len(y))
     log(f"default parameters by size rule: {size_rule(len(y))}")
@@ -344,7 +349,8 @@ def fit_model(
         if k in candidates
     )
     log(
-        f"served model {served}: AUC {metrics['auc']:.4f}, Brier {metrics['brier']:.5f}, "
+        f"served model {served}, out of fold on {len(folds)} folds: AUC {metrics['auc']:.4f}, "
+        f"Brier {metrics['brier']:.5f}, "
         f"cost {metrics['cost']:.4f} at threshold {threshold.threshold:.4f} "
         f"(cost at 0.5: {threshold.at_half.cost:.4f})"
     )

@@ -82,12 +82,14 @@ class DrainProcess:
         self._stopping = threading.Event()
         self._monitor: threading.Thread | None = None
         self._spawned_at = 0.0
+        self._released = False
+        self._final_failures = 0
         self.restarts = 0
 
     # -- the DecisionDrain surface ------------------------------------------------------------
     @property
     def failures(self) -> int:
-        return int(self._failures.value)
+        return self._final_failures if self._released else int(self._failures.value)
 
     @property
     def last_error(self) -> str | None:
@@ -99,7 +101,8 @@ class DrainProcess:
         self._monitor.start()
 
     def wake(self) -> None:
-        self._wake_child.set()
+        if not self._released:
+            self._wake_child.set()
 
     def drain_once(self, spool: SpoolFile) -> int:
         """Move up to ``batch_size`` rows of ``spool`` to the database from this process."""
@@ -108,7 +111,7 @@ class DrainProcess:
     def wait_until_empty(self, timeout: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout
         empty = self.spool.depth() == 0
-        while not empty and time.monotonic() < deadline:
+        while not empty and not self._released and time.monotonic() < deadline:
             self._wake_child.set()
             time.sleep(0.01)
             empty = self.spool.depth() == 0
@@ -116,7 +119,10 @@ class DrainProcess:
         return empty
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the child (it drains what it can first), then drain once more from here."""
+        """Stop the child (it drains what it can first), drain once more from here, and release
+        the shared semaphores."""
+        if self._released:
+            return
         self._stopping.set()
         self._stop_child.set()
         self._wake_child.set()
@@ -130,6 +136,19 @@ class DrainProcess:
                 child.join(1.0)
         self._publish()
         self._local.stop(timeout)  # no thread of its own: only its final drain runs
+        self._release_shared()
+
+    def _release_shared(self) -> None:
+        """Unlink the events' and counters' semaphores now, by dropping every reference to them.
+
+        multiprocessing unlinks them in its exit finalizers, but a uvicorn worker ends by
+        re-raising its stop signal, so those never run there and the resource tracker reported
+        13 "leaked semaphore objects" per worker when ``serve`` stopped.
+        """
+        self._final_failures = int(self._failures.value)
+        self._released = True
+        # (The process object let go of its arguments when it started.)
+        del self._stop_child, self._wake_child, self._drained, self._errors, self._failures
 
     # -- the child ----------------------------------------------------------------------------
     def _spawn(self) -> None:
@@ -145,6 +164,8 @@ class DrainProcess:
         self._spawned_at = time.monotonic()
 
     def _publish(self) -> None:
+        if self._released:
+            return
         drained, errors = int(self._drained.value), int(self._errors.value)
         if drained > self._seen_drained:
             self._on_drained(drained - self._seen_drained)
