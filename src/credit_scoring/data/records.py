@@ -227,10 +227,12 @@ class _Counter:
         return self.scan
 
 
-def count_records(fh: ByteReader, *, hasher: hashlib._Hash | None = None) -> RecordScan:
+def count_records(
+    fh: ByteReader, *, hasher: hashlib._Hash | None = None, chunk_size: int = _CHUNK
+) -> RecordScan:
     """Count the records of a CSV byte stream (header included in the stream)."""
     counter = _Counter()
-    while chunk := fh.read(_CHUNK):
+    while chunk := fh.read(chunk_size):
         if hasher is not None:
             hasher.update(chunk)
         counter.feed(chunk)
