@@ -96,7 +96,7 @@ def test_blank_lines_and_crlf_line_ends_load_every_record(sample_copy, tmp_path)
     path = sample_copy.path("bureau_balance")
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines()
-    path.write_text("\r\n".join(lines[:50] + [""] + lines[50:]) + "\r\n", encoding="utf-8")
+    path.write_text("\r\n".join([*lines[:50], "", *lines[50:]]) + "\r\n", encoding="utf-8")
     code, output = load(sample_copy.dir, tmp_path / "data")
     assert code == 0, output
     assert f"{len(lines) - 1:,} rows" in output

@@ -28,11 +28,13 @@ def _reference(text: str) -> list[int]:
     return starts[1:]  # the header is not a data record
 
 
-_field = st.one_of(
-    st.from_regex(r"[a-z0-9]{0,4}", fullmatch=True),
-    st.builds(lambda a, n, b: f'"{a}{chr(10) * n}{b}"', st.text("ab,", max_size=3),
-              st.integers(0, 2), st.text("ab", max_size=2)),  # fmt: skip
+_quoted = st.builds(
+    lambda a, n, b: f'"{a}{chr(10) * n}{b}"',
+    st.text("ab,", max_size=3),
+    st.integers(0, 2),
+    st.text("ab", max_size=2),
 )
+_field = st.one_of(st.from_regex(r"[a-z0-9]{0,4}", fullmatch=True), _quoted)
 _line = st.one_of(st.just(""), st.lists(_field, min_size=1, max_size=3).map(",".join))
 
 

@@ -19,7 +19,7 @@ from credit_scoring.model.checks import MIN_EVENTS_PER_FOLD, MIN_ROWS, check_tra
 
 @dataclass
 class Matrix:
-    X: NDArray[np.float64]  # noqa: N815
+    X: NDArray[np.float64]
     y: NDArray[np.int8]
     features: tuple[str, ...] = ("AMT_CREDIT", "EXT_SOURCE_2")
 
