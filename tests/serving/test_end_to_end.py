@@ -96,7 +96,7 @@ def test_a_history_store_lacking_a_feature_fails_the_load(e2e_settings: Any, pip
     from credit_scoring.serving.scorer import ServedModel, load_history
 
     bundle = load_bundle(pipeline.bundle_dir)
-    history = load_history(e2e_settings.resolved_database_url, bundle.feature_set_version)
+    history = load_history(e2e_settings.resolved_database_url, bundle.history_version)
     used = [c for c in history.columns if c in set(bundle.features)]
     history.columns = tuple(c for c in history.columns if c != used[0])  # an older store
     with pytest.raises(FeatureSetMismatchError, match="history rows lack"):
