@@ -101,16 +101,20 @@ def test_out_naming_an_unrelated_file_is_refused_and_an_earlier_output_replaced(
             assert "200 applications scored" in output
 
 
-def test_an_absurd_annuity_is_refused_with_its_line(
-    pipeline: Any, applications: pd.DataFrame, tmp_path: Path
+@pytest.mark.parametrize(("suffix", "where"), [(".csv", "line 4"), (".parquet", "row 3")])
+def test_an_absurd_annuity_is_refused_with_its_position(
+    pipeline: Any, applications: pd.DataFrame, tmp_path: Path, suffix: str, where: str
 ) -> None:
     frame = applications.copy()
     frame.loc[2, "AMT_ANNUITY"] = 1.7e308
-    source = tmp_path / "in.csv"
-    frame.to_csv(source, index=False)
+    source = tmp_path / f"in{suffix}"
+    if suffix == ".csv":
+        frame.to_csv(source, index=False)
+    else:
+        frame.to_parquet(source, index=False)  # typed: read and screened straight from Arrow
     refused(
         pipeline, source, tmp_path / "scores.csv", tmp_path,
-        "in.csv: column AMT_ANNUITY", "physical bounds", "line 4: 1.7e+308",
+        f"in{suffix}: column AMT_ANNUITY", "physical bounds", f"{where}: 1.7e+308",
     )  # fmt: skip
 
 
