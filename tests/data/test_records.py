@@ -41,11 +41,12 @@ _line = st.one_of(st.just(""), st.lists(_field, min_size=1, max_size=3).map(",".
 @settings(max_examples=300, deadline=None)
 @given(
     lines=st.lists(_line, max_size=12),
+    newline=st.sampled_from(["\n", "\r\n"]),
     ending=st.sampled_from(["", "\n", "\n\n"]),
     chunk=st.sampled_from([1, 2, 3, 7, 64]),
 )
-def test_records_and_their_physical_lines_match_a_csv_parser(lines, ending, chunk):
-    text = "\n".join(["A,B", *lines]) + ending
+def test_records_and_their_physical_lines_match_a_csv_parser(lines, newline, ending, chunk):
+    text = newline.join(["A,B", *lines]) + ending.replace("\n", newline)
     scan = count_records(io.BytesIO(text.encode()), chunk_size=chunk)
     expected = _reference(text)
     assert scan.records == len(expected)
