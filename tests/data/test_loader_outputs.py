@@ -11,8 +11,8 @@ from credit_scoring.cli import app
 from credit_scoring.data.loader import load_dataset
 from credit_scoring.data.manifest import MANIFEST_NAME, read_manifest
 from credit_scoring.errors import DataContractError
-from credit_scoring.outputs import OutputPlaceError
 from credit_scoring.io import file_sha256
+from credit_scoring.outputs import OutputPlaceError
 
 
 def _listing(folder: Path) -> dict[str, str]:

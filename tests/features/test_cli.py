@@ -32,7 +32,7 @@ def test_build_then_publish_to_the_default_store(
     assert database.is_file()
     history = pd.read_parquet(out / "history.parquet")
     with HistoryStore.open(f"sqlite:///{database.as_posix()}") as store:
-        assert store.version == feature_set.version
+        assert store.version == feature_set.history_version
         row = store.lookup(int(history["SK_ID_CURR"].iloc[1]))
         assert row is not None and len(row) == len(feature_set.history_features)
         assert store.lookup(3) is None  # the client without history

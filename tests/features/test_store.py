@@ -27,9 +27,10 @@ def test_publish_then_every_row_reads_back_exactly(
     result = publish_history(sample_features_dir, store_url)
     feature_set = read_feature_set(sample_features_dir)
     history = pd.read_parquet(sample_features_dir / "history.parquet")
-    assert result.version == feature_set.version
+    assert result.version == feature_set.history_version
+    assert result.version.startswith(f"{feature_set.version}-")  # definitions, then data
     assert result.row_count == len(history)
-    with HistoryStore.open(store_url, feature_set.version) as store:
+    with HistoryStore.open(store_url, feature_set.history_version) as store:
         assert store.columns == feature_set.history_features
         expected = history.drop(columns="SK_ID_CURR").to_numpy(dtype=np.float64)
         # single lookups by SQL, before anything is cached
@@ -87,11 +88,12 @@ def test_republishing_replaces_the_version_and_a_new_version_becomes_current(
     write_feature_set(other_dir, other)
     publish_history(other_dir, store_url)
     versions = {row["version"]: row for row in published_versions(store_url)}
-    assert set(versions) >= {feature_set.version, other.version}
-    assert versions[other.version]["is_current"] and not versions[feature_set.version]["is_current"]
-    assert versions[feature_set.version]["row_count"] == len(history)
+    assert set(versions) >= {feature_set.history_version, other.version}
+    assert versions[other.version]["is_current"]
+    assert not versions[feature_set.history_version]["is_current"]
+    assert versions[feature_set.history_version]["row_count"] == len(history)
     with HistoryStore.open(store_url) as current:
         assert current.version == other.version
         assert len(current.columns) == len(feature_set.history_features) - 1
-    with HistoryStore.open(store_url, feature_set.version) as old:
+    with HistoryStore.open(store_url, feature_set.history_version) as old:
         assert old.load_all()[1].shape == (len(history), len(feature_set.history_features))

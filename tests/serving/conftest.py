@@ -80,6 +80,7 @@ class StandInModel:
     bundle_checksum: str = "c" * 64
     identity: str = "stand-in-1"
     feature_set_version: str = "fs-test"
+    history_version: str = "fs-test-data"
     threshold: float = 0.5
     source: str = "stand-in"
     closed: bool = False

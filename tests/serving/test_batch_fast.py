@@ -233,7 +233,7 @@ def test_a_decision_record_is_its_answer_then_the_fields_only_the_log_keeps(
             **answer,
             "batch_id": "b-1",
             "bundle_checksum": stand_in.bundle_checksum,
-            "feature_set_version": stand_in.feature_set_version,
+            "feature_set_version": stand_in.history_version,  # logged: features and data
             "log_odds": result.log_odds,
             "latency_ms": orjson.loads(entry.record)["latency_ms"],
         }

@@ -179,8 +179,10 @@ def report_command(
     """Write a self-contained HTML drift report from the stored drift results."""
     from credit_scoring.dashboard.queries import read_only_engine, stored_results
     from credit_scoring.io import atomic_write_bytes
-    from credit_scoring.monitoring.report import drift_report_html
+    from credit_scoring.monitoring.report import drift_report_html, is_drift_report
+    from credit_scoring.outputs import claim_output_file
 
+    claim_output_file(out, command="monitor report", is_own=is_drift_report)
     settings = get_settings()
     spec = window or settings.monitor_window
     engine = read_only_engine(settings.resolved_database_url)

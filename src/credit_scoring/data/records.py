@@ -194,8 +194,8 @@ class _Counter:
             shifts.append((data_record, self.extra))
 
     def _byte_before(self, end: int, chunk: bytes) -> int:
-        i = end - 1 - self.offset
-        return chunk[i] if i >= 0 else self.last_byte
+        """The byte before chunk position ``end`` (the previous chunk's last at 0)."""
+        return chunk[end - 1] if end > 0 else self.last_byte
 
     def _long(self, too_long: np.ndarray, lengths: np.ndarray, blank: np.ndarray) -> None:
         self.scan.long_count += len(too_long)
@@ -227,10 +227,12 @@ class _Counter:
         return self.scan
 
 
-def count_records(fh: ByteReader, *, hasher: hashlib._Hash | None = None) -> RecordScan:
+def count_records(
+    fh: ByteReader, *, hasher: hashlib._Hash | None = None, chunk_size: int = _CHUNK
+) -> RecordScan:
     """Count the records of a CSV byte stream (header included in the stream)."""
     counter = _Counter()
-    while chunk := fh.read(_CHUNK):
+    while chunk := fh.read(chunk_size):
         if hasher is not None:
             hasher.update(chunk)
         counter.feed(chunk)

@@ -94,9 +94,10 @@ def stage_csv(
         return outcome, _csv_locator([], None), False
     rejected, read_error = _read_csv(con, source, header, staged, path)
     found = scan()
-    integrity = found.problems(source.name)
-    if integrity or read_error is not None:
-        outcome.report.errors.extend(integrity or [read_error])  # type: ignore[list-item]
+    # The file's own problems explain a reader error (e.g. DuckDB's "maximum line size").
+    problems = found.problems(source.name) or ([read_error] if read_error is not None else [])
+    if problems:
+        outcome.report.errors.extend(problems)
         con.execute(f"DROP TABLE IF EXISTS {quote_ident(staged)}")
         return outcome, _csv_locator([], found), False
     row = con.execute(f"SELECT count(*) FROM {quote_ident(staged)}").fetchone()

@@ -61,7 +61,9 @@ _PG_COPY_TRAILER = b"\xff\xff"
 
 
 def history_table_name(version: str) -> str:
-    return f"{HISTORY_TABLE_PREFIX}{version}"
+    """``history_features_<feature set>_<data>``: with its staging suffix and ``_pkey`` within
+    PostgreSQL's 63-character names."""
+    return f"{HISTORY_TABLE_PREFIX}{version.replace('-', '_')}"
 
 
 def create_db_engine(url: str) -> sa.Engine:
@@ -148,7 +150,7 @@ def publish_history(
     # Definitions and data: features of other data are published beside, never over, these.
     version = feature_set.history_version
     final = history_table_name(version)
-    staging = f"{final}_staging_{uuid.uuid4().hex[:8]}"
+    staging = f"{final}_s{uuid.uuid4().hex[:6]}"
     metadata = sa.MetaData()
     feature_sets = _feature_sets_table(metadata)
     staging_table = _history_table(metadata, staging)

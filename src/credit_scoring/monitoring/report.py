@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 
@@ -21,6 +22,19 @@ th, td { border-bottom: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: righ
 th { background: #f5f5f5; } td:nth-child(2), td:nth-child(3) { text-align: left; }
 .alert { color: #c62828; font-weight: 600; } .warn { color: #b26a00; font-weight: 600; }
 """
+
+
+#: Marks a file written by ``monitor report`` (the place it may replace).
+REPORT_MARKER = "<meta name='generator' content='credit-scoring monitor report'>"
+
+
+def is_drift_report(path: Path) -> bool:
+    """Whether ``path`` is an earlier ``monitor report`` output (its marker near the top)."""
+    try:
+        with Path(path).open("rb") as fh:
+            return REPORT_MARKER.encode() in fh.read(4096)
+    except OSError:
+        return False
 
 
 def alert_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -48,7 +62,7 @@ def drift_report_html(rows: pd.DataFrame, *, title: str, max_features: int = 60)
     windows = psi["window_start"].nunique()
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<!doctype html><html><head><meta charset='utf-8'>{REPORT_MARKER}",
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f"<p>Generated {generated}: {psi['column_name'].nunique()} columns over {windows} "

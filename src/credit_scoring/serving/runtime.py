@@ -35,7 +35,6 @@ class Servable(Protocol):
     model_version: str
     bundle_checksum: str
     identity: str
-    history_version: str
 
     def close(self) -> None: ...
 
@@ -48,6 +47,12 @@ class Swap:
     changed: bool
     history_version: str | None = None
     previous_history_version: str | None = None
+
+
+def _history_version(model: object) -> str | None:
+    """The history store version a loaded model serves (None for models without one)."""
+    version = getattr(model, "history_version", None)
+    return str(version) if version is not None else None
 
 
 M = TypeVar("M", bound=Servable)
@@ -94,8 +99,8 @@ class ModelRuntime(Generic[M]):
                         previous.model_version,
                         previous.bundle_checksum,
                         False,
-                        previous.history_version,
-                        previous.history_version,
+                        _history_version(previous),
+                        _history_version(previous),
                     )
             started = time.perf_counter()
             try:
@@ -113,7 +118,7 @@ class ModelRuntime(Generic[M]):
             changed = (
                 previous is None
                 or previous.bundle_checksum != loaded.bundle_checksum
-                or previous.history_version != loaded.history_version
+                or _history_version(previous) != _history_version(loaded)
             )
             logger.info(
                 "model loaded",
@@ -121,7 +126,7 @@ class ModelRuntime(Generic[M]):
                     "fields": {
                         "model_version": loaded.model_version,
                         "previous_version": previous.model_version if previous else None,
-                        "history_version": loaded.history_version,
+                        "history_version": _history_version(loaded),
                         "seconds": round(time.perf_counter() - started, 3),
                     }
                 },
@@ -135,8 +140,8 @@ class ModelRuntime(Generic[M]):
                 loaded.model_version,
                 loaded.bundle_checksum,
                 changed,
-                loaded.history_version,
-                previous.history_version if previous else None,
+                _history_version(loaded),
+                _history_version(previous) if previous else None,
             )
 
     def request_reload_everywhere(self) -> None:

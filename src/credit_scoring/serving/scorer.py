@@ -110,9 +110,10 @@ class ServedModel:
         self.model_version = model_version
         self.bundle_checksum = bundle_checksum
         self.identity = identity
-        #: The history version served (feature set and data): logged with every decision.
+        self.feature_set_version = bundle.feature_set_version
+        #: The history store version served (feature set and data, the one the bundle was
+        #: trained with): logged with every decision as its ``feature_set_version``.
         self.history_version = history.version
-        self.feature_set_version = history.version
         self.threshold = bundle.threshold
         self.review_band = bundle.review_band if review_band is None else review_band
         self.loaded_at = datetime.now(UTC)
@@ -221,6 +222,7 @@ class ServedModel:
             "model_version": self.model_version,
             "bundle_checksum": self.bundle_checksum,
             "feature_set_version": self.feature_set_version,
+            "history_version": self.history_version,
             "source": self.source,
             "loaded_at": self.loaded_at,
             "threshold": self.threshold,

@@ -117,8 +117,9 @@ def _decide(
         + dumps(batch_id)
         + b',"bundle_checksum":'
         + dumps(served.bundle_checksum)
+        # the history version: feature set and data (what produced this decision's features)
         + b',"feature_set_version":'
-        + dumps(served.feature_set_version)
+        + dumps(served.history_version)
         + b',"log_odds":'
     )
     latency = b',"latency_ms":' + dumps(latency_ms) + b"}"

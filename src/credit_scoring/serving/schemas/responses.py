@@ -88,6 +88,8 @@ class ModelCard(BaseModel):
     model_version: str
     bundle_checksum: str
     feature_set_version: str
+    #: The history store version served: the feature set and the data it was built from.
+    history_version: str | None = None
     source: str
     loaded_at: datetime
     threshold: float
