@@ -11,7 +11,10 @@ rate. A characteristic whose fitted coefficient has the wrong sign (points risin
 dropped and the scorecard refitted, so every characteristic's points fall as its risk rises.
 
 The fitted optbinning objects are used only to build the :class:`PointsTable`; the table, not
-the estimator, is what is evaluated out of fold, stored in the bundle and served.
+the estimator, is what is evaluated out of fold, stored in the bundle and served. Its points
+reproduce ``Scorecard.predict_proba`` exactly; a category the scorecard never saw gets the
+points of the average weight of evidence (as ``predict_proba`` does; optbinning's ``score``
+would put it in the missing bin instead).
 """
 
 from __future__ import annotations
