@@ -55,7 +55,8 @@ def _sweep(bundle: Bundle, feature: str, rows: np.ndarray) -> tuple[np.ndarray, 
 
 
 @pytest.mark.parametrize(
-    ("feature", "sign"), [("EXT_SOURCE_MEAN", -1), ("INST_DPD_MEAN", 1), ("BUREAU_OVERDUE_COUNT", 1)]
+    ("feature", "sign"),
+    [("EXT_SOURCE_MEAN", -1), ("INST_DPD_MEAN", 1), ("BUREAU_OVERDUE_COUNT", 1)],
 )
 def test_model_and_reasons_move_in_the_known_direction(
     bundle: Bundle, training_data, feature: str, sign: int

@@ -69,8 +69,8 @@ class Decision(StrEnum):
 
 @dataclass(frozen=True)
 class RowScore:
-    """The scored application: calibrated probability of default in [PROB_MIN, PROB_MAX], raw log-odds,
-    score points, decision and up to four adverse reasons (largest first)."""
+    """The scored application: calibrated probability of default in [PROB_MIN, PROB_MAX], raw
+    log-odds, score points, decision and up to four adverse reasons (largest first)."""
 
     probability: float
     raw_score: float

@@ -326,7 +326,8 @@ def _rounds_from_inner_folds(
         folds=inner_folds,
         callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
     )
-    rounds = len(next(iter(history.values())))
+    curve: list[float] = history["valid binary_logloss-mean"]  # type: ignore[assignment]
+    rounds = len(curve)
     rows = int(np.mean([len(t) for t, _ in inner_folds]))
     return max(1, rounds), rows
 
