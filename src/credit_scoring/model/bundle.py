@@ -222,7 +222,10 @@ class Bundle:
         with_reasons: bool = True,
     ) -> RowScore:
         """Score one row (float64, feature order, categoricals encoded); no pandas."""
-        raw = self.points.raw_score_one(x) if self.points else self._predictor.raw_score(x)
+        if self.points is not None:
+            raw = self.points.raw_score_one(x)
+        else:
+            raw = self._predictor.raw_score(x)
         probability = self.calibration.apply_one(raw)
         reasons: tuple[Reason, ...] = ()
         if with_reasons:
