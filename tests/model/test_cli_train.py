@@ -12,7 +12,7 @@ from credit_scoring.cli import app
 from credit_scoring.cli import model as model_cli
 from credit_scoring.errors import ModelNotFoundError
 
-FAST = ["--folds", "3", "--max-rounds", "80", "--learning-rate", "0.2", "--threads", "1"]
+FAST = ["--folds", "3", "--max-rounds", "300", "--learning-rate", "0.05", "--threads", "1"]
 
 
 @pytest.fixture

@@ -63,8 +63,11 @@ def feature_importance(bundle: Bundle) -> pd.Series:
 def fairness_table(bundle: Bundle) -> pd.DataFrame:
     rows = bundle.metadata.get("metrics", {}).get("fairness", {}).get("rows", [])
     frame = pd.DataFrame(rows)
-    first = [c for c in ("attribute", "group", "count", "approval_rate",
-                         "adverse_impact_ratio", "flagged") if c in frame.columns]  # fmt: skip
+    # The rows training wrote (model/fairness.py): flags, reference and intervals are not
+    # recomputed here, so the page says what the card and the training output say.
+    first = [c for c in ("attribute", "group", "count", "approval_rate", "reference",
+                         "adverse_impact_ratio", "air_lower", "air_upper", "judged",
+                         "flagged") if c in frame.columns]  # fmt: skip
     return frame[first + [c for c in frame.columns if c not in first]]
 
 

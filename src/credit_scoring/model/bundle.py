@@ -69,8 +69,8 @@ class Decision(StrEnum):
 
 @dataclass(frozen=True)
 class RowScore:
-    """The scored application: calibrated probability of default in [PROB_MIN, PROB_MAX], raw log-odds,
-    score points, decision and up to four adverse reasons (largest first)."""
+    """The scored application: calibrated probability of default in [PROB_MIN, PROB_MAX], raw
+    log-odds, score points, decision and up to four adverse reasons (largest first)."""
 
     probability: float
     raw_score: float
@@ -227,7 +227,10 @@ class Bundle:
         with_reasons: bool = True,
     ) -> RowScore:
         """Score one row (float64, feature order, categoricals encoded); no pandas."""
-        raw = self.points.raw_score_one(x) if self.points else self._predictor.raw_score(x)
+        if self.points is not None:
+            raw = self.points.raw_score_one(x)
+        else:
+            raw = self._predictor.raw_score(x)
         probability = self.calibration.apply_one(raw)
         reasons: tuple[Reason, ...] = ()
         if with_reasons:

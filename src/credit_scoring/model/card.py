@@ -152,7 +152,8 @@ def model_card(summary: Mapping[str, Any]) -> str:
         f"## Metrics (stratified {summary['n_folds']}-fold CV, out-of-fold predictions)",
         _table(["candidate", "AUC", "Gini", "KS", "Brier", "cost/app", "threshold"], metric_rows),
         f"Served model: **{summary['served_model']}**. LightGBM out-of-fold AUC raw "
-        f"{_fmt(lgbm.get('auc_raw', float('nan')))}, calibrated {_fmt(lgbm.get('auc', float('nan')))}"
+        f"{_fmt(lgbm.get('auc_raw', float('nan')))}, calibrated "
+        f"{_fmt(lgbm.get('auc', float('nan')))}"
         f" (calibration is strictly increasing: it cannot change the ranking); Brier raw "
         f"{_fmt(lgbm.get('brier_raw', float('nan')), 5)}, calibrated "
         f"{_fmt(lgbm.get('brier', float('nan')), 5)}. Each fold's rounds were early-stopped on "

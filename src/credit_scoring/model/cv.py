@@ -6,7 +6,9 @@ model did not see.
 
 **Unbiased OOF predictions.** A fold's number of rounds is chosen without that fold's rows:
 the fold's training rows are split (stratified, :data:`INNER_VALID_FRACTION` of them) into rows
-that fit the trees and rows that early-stop them; the scored fold is used only to score.
+that fit the trees and rows that early-stop them; below :data:`INNER_CV_ROWS` rows the rounds
+come from an inner :data:`INNER_FOLDS`-fold CV of the fold's training rows instead, and the
+fold's model is fitted on all its training rows. The scored fold is used only to score.
 Early-stopping on the scored rows (what ``lgb.cv`` does) picks the luckiest round for them and
 biases the OOF AUC upward.
 
@@ -55,6 +57,11 @@ DEFAULT_PARAMS: dict[str, Any] = {
 
 #: Share of a fold's training rows held out to early-stop it (never the scored fold).
 INNER_VALID_FRACTION = 0.15
+#: Below this many rows a fold's rounds come from INNER_FOLDS-fold CV of its training rows
+#: instead of one inner split (a 15 % split of 800 rows holds ~10 defaults: its early stopping
+#: ranged 12–515 rounds across folds on 1,000 synthetic rows).
+INNER_CV_ROWS = 60_000
+INNER_FOLDS = 3
 
 #: Row-count rule: (upper bound of rows, parameters over DEFAULT_PARAMS). Small tables learn
 #: slowly (lower learning rate, so early stopping is not decided in a handful of noisy rounds),
@@ -249,27 +256,40 @@ def cross_validate(
     fold_gain: list[NDArray[np.float64]] = []
     if binned is None:
         binned = binned_dataset(X, y, categorical)
+    inner_cv = len(y) < INNER_CV_ROWS
     for k, (train_idx, valid_idx) in enumerate(folds):
-        fit_idx, stop_idx = inner_split(
-            np.sort(train_idx), y, fraction=INNER_VALID_FRACTION, seed=config.seed + k
-        )
-        booster = lgb.train(
-            full,
-            binned.subset(fit_idx.tolist()),
-            num_boost_round=config.max_rounds,
-            valid_sets=[binned.subset(stop_idx.tolist())],
-            callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
-        )
-        rounds = booster.best_iteration or config.max_rounds
+        train_idx = np.sort(train_idx)
+        if inner_cv:
+            rounds, rows = _rounds_from_inner_folds(
+                full, binned, y, train_idx, config=config, seed=config.seed + k
+            )
+            # The fold's own model: all its training rows, the inner rounds scaled to them.
+            fold_rounds = min(config.max_rounds, max(1, round(rounds * len(train_idx) / rows)))
+            booster = lgb.train(
+                full, binned.subset(train_idx.tolist()), num_boost_round=fold_rounds
+            )
+        else:
+            fit_idx, stop_idx = inner_split(
+                train_idx, y, fraction=INNER_VALID_FRACTION, seed=config.seed + k
+            )
+            booster = lgb.train(
+                full,
+                binned.subset(fit_idx.tolist()),
+                num_boost_round=config.max_rounds,
+                valid_sets=[binned.subset(stop_idx.tolist())],
+                callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
+            )
+            rounds, rows = booster.best_iteration or config.max_rounds, len(fit_idx)
+            fold_rounds = rounds
         best_rounds.append(int(rounds))
-        fit_rows.append(len(fit_idx))
+        fit_rows.append(int(rows))
         fold_gain.append(
             np.asarray(
-                booster.feature_importance(importance_type="gain", iteration=rounds),
+                booster.feature_importance(importance_type="gain", iteration=fold_rounds),
                 dtype=np.float64,
             )
         )
-        oof[valid_idx] = booster.predict(X[valid_idx], num_iteration=rounds, raw_score=True)
+        oof[valid_idx] = booster.predict(X[valid_idx], num_iteration=fold_rounds, raw_score=True)
         fold_auc.append(roc_auc(y[valid_idx], oof[valid_idx]))
     return CVResult(
         params=full,
@@ -280,6 +300,36 @@ def cross_validate(
         max_rounds=config.max_rounds,
         fold_gain=tuple(fold_gain),
     )
+
+
+def _rounds_from_inner_folds(
+    params: dict[str, Any],
+    binned: lgb.Dataset,
+    y: NDArray[np.int8],
+    train_idx: NDArray[np.intp],
+    *,
+    config: BoostingConfig,
+    seed: int,
+) -> tuple[int, int]:
+    """Rounds chosen by ``INNER_FOLDS``-fold CV on the fold's training rows only; returns the
+    rounds and the number of rows each inner model was fitted on.
+
+    The inner folds' mean log-loss decides (not AUC, whose plateau is flat on small data): on
+    1,000 synthetic rows the folds' rounds ranged 732–1,177 with log-loss vs 280–1,053 with
+    AUC, for the same OOF AUC."""
+    inner = StratifiedKFold(n_splits=INNER_FOLDS, shuffle=True, random_state=seed)
+    inner_folds = list(inner.split(np.zeros(len(train_idx)), y[train_idx]))
+    history = lgb.cv(
+        {**params, "metric": "binary_logloss"},
+        binned.subset(train_idx.tolist()),
+        num_boost_round=config.max_rounds,
+        folds=inner_folds,
+        callbacks=[lgb.early_stopping(config.early_stopping_rounds, verbose=False)],
+    )
+    curve: list[float] = history["valid binary_logloss-mean"]  # type: ignore[assignment]
+    rounds = len(curve)
+    rows = int(np.mean([len(t) for t, _ in inner_folds]))
+    return max(1, rounds), rows
 
 
 def refit(

@@ -84,8 +84,10 @@ class Characteristic:
         values = np.asarray(values, dtype=np.float64)
         missing = np.isnan(values)
         if self.kind == "numerical":
-            index = np.searchsorted(self._splits, values, side="right")  # type: ignore[attr-defined]
-            out = self._points[np.minimum(index, len(self.points) - 1)]  # type: ignore[attr-defined]
+            splits: NDArray[np.float64] = self._splits  # type: ignore[attr-defined]
+            points: NDArray[np.float64] = self._points  # type: ignore[attr-defined]
+            index = np.searchsorted(splits, values, side="right")
+            out = points[np.minimum(index, len(self.points) - 1)]
         else:
             lookup: dict[float, float] = self._lookup  # type: ignore[attr-defined]
             out = np.array(

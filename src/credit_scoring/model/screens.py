@@ -124,9 +124,12 @@ def choose_imbalance(
         if option == default:
             continue
         wins, mean, se = beats_by_margin(costs[default] - costs[option])
-        reason = f"{option} lowers the fold cost by {mean:+.4f} (SE {se:.4f}): " + (
-            "more than its standard error, chosen" if wins else "within noise, default kept"
+        verdict = (
+            "lower by more than its standard error, chosen"
+            if wins
+            else "not lower beyond noise, default kept"
         )
+        reason = f"{option} − {default} mean fold cost {-mean:+.4f} (SE {se:.4f}): {verdict}"
         if wins:
             chosen = option
     choice = Choice(

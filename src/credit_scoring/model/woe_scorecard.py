@@ -3,15 +3,20 @@
 
 Characteristics are pre-selected: the :data:`MAX_CHARACTERISTICS` features with the largest
 LightGBM gain (of the booster fitted on the same rows, so a fold's selection never sees the
-fold), skipping near-duplicates (rank correlation above :data:`MAX_CORRELATION`), because a readable scorecard has a limited number of characteristics and optimal binning
-of all ~324 features would cost minutes per fit at full size. Numerical characteristics are
+fold), skipping near-duplicates (rank correlation above :data:`MAX_CORRELATION`), because a
+readable scorecard has a limited number of characteristics and optimal binning of all ~324
+features would cost minutes per fit at full size (20 characteristics: ~20 s per fit on 245k
+rows, measured). Numerical characteristics are
 binned with a monotonic event-rate trend chosen per feature (ascending or descending), each bin
 holding at least :data:`MIN_BIN_SHARE` of the rows; categorical ones group categories by event
 rate. A characteristic whose fitted coefficient has the wrong sign (points rising with risk) is
 dropped and the scorecard refitted, so every characteristic's points fall as its risk rises.
 
 The fitted optbinning objects are used only to build the :class:`PointsTable`; the table, not
-the estimator, is what is evaluated out of fold, stored in the bundle and served.
+the estimator, is what is evaluated out of fold, stored in the bundle and served. Its points
+reproduce ``Scorecard.predict_proba`` exactly; a category the scorecard never saw gets the
+points of the average weight of evidence (as ``predict_proba`` does; optbinning's ``score``
+would put it in the missing bin instead).
 """
 
 from __future__ import annotations
@@ -73,15 +78,16 @@ def select_characteristics(
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(X), size=min(len(X), CORRELATION_ROWS), replace=False)
     ranks = pd.DataFrame(X[np.ix_(rows, numeric)], columns=numeric).rank()
-    corr = ranks.corr(method="pearson", min_periods=30).abs().fillna(0.0)
+    corr = ranks.corr(method="pearson", min_periods=30).abs().fillna(0.0).to_numpy()
+    column = {j: i for i, j in enumerate(numeric)}
     chosen: list[int] = []
     for j in pool:
         if len(chosen) == limit:
             break
-        if j in corr.columns:
-            near = [k for k in chosen if k in corr.columns and corr.at[j, k] > MAX_CORRELATION]
-            if near:
-                continue
+        if j in column and any(
+            k in column and corr[column[j], column[k]] > MAX_CORRELATION for k in chosen
+        ):
+            continue
         chosen.append(j)
     return [features[j] for j in chosen]
 
