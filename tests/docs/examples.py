@@ -77,7 +77,7 @@ def logical_lines(text: str) -> list[str]:
         if line.endswith("\\"):
             pending += line[:-1].rstrip() + " "
             continue
-        pending += line.strip() if pending else line.strip()
+        pending += line.strip()
         here = re.search(r"<<'?(\w+)'?", pending)
         if here:
             heredoc = here.group(1)

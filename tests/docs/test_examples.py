@@ -134,11 +134,11 @@ def project(tmp_path_factory: pytest.TempPathFactory, real_sample_dir: Path) -> 
          f"VENV={BIN.parent}", f"SAMPLE_DIR={real_sample_dir}"],
         root, env,
     )  # fmt: skip
-    created = _run([str(BIN / "credit-scoring"), "keys", "create", "--name", "docs",
-                    "--scope", "score", "--scope", "read", "--scope", "admin"], root, env)  # fmt: skip
+    cli = str(BIN / "credit-scoring")
+    scopes = ["--scope", "score", "--scope", "read", "--scope", "admin"]
+    created = _run([cli, "keys", "create", "--name", "docs", *scopes], root, env)
     key = created.strip().splitlines()[-1]
-    spare = _run([str(BIN / "credit-scoring"), "keys", "create", "--name", "to-revoke",
-                  "--scope", "read"], root, env)  # fmt: skip
+    spare = _run([cli, "keys", "create", "--name", "to-revoke", "--scope", "read"], root, env)
     key_id = re.search(r"created key (\w+)", spare)
     assert key_id, spare
     applications = pd.read_parquet(home / "data" / "synthetic" / "application_test.parquet")
