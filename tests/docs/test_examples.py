@@ -180,7 +180,8 @@ def _write_demo_request(project: Project) -> None:
 
 
 def _blocks_with(tier: str) -> list[str]:
-    return sorted({e.block.where for e in examples() if e.tier == tier})
+    """Blocks with examples of ``tier``, in reading order (README top to bottom, then docs/)."""
+    return list(dict.fromkeys(e.block.where for e in examples() if e.tier == tier))
 
 
 def _run_block(where: str, project: Project, tier: str) -> None:
