@@ -4,6 +4,7 @@ semaphores. Run as a real process on the serving tests' pipeline and a SQLite da
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -15,6 +16,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from fastapi import FastAPI
 
 from credit_scoring.serving.db import upgrade_database
 
@@ -93,3 +95,14 @@ def test_serve_stops_with_no_child_left_and_no_leak_warning(
     assert "scoring API stopped" in output
     expected = -stop_signal if stop_signal == signal.SIGTERM else 0
     assert process.returncode == expected, output[-3000:]
+
+
+def test_a_stopped_api_unfreezes_what_loading_the_model_froze(e2e_app: FastAPI) -> None:
+    # Frozen objects are never freed: native extensions (DuckDB) then reported leaks at exit.
+    from fastapi.testclient import TestClient
+
+    gc.unfreeze()
+    with TestClient(e2e_app) as client:
+        assert client.get("/readyz").status_code == 200
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0

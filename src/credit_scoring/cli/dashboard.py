@@ -93,5 +93,6 @@ def hash_password_command(
             f"Dashboard password (≥ {MIN_PASSWORD_LENGTH} characters)",
             hide_input=True,
             confirmation_prompt=True,
+            err=True,  # prompts on stderr: `export X="$(… hash-password)"` gets the hash only
         )
     typer.echo(hash_password(password))

@@ -281,6 +281,7 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
             await run_in_threadpool(_close_services, services)
+            services.runtime.unfreeze()
             logger.info("scoring API stopped")
 
     app = FastAPI(
