@@ -81,14 +81,16 @@ def test_a_database_outage_loses_nothing_and_drains_on_recovery(
         drain = app.state.services.drain
         for row in applications[:20]:
             answered += client.post("/v1/scores", json=row, headers=headers).status_code == 200
-        assert drain.wait_until_empty(10) and _count(postgres_url) == 20
+        # Generous bounds: the drain runs in a child process at a lower priority, which a
+        # busy machine may keep waiting for seconds (a bound, not a timing).
+        assert drain.wait_until_empty(60) and _count(postgres_url) == 20
 
         pg_proxy.down()
         for row in applications[20:80]:
             response = client.post("/v1/scores", json=row, headers=headers)
             assert response.status_code == 200  # answered from the durable spool
             answered += 1
-        assert _wait_for(lambda: drain.failures >= 2, 15)
+        assert _wait_for(lambda: drain.failures >= 2, 60)
         assert app.state.services.spool.depth() == 60
         assert _count(postgres_url) == 20  # nothing reached the database meanwhile
         ready = client.get("/readyz")
@@ -97,8 +99,8 @@ def test_a_database_outage_loses_nothing_and_drains_on_recovery(
         assert 'credit_scoring_errors_total{kind="drain"}' in client.get("/metrics").text
 
         pg_proxy.up()
-        assert drain.wait_until_empty(30)
-        assert _wait_for(lambda: client.get("/readyz").status_code == 200, 10)
+        assert drain.wait_until_empty(60)
+        assert _wait_for(lambda: client.get("/readyz").status_code == 200, 30)
     assert answered == 80 == _count(postgres_url)
 
 
