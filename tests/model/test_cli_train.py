@@ -83,3 +83,22 @@ def test_train_refuses_a_folder_without_features(home: Path, tmp_path: Path) -> 
     result = CliRunner().invoke(app, ["train", str(tmp_path)])
     assert result.exit_code != 0
     assert "feature_set.json" in str(result.exception) + result.output
+
+
+def test_train_can_serve_the_scorecard_and_set_the_fairness_policy(
+    home: Path, features_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "bundle"
+    result = CliRunner().invoke(
+        app,
+        ["train", str(features_dir), *FAST, "--no-track", "--out", str(out), "--serve",
+         "scorecard", "--fairness-min-count", "50", "--fairness-min-share", "0.02"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    metadata = json.loads((out / "metadata.json").read_text())
+    assert metadata["served_model"] == "scorecard"
+    policy = metadata["metrics"]["fairness"]["policy"]
+    assert (policy["min_count"], policy["min_share"]) == (50, 0.02)
+    assert "imbalance: none" in result.output and "calibration: platt" in result.output
+    wrong = CliRunner().invoke(app, ["train", str(features_dir), "--serve", "forest"])
+    assert wrong.exit_code != 0

@@ -75,11 +75,19 @@ def train_command(
     serve: Annotated[
         str, typer.Option(help="Model the bundle serves: lightgbm or scorecard.")
     ] = "lightgbm",
+    fairness_min_share: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Smallest group judged for fairness (share of rows)."),
+    ] = 0.01,
+    fairness_min_count: Annotated[
+        int, typer.Option(min=1, help="Smallest group judged for fairness (applications).")
+    ] = 30,
     quiet: Quiet = False,
 ) -> None:
     """Train, evaluate and register the model on FEATURES_DIR."""
     quiet_openmp()
     from credit_scoring.model.cv import BoostingConfig
+    from credit_scoring.model.fairness import FairnessPolicy
     from credit_scoring.model.run import run_training
     from credit_scoring.model.train import TrainOptions
 
@@ -107,6 +115,7 @@ def train_command(
         monotone=monotone,
         scorecard=scorecard,
         served_model=serve,
+        fairness=FairnessPolicy(min_share=fairness_min_share, min_count=fairness_min_count),
     )
     result = run_training(
         features_dir,
