@@ -173,7 +173,7 @@ def backfill_demo_log(
             "threshold": bundle.threshold,
             "model_version": bundle.model_id,
             "bundle_checksum": checksum,
-            "feature_set_version": bundle.feature_set_version,
+            "feature_set_version": bundle.history_version,  # as the API logs it
             "feature_share": feature_share,
         }
         write_decision_log(
