@@ -32,7 +32,11 @@ while kill -0 "$sync_pid" 2>/dev/null; do
     kill -0 "$sync_pid" 2>/dev/null || break 2
   done
   present=$(find "$site" -maxdepth 1 -name '*.dist-info' 2>/dev/null | wc -l)
-  say "  … still syncing: $present of $locked packages in place"
+  if [ "$present" -eq 0 ]; then  # uv fetches everything first, then installs at once
+    say "  … still syncing: downloading and unpacking (installed together at the end)"
+  else
+    say "  … still syncing: $present of $locked packages in place"
+  fi
 done
 wait "$sync_pid"
 trap - INT TERM

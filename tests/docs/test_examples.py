@@ -157,9 +157,8 @@ def project(tmp_path_factory: pytest.TempPathFactory, real_sample_dir: Path) -> 
         sample_dir=real_sample_dir,
     )
     (root / "docs").mkdir()
-    (root / "docs" / "api-example-application.json").write_bytes(
-        (REPO / "docs" / "api-example-application.json").read_bytes()
-    )
+    for example in (REPO / "docs").glob("api-example-*.json"):  # the request files curl sends
+        (root / "docs" / example.name).write_bytes(example.read_bytes())
     _write_demo_request(project)
     api = [str(BIN / "credit-scoring"), "serve", "--port", str(port)]
     with Background(api, root, env, f"http://127.0.0.1:{port}/readyz"):
@@ -184,8 +183,12 @@ def _blocks_with(tier: str) -> list[str]:
     return list(dict.fromkeys(e.block.where for e in examples() if e.tier == tier))
 
 
+#: Numbers the fresh output folders across blocks (one project per module).
+_OUTPUTS = itertools.count()
+
+
 def _run_block(where: str, project: Project, tier: str) -> None:
-    counter = itertools.count()
+    counter = _OUTPUTS
     env = _env(
         project.root,
         CREDIT_SCORING_API_PORT=str(project.api_port),
