@@ -112,14 +112,7 @@ def _outside(
     """Whether a present value lies outside ``[low, high]`` (sentinels allowed)."""
     if not ((low is not None and smallest < low) or (high is not None and largest > high)):
         return False
-    outside = np.zeros(len(numbers), dtype=bool)
-    if low is not None:
-        outside |= numbers < low
-    if high is not None:
-        outside |= numbers > high
-    for sentinel in column.sentinels:
-        outside &= numbers != sentinel
-    return bool(outside.any())
+    return bool(column.outside(numbers, low=low, high=high).any())
 
 
 def _exact_integers(numbers: NDArray[np.float64]) -> bool:

@@ -28,13 +28,7 @@ def check_input_bounds(frame: pd.DataFrame, table_name: str, *, file: str) -> No
             continue
         lo, hi = column.hard_limits
         values = frame[column.name].to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = np.isinf(values)
-        if lo is not None:
-            bad |= values < lo
-        if hi is not None:
-            bad |= values > hi
-        for sentinel in column.sentinels:
-            bad &= values != sentinel
+        bad = np.isinf(values) | column.outside(values, low=lo, high=hi)
         if bad.any():
             ids = frame[KEY_COLUMN].to_numpy()[bad][:EXAMPLES].tolist()
             raise DataContractError(

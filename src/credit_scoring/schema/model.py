@@ -9,7 +9,9 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 
+import numpy as np
 import pyarrow as pa
+from numpy.typing import NDArray
 
 
 class Kind(StrEnum):
@@ -60,6 +62,19 @@ class Column:
             lo = _tighter(lo, self.min_value, max)
             hi = _tighter(hi, self.max_value, min)
         return lo, hi
+
+    def outside(
+        self, values: NDArray[np.float64], *, low: float | None, high: float | None
+    ) -> NDArray[np.bool_]:
+        """Which values lie outside ``[low, high]`` (NaN never does; sentinels are allowed)."""
+        outside = np.zeros(len(values), dtype=bool)
+        if low is not None:
+            outside |= values < low
+        if high is not None:
+            outside |= values > high
+        for sentinel in self.sentinels:
+            outside &= values != sentinel
+        return outside
 
     def physical_text(self) -> str:
         """``"values in [-1,000,000, 1,000,000]"`` (with the sentinels allowed)."""
