@@ -161,7 +161,8 @@ def store_figures(history_path: Path, url: str) -> None:
         feature_set_version,
         write_feature_set,
     )
-    from credit_scoring.features.store import HistoryStore, publish_history, redacted
+    from credit_scoring.features.store import HistoryStore, publish_history
+    from credit_scoring.store.engine import redact_database_url
 
     history = tuple(pq.read_schema(history_path).names[1:])
     categorical = tuple(c for c in APPLICATION_CATEGORICAL_FEATURES if c not in PROTECTED_COLUMNS)
@@ -199,7 +200,9 @@ def store_figures(history_path: Path, url: str) -> None:
             store.lookup(client)
             times.append((clock() - t0) / 1000)
         assert all(row is not None for row in memory)
-    print(f"\nhistory store at {redacted(url)}: {result.row_count:,} × {result.n_columns}")
+    print(
+        f"\nhistory store at {redact_database_url(url)}: {result.row_count:,} × {result.n_columns}"
+    )
     print(f"  publish {publish_s:.1f} s   load_all {load_s:.1f} s")
     print(f"  lookup by SQL {sql_ms:.2f} ms   in memory {statistics.median(times):.2f} µs")
 

@@ -18,14 +18,15 @@ from credit_scoring.monitoring.store import (
     read_results,
 )
 from credit_scoring.monitoring.windows import WindowSpec
-from credit_scoring.serving.db import create_db_engine, upgrade_database
-from credit_scoring.serving.decision_log.models import decisions
 from credit_scoring.simulate.offline import (
     LogSpec,
     Population,
     sample_decisions,
     write_decision_log,
 )
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.migrate import upgrade_database
+from credit_scoring.store.tables import decisions
 
 DAILY = WindowSpec.parse("1d")
 DAY1 = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from credit_scoring.serving.decision_log.models import decisions
 from credit_scoring.serving.decision_log.records import features_from_blob
+from credit_scoring.store.tables import decisions
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient

@@ -16,9 +16,7 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from credit_scoring.serving.db import create_db_engine, upgrade_database
 from credit_scoring.serving.decision_log.drain import DecisionDrain
-from credit_scoring.serving.decision_log.models import decisions
 from credit_scoring.serving.decision_log.records import new_request_id, spool_entry
 from credit_scoring.serving.decision_log.sink import DecisionSink
 from credit_scoring.serving.decision_log.spool import (
@@ -27,6 +25,9 @@ from credit_scoring.serving.decision_log.spool import (
     SpoolFile,
     SpoolWriter,
 )
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.migrate import upgrade_database
+from credit_scoring.store.tables import decisions
 
 
 def decision_record(client_id: int = 1) -> dict[str, Any]:

@@ -17,12 +17,13 @@ import psutil
 import pytest
 from sqlalchemy import func, select
 
-from credit_scoring.serving.db import create_db_engine, upgrade_database
 from credit_scoring.serving.decision_log.drain_process import DrainProcess
-from credit_scoring.serving.decision_log.models import decisions
 from credit_scoring.serving.decision_log.records import new_request_id, spool_entry
 from credit_scoring.serving.decision_log.sink import DecisionSink
 from credit_scoring.serving.decision_log.spool import SpoolFile, SpoolWriter
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.migrate import upgrade_database
+from credit_scoring.store.tables import decisions
 
 
 def fill(spool: SpoolFile, n: int) -> None:
@@ -153,7 +154,7 @@ def test_the_drain_process_leaves_when_its_worker_is_killed(
         f"""
         import sys, time
         from pathlib import Path
-        from credit_scoring.serving.db import create_db_engine
+        from credit_scoring.store.engine import create_db_engine
         from credit_scoring.serving.decision_log.drain_process import DrainProcess
         from credit_scoring.serving.decision_log.sink import DecisionSink
         from credit_scoring.serving.decision_log.spool import SpoolFile

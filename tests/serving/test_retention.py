@@ -18,9 +18,7 @@ from typer.testing import CliRunner
 
 from credit_scoring.cli import app as cli
 from credit_scoring.errors import ConfigurationError
-from credit_scoring.serving.db import create_db_engine
 from credit_scoring.serving.decision_log import retention
-from credit_scoring.serving.decision_log.models import decisions, outcomes
 from credit_scoring.serving.decision_log.records import new_request_id, spool_entry
 from credit_scoring.serving.decision_log.retention import (
     RetentionError,
@@ -39,6 +37,8 @@ from credit_scoring.serving.decision_log.spool import (
     find_spool_files,
 )
 from credit_scoring.settings import Settings
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.tables import decisions, outcomes
 
 AUDIT_KEY = "k" * 16 + "0123456789abcdef0123"
 NOW = datetime.now(UTC)

@@ -2,16 +2,15 @@
 
 Everything is aggregated in the database (``GROUP BY`` time bucket) so a page reads a few
 hundred rows whatever the size of the log; the pages cache the results (``st.cache_data`` with
-a TTL). The engine is read-only: SQLite is opened with ``mode=ro`` and PostgreSQL sessions
-default to read-only transactions (give the dashboard a read-only role as well).
+a TTL). The engine is read-only (``store.engine.create_db_engine(url, read_only=True)``):
+SQLite is opened with ``mode=ro`` and PostgreSQL sessions default to read-only transactions
+(give the dashboard a read-only role as well).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -23,20 +22,16 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    create_engine,
     distinct,
     func,
     inspect,
     literal_column,
     select,
 )
-from sqlalchemy.engine import make_url
 from sqlalchemy.sql.elements import ColumnElement
 
-from credit_scoring.dburl import normalise_database_url as _normalise
-from credit_scoring.errors import ConfigurationError
 from credit_scoring.monitoring.store import monitoring_results, read_results, utc
-from credit_scoring.serving.decision_log.models import decisions, outcomes
+from credit_scoring.store.tables import decisions, outcomes
 
 Granularity = Literal["hour", "day", "week"]
 GRANULARITIES: tuple[Granularity, ...] = ("hour", "day", "week")
@@ -45,34 +40,6 @@ LATENCY_EDGES_MS: tuple[float, ...] = (
     0.5, 1, 1.5, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 200, 500, 1000, 2000, 5000,
 )  # fmt: skip
 SCORE_BAND_POINTS = 20
-
-
-def read_only_engine(url: str) -> Engine:
-    """An engine that cannot write: SQLite opened ``mode=ro``, PostgreSQL read-only sessions."""
-    parsed = make_url(_normalise(url))
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        database = parsed.database or ""
-        if not database or database == ":memory:":
-            raise ConfigurationError("the dashboard needs a SQLite file, not an in-memory database")
-        path = Path(database).resolve()
-        if not path.is_file():
-            raise ConfigurationError(f"no decision-log database at {path}")
-
-        def connect() -> sqlite3.Connection:
-            return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30.0)
-
-        return create_engine("sqlite://", creator=connect)
-    if backend == "postgresql":
-        return create_engine(
-            parsed,
-            pool_pre_ping=True,
-            connect_args={
-                "connect_timeout": 5,
-                "options": "-c default_transaction_read_only=on",
-            },
-        )
-    raise ConfigurationError(f"unsupported database for the dashboard: {backend!r}")
 
 
 def has_tables(engine: Engine, *names: str) -> bool:

@@ -17,6 +17,7 @@ from credit_scoring.dashboard.auth import Credentials, attempt_login
 from credit_scoring.errors import CreditScoringError
 from credit_scoring.model.bundle import Bundle, load_bundle
 from credit_scoring.settings import Settings, get_settings
+from credit_scoring.store.engine import create_db_engine
 
 T = TypeVar("T")
 USER_KEY = "dashboard_user"
@@ -36,7 +37,7 @@ def settings() -> Settings:
 @st.cache_resource(show_spinner=False)
 def engine(url: str) -> Engine:
     """One read-only engine per database URL for the dashboard process."""
-    return queries.read_only_engine(url)
+    return create_db_engine(url, read_only=True)
 
 
 def database_url() -> str:

@@ -41,18 +41,22 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from numpy.typing import NDArray
 
-from credit_scoring.dburl import normalise_database_url as normalize_database_url
-from credit_scoring.dburl import redact_database_url as redacted
 from credit_scoring.errors import DataContractError, FeatureSetMismatchError
 from credit_scoring.features.build import HISTORY_FILE
 from credit_scoring.features.feature_set import KEY_COLUMN, read_feature_set
 from credit_scoring.features.finite import check_finite_arrow
+from credit_scoring.store.engine import create_db_engine, redact_database_url
+from credit_scoring.store.migrate import upgrade_database
+from credit_scoring.store.tables import (
+    HISTORY_FEATURES_COLUMN,
+    HISTORY_TABLE_PREFIX,
+    feature_sets,
+    history_table,
+)
 
 logger = logging.getLogger(__name__)
 
-FEATURE_SETS_TABLE = "feature_sets"
-HISTORY_TABLE_PREFIX = "history_features_"
-FEATURES_COLUMN = "features"
+FEATURES_COLUMN = HISTORY_FEATURES_COLUMN
 ROW_FORMAT = "float64-le"  # packed row: little-endian IEEE doubles, NaN = missing
 _ROW_DTYPE = np.dtype("<f8")
 _BATCH_ROWS = 20_000
@@ -64,38 +68,6 @@ def history_table_name(version: str) -> str:
     """``history_features_<feature set>_<data>``: with its staging suffix and ``_pkey`` within
     PostgreSQL's 63-character names."""
     return f"{HISTORY_TABLE_PREFIX}{version.replace('-', '_')}"
-
-
-def create_db_engine(url: str) -> sa.Engine:
-    """A SQLAlchemy engine for ``url`` (the SQLite file's folder is created if needed)."""
-    url = normalize_database_url(url)
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    return sa.create_engine(url)
-
-
-def _feature_sets_table(metadata: sa.MetaData) -> sa.Table:
-    return sa.Table(
-        FEATURE_SETS_TABLE,
-        metadata,
-        sa.Column("version", sa.String(64), primary_key=True),
-        sa.Column("table_name", sa.String(128), nullable=False),
-        sa.Column("columns", sa.Text, nullable=False),
-        sa.Column("row_format", sa.String(32), nullable=False),
-        sa.Column("row_count", sa.BigInteger, nullable=False),
-        sa.Column("published_at", sa.String(40), nullable=False),
-        sa.Column("is_current", sa.Boolean, nullable=False),
-    )
-
-
-def _history_table(metadata: sa.MetaData, name: str) -> sa.Table:
-    return sa.Table(
-        name,
-        metadata,
-        sa.Column(KEY_COLUMN, sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column(FEATURES_COLUMN, sa.LargeBinary, nullable=False),
-    )
 
 
 @dataclass(frozen=True)
@@ -146,18 +118,16 @@ def publish_history(
             f"(version {feature_set.version}); rebuild the features"
         )
     check_finite_arrow(history, what=f"{features_dir / HISTORY_FILE}")
+    upgrade_database(database_url)  # the registry table comes with the migrations
     engine = create_db_engine(database_url)
     # Definitions and data: features of other data are published beside, never over, these.
     version = feature_set.history_version
     final = history_table_name(version)
     staging = f"{final}_s{uuid.uuid4().hex[:6]}"
-    metadata = sa.MetaData()
-    feature_sets = _feature_sets_table(metadata)
-    staging_table = _history_table(metadata, staging)
-    final_table = _history_table(sa.MetaData(), final)
+    staging_table = history_table(staging)
+    final_table = history_table(final)
     try:
         with engine.begin() as conn:
-            feature_sets.create(conn, checkfirst=True)
             staging_table.create(conn)
         say(f"loading {history.num_rows:,} rows × {len(columns)} features into {staging}")
         with engine.begin() as conn:
@@ -190,7 +160,9 @@ def publish_history(
     finally:
         engine.dispose()
     say(f"published feature set {version} as {final} ({history.num_rows:,} clients)")
-    return PublishResult(version, final, history.num_rows, len(columns), redacted(database_url))
+    return PublishResult(
+        version, final, history.num_rows, len(columns), redact_database_url(database_url)
+    )
 
 
 def _copy_into_postgres(conn: sa.Connection, table_name: str, history: pa.Table) -> None:
@@ -230,9 +202,9 @@ def published_versions(database_url: str) -> list[dict[str, Any]]:
     """Rows of ``feature_sets`` (newest first); empty if nothing was published."""
     engine = create_db_engine(database_url)
     try:
-        if not sa.inspect(engine).has_table(FEATURE_SETS_TABLE):
+        if not sa.inspect(engine).has_table(feature_sets.name):
             return []
-        table = _feature_sets_table(sa.MetaData())
+        table = feature_sets
         with engine.connect() as conn:
             rows = conn.execute(sa.select(table).order_by(table.c.published_at.desc()))
             return [dict(r._mapping) for r in rows]
@@ -274,11 +246,11 @@ class HistoryStore:
         """Open ``version`` (the current one if None); unknown versions raise
         :class:`FeatureSetMismatchError` naming the published ones."""
         engine = create_db_engine(database_url)
-        table = _feature_sets_table(sa.MetaData())
+        table = feature_sets
         try:
-            if not sa.inspect(engine).has_table(FEATURE_SETS_TABLE):
+            if not sa.inspect(engine).has_table(feature_sets.name):
                 raise FeatureSetMismatchError(
-                    f"no history store published at {redacted(database_url)}; run "
+                    f"no history store published at {redact_database_url(database_url)}; run "
                     "`credit-scoring features publish FEATURES_DIR` first"
                 )
             with engine.connect() as conn:
@@ -293,7 +265,7 @@ class HistoryStore:
                     known = [r[0] for r in conn.execute(sa.select(table.c.version))]
                     raise FeatureSetMismatchError(
                         f"feature set {version or '(current)'} is not published at "
-                        f"{redacted(database_url)}; published versions: {known}"
+                        f"{redact_database_url(database_url)}; published versions: {known}"
                     )
             if row.row_format != ROW_FORMAT:
                 raise FeatureSetMismatchError(

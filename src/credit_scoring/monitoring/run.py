@@ -70,7 +70,8 @@ def run_monitoring(
 ) -> list[JobResult]:
     """Run ``jobs`` (any of ``drift``, ``performance``, ``service``) in that order."""
     from credit_scoring.model.bundle import CHECKSUMS_FILE, load_bundle
-    from credit_scoring.serving.db import create_db_engine, upgrade_database
+    from credit_scoring.store.engine import create_db_engine
+    from credit_scoring.store.migrate import upgrade_database
 
     unknown = [j for j in jobs if j not in JOBS]
     if unknown:

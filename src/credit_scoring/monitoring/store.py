@@ -8,8 +8,8 @@ seconds on PostgreSQL, never as one Python datetime per row.
 
 Results go to ``monitoring_results`` (one row per window × column × segment × metric) and
 ``monitoring_runs`` (one row per job run). Writing a job's windows again replaces them, in
-one transaction, so re-running a job is idempotent. Both tables are created by the serving
-database's Alembic migrations (revision ``0002``).
+one transaction, so re-running a job is idempotent. Both tables are declared in
+:mod:`credit_scoring.store.tables` (migration ``0002``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import contextlib
 import gc
 import math
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,17 +27,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Column,
-    DateTime,
     Engine,
     Float,
-    Index,
-    Integer,
-    MetaData,
     String,
-    Table,
     and_,
     cast,
     delete,
@@ -50,48 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from credit_scoring.errors import CreditScoringError
-from credit_scoring.serving.decision_log.models import decisions, outcomes
-
-metadata = MetaData()
-
-#: One row per monitoring job run (provenance of the results it wrote).
-monitoring_runs = Table(
-    "monitoring_runs",
-    metadata,
-    Column("run_id", String(36), primary_key=True),
-    Column("job", String(24), nullable=False),
-    Column("window_size", String(8), nullable=False),
-    Column("model_version", String(64), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True), nullable=False),
-    Column("n_decisions", BigInteger, nullable=False),
-    Column("n_results", BigInteger, nullable=False),
-    Column("parameters", JSON, nullable=False),
-)
-
-#: Tidy results: window × column × segment × metric. ``column_name`` is the feature or output
-#: for drift ('' otherwise), ``segment`` 'all', a score band or a calibration bin.
-monitoring_results = Table(
-    "monitoring_results",
-    metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-    Column("run_id", String(36), nullable=False),
-    Column("job", String(24), nullable=False),
-    Column("window_size", String(8), nullable=False),
-    Column("window_start", DateTime(timezone=True), nullable=False),
-    Column("window_end", DateTime(timezone=True), nullable=False),
-    Column("model_version", String(64), nullable=False),
-    Column("column_name", String(200), nullable=False),
-    Column("kind", String(16), nullable=False),
-    Column("segment", String(64), nullable=False),
-    Column("metric", String(48), nullable=False),
-    Column("value", Float, nullable=True),
-    Column("p_value", Float, nullable=True),
-    Column("band", String(8), nullable=True),
-    Column("n_rows", BigInteger, nullable=False),
-    Column("computed_at", DateTime(timezone=True), nullable=False),
-    Index("ix_monitoring_results_lookup", "job", "window_size", "metric", "window_start"),
-)
+from credit_scoring.store.tables import decisions, monitoring_results, monitoring_runs, outcomes
 
 #: ``model_version`` of results computed over every model's decisions.
 ALL_MODELS = "*"
@@ -470,7 +421,3 @@ def snapshot_rows(taken_at: datetime, by_class: Mapping[str, float]) -> pd.DataF
             "n_rows": [int(v) for v in by_class.values()],
         }
     )
-
-
-def monitoring_tables() -> Iterable[Table]:
-    return (monitoring_runs, monitoring_results)

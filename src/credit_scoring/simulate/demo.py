@@ -72,7 +72,7 @@ def build_demo(
     from credit_scoring.model.cv import BoostingConfig
     from credit_scoring.model.dataset import load_training_data
     from credit_scoring.model.train import TrainOptions, fit_model
-    from credit_scoring.serving.db import upgrade_database
+    from credit_scoring.store.migrate import upgrade_database
 
     env = DemoEnvironment.at(root)
     marker = env.root / DEMO_FILE
@@ -151,8 +151,8 @@ def backfill_demo_log(
         write_results,
     )
     from credit_scoring.monitoring.windows import WindowSpec
-    from credit_scoring.serving.db import create_db_engine
     from credit_scoring.simulate.offline import LogSpec, bundle_population, write_decision_log
+    from credit_scoring.store.engine import create_db_engine
 
     url = database_url or env.database_url
     bundle = load_bundle(env.bundle_dir)

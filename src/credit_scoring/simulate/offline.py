@@ -23,7 +23,7 @@ from sqlalchemy import Engine, insert
 from credit_scoring.model.bundle import Bundle
 from credit_scoring.model.reference import reference_bins
 from credit_scoring.model.scorecard import ScoreScaling
-from credit_scoring.serving.decision_log.models import decisions, outcomes
+from credit_scoring.store.tables import decisions, outcomes
 
 _REASON = [{"code": "EXT_SOURCE", "text": "Low external credit scores", "contribution": 0.4}]
 

@@ -18,8 +18,8 @@ import psycopg
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Engine, Float, Integer, LargeBinary
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from credit_scoring.serving.decision_log.models import DECISION_COLUMNS, decisions
 from credit_scoring.serving.decision_log.spool import SpooledRow
+from credit_scoring.store.tables import DECISION_COLUMNS, decisions
 
 _JSON_COLUMNS = frozenset(c.name for c in decisions.columns if isinstance(c.type, JSON))
 _STAGING = "decisions_staging"

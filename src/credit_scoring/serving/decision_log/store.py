@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from credit_scoring.errors import CreditScoringError
-from credit_scoring.serving.decision_log.models import decisions, outcomes
+from credit_scoring.store.tables import decisions, outcomes
 
 _SUMMARY_COLUMNS = (
     "request_id",
