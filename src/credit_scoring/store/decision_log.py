@@ -1,4 +1,4 @@
-"""Reading the decision log and recording outcomes (the database side of the GET endpoints).
+"""The decision log as the API reads it, and recording outcomes (``/v1/scores``, ``/v1/outcomes``).
 
 Listing is newest first with keyset pagination: the opaque cursor encodes the
 ``(created_at, request_id)`` of the last row served, so pages stay stable while new decisions
@@ -19,21 +19,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from credit_scoring.errors import CreditScoringError
+from credit_scoring.store.records import SUMMARY_FIELDS, DecisionRecord
 from credit_scoring.store.tables import decisions, outcomes
-
-_SUMMARY_COLUMNS = (
-    "request_id",
-    "batch_id",
-    "created_at",
-    "client_id",
-    "probability",
-    "score",
-    "decision",
-    "threshold",
-    "model_version",
-    "history_found",
-    "latency_ms",
-)
 
 
 class InvalidCursorError(CreditScoringError):
@@ -87,7 +74,7 @@ class DecisionQuery:
 def list_decisions(engine: Engine, query: DecisionQuery) -> tuple[list[dict[str, Any]], str | None]:
     """One page of decision summaries, newest first, and the cursor of the next page."""
     c = decisions.c
-    statement = select(*(c[name] for name in _SUMMARY_COLUMNS))
+    statement = select(*(c[name] for name in SUMMARY_FIELDS))
     if query.client_id is not None:
         statement = statement.where(c.client_id == query.client_id)
     if query.since is not None:
@@ -111,9 +98,13 @@ def list_decisions(engine: Engine, query: DecisionQuery) -> tuple[list[dict[str,
     return rows, next_cursor
 
 
-def get_decision(engine: Engine, request_id: str) -> dict[str, Any] | None:
-    """A logged decision with its outcome (``None`` if the database does not have it)."""
-    statement = select(decisions).where(decisions.c.request_id == request_id)
+def get_decision(
+    engine: Engine, request_id: str
+) -> tuple[DecisionRecord, dict[str, Any] | None] | None:
+    """A logged decision (without its model row) and its outcome, or ``None`` if the database
+    does not have it."""
+    columns = [c for c in decisions.columns if c.name != "features"]
+    statement = select(*columns).where(decisions.c.request_id == request_id)
     with engine.connect() as connection:
         row = connection.execute(statement).first()
         if row is None:
@@ -121,10 +112,10 @@ def get_decision(engine: Engine, request_id: str) -> dict[str, Any] | None:
         outcome = connection.execute(
             select(outcomes).where(outcomes.c.request_id == request_id)
         ).first()
-    record = _normalise(_as_dict(row))
-    record.pop("features", None)
-    record["outcome"] = None if outcome is None else _outcome_dict(_as_dict(outcome))
-    return record
+    values = _normalise(_as_dict(row))
+    values["features"] = None
+    record = DecisionRecord(**values)
+    return record, None if outcome is None else _outcome_dict(_as_dict(outcome))
 
 
 def decision_exists(engine: Engine, request_id: str) -> bool:
