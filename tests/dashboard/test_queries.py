@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.exc import DBAPIError
 
-from credit_scoring.dashboard import queries
 from credit_scoring.metrics import cost_at_threshold
+from credit_scoring.store import reads
 from credit_scoring.store.engine import create_db_engine
 from credit_scoring.store.migrate import upgrade_database
 from credit_scoring.store.tables import decisions, outcomes
@@ -77,26 +77,26 @@ def postgres_url(
 
 
 def check_aggregates(engine: Engine) -> None:
-    hourly = queries.volume_over_time(engine, granularity="hour")
+    hourly = reads.volume_over_time(engine, granularity="hour")
     assert hourly["decisions"].tolist() == [2, 1, 1, 1]
     assert hourly["bucket"].iloc[0] == MONDAY and hourly["bucket"].iloc[1] == MONDAY + timedelta(
         hours=1
     )
-    daily = queries.volume_over_time(engine, granularity="day")
+    daily = reads.volume_over_time(engine, granularity="day")
     assert daily["decisions"].tolist() == [3, 1, 1]
     assert daily["approval_rate"].iloc[0] == pytest.approx(2 / 3)
     assert daily["no_history"].tolist() == [1, 0, 0]
-    weekly = queries.volume_over_time(engine, granularity="week")
+    weekly = reads.volume_over_time(engine, granularity="week")
     assert weekly["bucket"].tolist() == [MONDAY, MONDAY + timedelta(days=7)]
     assert weekly["decisions"].tolist() == [4, 1]
-    since = queries.volume_over_time(engine, granularity="day", since=MONDAY + timedelta(days=1))
+    since = reads.volume_over_time(engine, granularity="day", since=MONDAY + timedelta(days=1))
     assert since["decisions"].tolist() == [1, 1]
-    bands = queries.score_distribution(engine, granularity="week")
+    bands = reads.score_distribution(engine, granularity="week")
     assert bands["decisions"].sum() == 5 and set(bands["band"]) <= {560, 580}
-    summary = queries.log_summary(engine)
+    summary = reads.log_summary(engine)
     assert (summary["decisions"], summary["outcomes"]) == (5, 4)
     assert summary["first"] == MONDAY + timedelta(hours=0.5)
-    curve = queries.realised_cost_curve(engine, cost_fn=10, cost_fp=1, resolution=0.01)
+    curve = reads.realised_cost_curve(engine, cost_fn=10, cost_fp=1, resolution=0.01)
     labelled = [(p, y) for _, _, p, _, y in ROWS if y is not None]
     y_true = [y for _, y in labelled]
     y_prob = [p for p, _ in labelled]
@@ -118,7 +118,7 @@ def test_the_sqlite_engine_cannot_write(sqlite_url: str) -> None:
     engine = create_db_engine(sqlite_url, read_only=True)
     with pytest.raises(DBAPIError, match="readonly"), engine.begin() as connection:
         connection.execute(text("DELETE FROM decisions"))
-    assert queries.log_summary(engine)["decisions"] == 5
+    assert reads.log_summary(engine)["decisions"] == 5
 
 
 @pytest.mark.postgres
@@ -126,7 +126,7 @@ def test_the_postgresql_engine_cannot_write(postgres_url: str) -> None:
     engine = create_db_engine(postgres_url, read_only=True)
     with pytest.raises(DBAPIError, match="read-only transaction"), engine.begin() as connection:
         connection.execute(text("DELETE FROM decisions"))
-    assert queries.log_summary(engine)["decisions"] == 5
+    assert reads.log_summary(engine)["decisions"] == 5
     engine.dispose()
 
 
@@ -136,7 +136,7 @@ def test_a_missing_database_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_latency_percentiles_from_the_sql_histogram(sqlite_url: str) -> None:
-    latency = queries.latency_over_time(
+    latency = reads.latency_over_time(
         create_db_engine(sqlite_url, read_only=True), granularity="week"
     )
     first = latency.iloc[0]
@@ -147,16 +147,16 @@ def test_latency_percentiles_from_the_sql_histogram(sqlite_url: str) -> None:
 
 def test_histogram_quantile_by_hand() -> None:
     counts = np.array([0, 10, 10] + [0] * 18, dtype=float)  # 10 in [0.5, 1), 10 in [1, 1.5)
-    assert queries.histogram_quantile(counts, 0.5, top=1.4) == pytest.approx(1.0)
-    assert queries.histogram_quantile(counts, 0.25, top=1.4) == pytest.approx(0.75)
-    assert queries.histogram_quantile(counts, 1.0, top=1.4) == pytest.approx(1.4)
-    assert np.isnan(queries.histogram_quantile(np.zeros(21), 0.5, top=0))
+    assert reads.histogram_quantile(counts, 0.5, top=1.4) == pytest.approx(1.0)
+    assert reads.histogram_quantile(counts, 0.25, top=1.4) == pytest.approx(0.75)
+    assert reads.histogram_quantile(counts, 1.0, top=1.4) == pytest.approx(1.4)
+    assert np.isnan(reads.histogram_quantile(np.zeros(21), 0.5, top=0))
 
 
 def test_empty_or_unmigrated_databases_read_as_empty(tmp_path: Path) -> None:
     url = f"sqlite:///{(tmp_path / 'blank.sqlite').as_posix()}"
     create_db_engine(url).connect().close()  # an empty file, no tables
     engine = create_db_engine(url, read_only=True)
-    assert queries.log_summary(engine)["decisions"] == 0
-    assert queries.stored_window_sizes(engine, "drift") == []
-    assert queries.stored_results(engine, job="drift", window="1d").empty
+    assert reads.log_summary(engine)["decisions"] == 0
+    assert reads.stored_window_sizes(engine, "drift") == []
+    assert reads.stored_results(engine, job="drift", window="1d").empty

@@ -10,13 +10,6 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 
 from credit_scoring.monitoring.jobs import drift_job, performance_job, service_job
-from credit_scoring.monitoring.store import (
-    DecisionSelection,
-    monitoring_results,
-    monitoring_runs,
-    read_decisions,
-    read_results,
-)
 from credit_scoring.monitoring.windows import WindowSpec
 from credit_scoring.simulate.offline import (
     LogSpec,
@@ -26,7 +19,8 @@ from credit_scoring.simulate.offline import (
 )
 from credit_scoring.store.engine import create_db_engine
 from credit_scoring.store.migrate import upgrade_database
-from credit_scoring.store.tables import decisions
+from credit_scoring.store.reads import DecisionSelection, read_decisions, read_results
+from credit_scoring.store.tables import decisions, monitoring_results, monitoring_runs
 
 DAILY = WindowSpec.parse("1d")
 DAY1 = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday

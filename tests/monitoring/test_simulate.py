@@ -19,7 +19,6 @@ from credit_scoring.data.generator.truth import application_logit
 from credit_scoring.errors import ConfigurationError
 from credit_scoring.model.bundle import load_bundle
 from credit_scoring.monitoring.jobs import drift_job, performance_job
-from credit_scoring.monitoring.store import DecisionSelection, read_results
 from credit_scoring.monitoring.windows import WindowSpec
 from credit_scoring.simulate.demo import DemoEnvironment
 from credit_scoring.simulate.population import load_population
@@ -33,6 +32,7 @@ from credit_scoring.simulate.scenarios import (
 )
 from credit_scoring.simulate.traffic import ensure_loopback, plan_traffic, send_traffic
 from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.reads import DecisionSelection, read_results
 from credit_scoring.store.tables import decisions, outcomes
 
 SHIFTED_FIELDS = ("AMT_INCOME_TOTAL", "EXT_SOURCE_2", "EXT_SOURCE_3")

@@ -24,9 +24,9 @@ from credit_scoring.monitoring.jobs import (
     performance_job,
     service_job,
 )
-from credit_scoring.monitoring.store import DecisionSelection
 from credit_scoring.monitoring.windows import WindowSpec
 from credit_scoring.settings import Settings
+from credit_scoring.store.reads import DecisionSelection
 
 
 @dataclass(frozen=True)

@@ -142,17 +142,11 @@ def backfill_demo_log(
 
     from credit_scoring.model.bundle import CHECKSUMS_FILE, load_bundle
     from credit_scoring.monitoring.jobs import drift_job, performance_job, service_job
-    from credit_scoring.monitoring.store import (
-        ALL_MODELS,
-        COUNTER_JOB,
-        DecisionSelection,
-        RunRecord,
-        snapshot_rows,
-        write_results,
-    )
+    from credit_scoring.monitoring.store import RunRecord, snapshot_rows, write_results
     from credit_scoring.monitoring.windows import WindowSpec
     from credit_scoring.simulate.offline import LogSpec, bundle_population, write_decision_log
     from credit_scoring.store.engine import create_db_engine
+    from credit_scoring.store.reads import ALL_MODELS, COUNTER_JOB, DecisionSelection
 
     url = database_url or env.database_url
     bundle = load_bundle(env.bundle_dir)

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, and_, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from credit_scoring.errors import CreditScoringError
-from credit_scoring.store.records import SUMMARY_FIELDS, DecisionRecord
+from credit_scoring.store.records import SUMMARY_FIELDS, DecisionRecord, utc
 from credit_scoring.store.tables import decisions, outcomes
 
 
@@ -29,11 +30,6 @@ class InvalidCursorError(CreditScoringError):
 
 class OutcomeConflictError(CreditScoringError):
     """An outcome was already recorded for this decision with the opposite value."""
-
-
-def utc(value: datetime) -> datetime:
-    """``value`` as an aware UTC datetime (naive values are taken as UTC)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def encode_cursor(created_at: datetime, request_id: str) -> str:
@@ -164,3 +160,17 @@ def record_outcome(
             "an outcome is recorded once"
         )
     return outcome, created
+
+
+def insert_decisions(
+    engine: Engine,
+    records: Sequence[DecisionRecord],
+    outcome_rows: Sequence[Mapping[str, Any]] = (),
+) -> None:
+    """Insert decisions (and outcomes: ``request_id``, ``defaulted``, ``observed_at``,
+    ``recorded_at``) in one transaction: synthetic logs and tools, not the API's drain."""
+    with engine.begin() as connection:
+        if records:
+            connection.execute(insert(decisions), [r.as_row() for r in records])
+        if outcome_rows:
+            connection.execute(insert(outcomes), list(outcome_rows))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -241,6 +241,14 @@ def copy_values(record: bytes, *, raw_input: bytes | None, features: bytes | Non
         else:
             values[name] = orjson.dumps(values[name]).decode()
     return [values[name] for name in RECORD_FIELDS]
+
+
+# -- values ---------------------------------------------------------------------------------
+
+
+def utc(value: datetime) -> datetime:
+    """``value`` as an aware UTC datetime (naive values are taken as UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 # -- the model row ----------------------------------------------------------------------------
