@@ -247,12 +247,13 @@ class HistoryStore:
         :class:`FeatureSetMismatchError` naming the published ones."""
         engine = create_db_engine(database_url)
         table = feature_sets
+        nothing_published = FeatureSetMismatchError(
+            f"no history store published at {redact_database_url(database_url)}; run "
+            "`credit-scoring features publish FEATURES_DIR` first"
+        )
         try:
             if not sa.inspect(engine).has_table(feature_sets.name):
-                raise FeatureSetMismatchError(
-                    f"no history store published at {redact_database_url(database_url)}; run "
-                    "`credit-scoring features publish FEATURES_DIR` first"
-                )
+                raise nothing_published
             with engine.connect() as conn:
                 query = sa.select(table)
                 query = query.where(
@@ -263,6 +264,8 @@ class HistoryStore:
                     row = _current_of(conn, table, version)
                 if row is None:
                     known = [r[0] for r in conn.execute(sa.select(table.c.version))]
+                    if not known:  # the registry exists (migrations) but is empty
+                        raise nothing_published
                     raise FeatureSetMismatchError(
                         f"feature set {version or '(current)'} is not published at "
                         f"{redact_database_url(database_url)}; published versions: {known}"
