@@ -441,8 +441,8 @@ def main() -> int:
     run_dir = Path(tempfile.mkdtemp(prefix="bench-api-"))
     server: Server | None = None
     try:
-        from credit_scoring.features.store import publish_history
-        from credit_scoring.model.bundle import load_bundle
+        from credit_scoring.features.publish import publish_history
+        from credit_scoring.runtime.bundle import load_bundle
         from credit_scoring.serving.db import create_db_engine, upgrade_database
         from credit_scoring.serving.keys import create_key
         from credit_scoring.settings import get_settings

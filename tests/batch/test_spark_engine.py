@@ -10,7 +10,7 @@ import pytest
 
 from credit_scoring.batch import BatchModel, score_batch
 from credit_scoring.batch.model import bundle_files
-from credit_scoring.features.store import publish_history
+from credit_scoring.features.publish import publish_history
 from credit_scoring.settings import Settings
 
 pytestmark = pytest.mark.spark

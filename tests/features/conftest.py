@@ -200,7 +200,7 @@ def postgres_url() -> Iterator[str]:
     """
     import sqlalchemy as sa
 
-    from credit_scoring.features.store import normalize_database_url
+    from credit_scoring.runtime.history_store import normalize_database_url
 
     base = normalize_database_url(_postgres_url())
     schema = f"features_test_{uuid.uuid4().hex[:10]}"

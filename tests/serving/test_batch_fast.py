@@ -17,7 +17,7 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
-from credit_scoring.model.bundle import load_bundle
+from credit_scoring.runtime.bundle import load_bundle
 from credit_scoring.serving.decision_log.records import new_request_ids, record_from_spool
 from credit_scoring.serving.decision_log.spool import SpooledRow
 from credit_scoring.serving.routes.scores import _decide

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from fastapi import FastAPI
 
-from credit_scoring.model.bundle import load_bundle
+from credit_scoring.runtime.bundle import load_bundle
 from credit_scoring.serving.schemas.application import CATEGORY_PATTERN
 
 if TYPE_CHECKING:

@@ -6,14 +6,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from credit_scoring.model.registry import (
-    BUNDLE_ARTIFACT_PATH,
-    experiment_id,
-    mlflow_client,
-    register_candidate,
-)
+from credit_scoring.runtime.registry import BUNDLE_ARTIFACT_PATH, mlflow_client
 from credit_scoring.serving.app import create_app
 from credit_scoring.serving.scorer import load_served_model, model_identity
+from credit_scoring.training.registry import experiment_id, register_candidate
 
 
 def _register(settings: Any, bundle_dir: Path, *, cv_cost: float) -> str:

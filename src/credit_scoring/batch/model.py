@@ -23,11 +23,10 @@ from numpy.typing import NDArray
 
 from credit_scoring.batch.scoring import HistoryTable, bundle_feature_set
 from credit_scoring.errors import FeatureSetMismatchError
-from credit_scoring.features.build import HISTORY_FILE
-from credit_scoring.features.feature_set import KEY_COLUMN, read_feature_set
-from credit_scoring.features.store import HistoryStore
+from credit_scoring.features.feature_set import HISTORY_FILE, KEY_COLUMN, read_feature_set
 from credit_scoring.io import read_json
-from credit_scoring.model.bundle import CHECKSUMS_FILE, Bundle, load_bundle
+from credit_scoring.runtime.bundle import CHECKSUMS_FILE, Bundle, load_bundle
+from credit_scoring.runtime.history_store import HistoryStore
 from credit_scoring.settings import Settings
 
 REGISTRY_PREFIX = "models:/"
@@ -90,7 +89,7 @@ def bundle_from_files(files: dict[str, bytes]) -> Bundle:
     """A bundle rebuilt from its files' bytes (in a Spark executor), checksums verified.
 
     Loaded once per process and checksum manifest; the files are written to a private
-    temporary folder, read by :func:`~credit_scoring.model.bundle.load_bundle`, then removed.
+    temporary folder, read by :func:`~credit_scoring.runtime.bundle.load_bundle`, then removed.
     """
     key = files[CHECKSUMS_FILE]
     with _EXECUTOR_LOCK:

@@ -4,7 +4,7 @@
 and turns raw applications (schema names, one row each: Arrow columns in the local engine,
 pandas frames in Spark's ``mapInPandas`` through :func:`score_applications`) into one output
 row per application, as an Arrow batch. Model rows are built by the API's own builder
-(``OnlineFeatureBuilder.rows_from_columns`` of :mod:`credit_scoring.features.online`: the
+(``OnlineFeatureBuilder.rows_from_columns`` of :mod:`credit_scoring.runtime.online`: the
 application-feature function of training, the history join and the vocabulary encoding), so
 a file scored in batch gets exactly the answers the API gives for the same applications.
 """
@@ -26,8 +26,8 @@ from credit_scoring.features.application import APPLICATION_INPUT_COLUMNS
 from credit_scoring.features.build import application_columns
 from credit_scoring.features.feature_set import KEY_COLUMN, FeatureSet
 from credit_scoring.features.naming import history_source
-from credit_scoring.features.online import OnlineFeatureBuilder
-from credit_scoring.model.bundle import Bundle, Decision
+from credit_scoring.runtime.bundle import Bundle, Decision
+from credit_scoring.runtime.online import OnlineFeatureBuilder
 from credit_scoring.schema import APPLICATION_TEST, Column, Kind
 
 #: Output columns, in order (``reasons`` only when reasons are asked for).

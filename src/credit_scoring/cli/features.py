@@ -92,7 +92,7 @@ def publish_command(
     quiet: Quiet = False,
 ) -> None:
     """Load history.parquet into the history store as a new current version."""
-    from credit_scoring.features.store import publish_history
+    from credit_scoring.features.publish import publish_history
 
     url = database_url or get_settings().resolved_database_url
     result = publish_history(features_dir, url, log=_Steps(quiet=quiet))

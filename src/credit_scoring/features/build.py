@@ -32,6 +32,7 @@ from credit_scoring.features.application import (
 )
 from credit_scoring.features.feature_set import (
     FEATURE_SET_FILE,
+    HISTORY_FILE,
     KEY_COLUMN,
     TARGET_COLUMN,
     FeatureSet,
@@ -51,7 +52,6 @@ from credit_scoring.schema import table
 
 logger = logging.getLogger(__name__)
 
-HISTORY_FILE = "history.parquet"
 #: Rows per Parquet row group: readers (DuckDB, Spark, Arrow) read row groups in parallel;
 #: pyarrow's default (1Mi rows) made the full-size history file one group, read on one core.
 ROW_GROUP_ROWS = 65_536

@@ -21,11 +21,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from credit_scoring.features.feature_set import FeatureSet
-from credit_scoring.features.online import OnlineFeatureBuilder
-from credit_scoring.features.store import HistoryStore
 from credit_scoring.io import file_sha256
-from credit_scoring.model.bundle import CHECKSUMS_FILE, Bundle, Decision, load_bundle
-from credit_scoring.model.reasons import MAX_REASONS, Reason
+from credit_scoring.runtime.bundle import CHECKSUMS_FILE, Bundle, Decision, load_bundle
+from credit_scoring.runtime.history_store import HistoryStore
+from credit_scoring.runtime.online import OnlineFeatureBuilder
+from credit_scoring.runtime.reasons import MAX_REASONS, Reason
 from credit_scoring.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ class ServedModel:
 
         Vectorised: the model rows are built column by column (history rows gathered with
         one index from the in-memory store), one predict scores every row, and exact TreeSHAP
-        (:mod:`~credit_scoring.model.treeshap`) runs once over the adverse rows, on
+        (:mod:`~credit_scoring.runtime.treeshap`) runs once over the adverse rows, on
         :attr:`batch_threads` threads. ``columns``, when
         given, holds the same fields as columns (field name → one value per application, as
         batch validation builds them): the rows are then filled from them, not the dicts.
@@ -243,7 +243,7 @@ def model_identity(uri: str, settings: Settings) -> str:
     """What ``uri`` points to now: ``<name>/<version>`` for a registry reference, the
     checksum manifest's hash for a bundle folder (cheap; polled for reloads)."""
     if uri.startswith(REGISTRY_PREFIX):
-        from credit_scoring.model.registry import mlflow_client
+        from credit_scoring.runtime.registry import mlflow_client
 
         client = mlflow_client(settings)
         ref = uri.removeprefix(REGISTRY_PREFIX)
