@@ -21,7 +21,7 @@ from credit_scoring.batch.arrow_checks import ContractScreen
 from credit_scoring.batch.inputs import open_applications, open_parquet_applications
 from credit_scoring.batch.scoring import arrow_application_columns
 from credit_scoring.errors import DataContractError, FeatureSetMismatchError
-from credit_scoring.features.build import application_columns
+from credit_scoring.features.application import application_columns
 from credit_scoring.schema import table
 
 Corrupt = Callable[[pd.DataFrame], pd.DataFrame | pa.Table]

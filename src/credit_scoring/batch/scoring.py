@@ -22,8 +22,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from credit_scoring.errors import FeatureSetMismatchError
-from credit_scoring.features.application import APPLICATION_INPUT_COLUMNS
-from credit_scoring.features.build import application_columns
+from credit_scoring.features.application import APPLICATION_INPUT_COLUMNS, application_columns
 from credit_scoring.features.feature_set import KEY_COLUMN, FeatureSet
 from credit_scoring.features.naming import history_source
 from credit_scoring.runtime.bundle import Bundle, Decision

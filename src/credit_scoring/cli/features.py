@@ -56,7 +56,7 @@ def build_command(
         raise typer.BadParameter(f"--engine must be duckdb or spark, not {chosen!r}")
     spark_session = None
     if chosen == "spark":
-        from credit_scoring.features.history.engine import spark_session_or_local
+        from credit_scoring.spark_session import spark_session_or_local
 
         spark_session = spark_session_or_local()
     feature_set = build_features(
