@@ -26,7 +26,7 @@ from credit_scoring.dburl import redact_database_url as redacted
 from credit_scoring.errors import DataContractError
 from credit_scoring.features.feature_set import HISTORY_FILE, KEY_COLUMN, read_feature_set
 from credit_scoring.features.finite import check_finite_arrow
-from credit_scoring.runtime.history_store import (
+from credit_scoring.features.history_layout import (
     FEATURE_SETS_TABLE,
     FEATURES_COLUMN,
     ROW_DTYPE,

@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,50 +39,16 @@ from credit_scoring.dburl import normalise_database_url as normalize_database_ur
 from credit_scoring.dburl import redact_database_url as redacted
 from credit_scoring.errors import FeatureSetMismatchError
 from credit_scoring.features.feature_set import KEY_COLUMN
+from credit_scoring.features.history_layout import (
+    FEATURE_SETS_TABLE,
+    FEATURES_COLUMN,
+    ROW_DTYPE,
+    ROW_FORMAT,
+    create_db_engine,
+    feature_sets_table,
+)
 
-FEATURE_SETS_TABLE = "feature_sets"
-HISTORY_TABLE_PREFIX = "history_features_"
-FEATURES_COLUMN = "features"
-ROW_FORMAT = "float64-le"  # packed row: little-endian IEEE doubles, NaN = missing
-ROW_DTYPE = np.dtype("<f8")
-
-
-def history_table_name(version: str) -> str:
-    """``history_features_<feature set>_<data>``: with its staging suffix and ``_pkey`` within
-    PostgreSQL's 63-character names."""
-    return f"{HISTORY_TABLE_PREFIX}{version.replace('-', '_')}"
-
-
-def create_db_engine(url: str) -> sa.Engine:
-    """A SQLAlchemy engine for ``url`` (the SQLite file's folder is created if needed)."""
-    url = normalize_database_url(url)
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    return sa.create_engine(url)
-
-
-def feature_sets_table(metadata: sa.MetaData) -> sa.Table:
-    return sa.Table(
-        FEATURE_SETS_TABLE,
-        metadata,
-        sa.Column("version", sa.String(64), primary_key=True),
-        sa.Column("table_name", sa.String(128), nullable=False),
-        sa.Column("columns", sa.Text, nullable=False),
-        sa.Column("row_format", sa.String(32), nullable=False),
-        sa.Column("row_count", sa.BigInteger, nullable=False),
-        sa.Column("published_at", sa.String(40), nullable=False),
-        sa.Column("is_current", sa.Boolean, nullable=False),
-    )
-
-
-def history_table(metadata: sa.MetaData, name: str) -> sa.Table:
-    return sa.Table(
-        name,
-        metadata,
-        sa.Column(KEY_COLUMN, sa.BigInteger, primary_key=True, autoincrement=False),
-        sa.Column(FEATURES_COLUMN, sa.LargeBinary, nullable=False),
-    )
+__all__ = ["HistoryStore", "normalize_database_url", "redacted"]
 
 
 def _current_of(conn: sa.Connection, table: sa.Table, feature_set_version: str) -> Any:
