@@ -41,7 +41,7 @@ def test_the_champion_is_served_and_a_new_champion_is_picked_up(
     assert model_identity(uri, settings) == f"credit-scoring/{first}"
     served = load_served_model(uri, settings)
     assert served.model_version == f"credit-scoring/{first}"
-    assert not list(settings.home.glob(".serving-download-*"))  # no download left behind
+    assert not list(settings.home.glob(".model-download-*"))  # no download left behind
 
     with TestClient(create_app(settings)) as client:
         headers = {"X-API-Key": keys.everything}

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from numpy.typing import NDArray
 
-from credit_scoring.dburl import redact_database_url as redacted
+from credit_scoring.dburl import redact_database_url
 from credit_scoring.errors import DataContractError
 from credit_scoring.features.feature_set import HISTORY_FILE, KEY_COLUMN, read_feature_set
 from credit_scoring.features.finite import check_finite_arrow
@@ -136,7 +136,9 @@ def publish_history(
     finally:
         engine.dispose()
     say(f"published feature set {version} as {final} ({history.num_rows:,} clients)")
-    return PublishResult(version, final, history.num_rows, len(columns), redacted(database_url))
+    return PublishResult(
+        version, final, history.num_rows, len(columns), redact_database_url(database_url)
+    )
 
 
 def _copy_into_postgres(conn: sa.Connection, table_name: str, history: pa.Table) -> None:

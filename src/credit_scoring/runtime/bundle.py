@@ -40,17 +40,14 @@ from numpy.typing import NDArray
 from credit_scoring.errors import BundleIntegrityError, FeatureSetMismatchError, ModelNotFoundError
 from credit_scoring.features.encoding import encode, encode_frame
 from credit_scoring.io import atomic_output_dir, file_sha256, read_json, write_json
-from credit_scoring.runtime.calibration import Calibration
 from credit_scoring.runtime.fast_predict import SingleRowPredictor
+from credit_scoring.runtime.metadata import BundleMetadata, read_metadata
 from credit_scoring.runtime.points_table import BoundPointsTable, PointsTable
-from credit_scoring.runtime.reasons import CATALOGUE_VERSION, MAX_REASONS, Reason, ReasonIndex
+from credit_scoring.runtime.reasons import MAX_REASONS, Reason, ReasonIndex
 from credit_scoring.runtime.registry import download_bundle
-from credit_scoring.runtime.scorecard import ScoreScaling
 from credit_scoring.runtime.treeshap import TreeShap
 from credit_scoring.settings import Settings, get_settings
 
-BUNDLE_FORMAT_VERSION = 2
-READABLE_FORMAT_VERSIONS = (1, 2)
 MODEL_FILE = "model.txt"
 SCORECARD_FILE = "scorecard.json"
 SCORECARD_CSV_FILE = "scorecard_points.csv"
@@ -96,8 +93,13 @@ def write_bundle(
     model_card: str,
     scorecard: PointsTable | None = None,
 ) -> Path:
-    """Write a bundle folder atomically (replacing ``out_dir``); returns ``out_dir``."""
+    """Write a bundle folder atomically (replacing ``out_dir``); returns ``out_dir``.
+
+    ``metadata`` is checked by the reader of its format first: a bundle that could not be
+    loaded is never written.
+    """
     out_dir = Path(out_dir)
+    read_metadata(metadata, path=out_dir / METADATA_FILE)
     if metadata.get("served_model", "lightgbm") == "scorecard" and scorecard is None:
         raise BundleIntegrityError("a bundle serving the scorecard needs its points table")
     names = [MODEL_FILE, METADATA_FILE, CARD_FILE]
@@ -154,30 +156,28 @@ class Bundle:
     def __init__(
         self,
         path: Path,
-        metadata: dict[str, Any],
+        metadata: BundleMetadata,
         booster: lgb.Booster,
         scorecard: PointsTable | None = None,
     ) -> None:
         self.path = Path(path)
         self.metadata = metadata
         self.booster = booster
-        self.served_model = str(metadata.get("served_model", "lightgbm"))
+        self.served_model = metadata.served_model
         self.scorecard = scorecard
-        self.features: tuple[str, ...] = tuple(metadata["features"])
-        self.categorical_features: tuple[str, ...] = tuple(metadata["categorical_features"])
-        self.vocabularies: dict[str, tuple[str, ...]] = {
-            k: tuple(v) for k, v in metadata["vocabularies"].items()
-        }
-        self.threshold = float(metadata["threshold"])
-        self.review_band = float(metadata.get("review_band", 0.0))
-        self.calibration = Calibration.from_json(metadata["calibration"])
-        self.scaling = ScoreScaling.from_json(metadata["score_scaling"])
-        self.feature_set_version = str(metadata["feature_set_version"])
-        fingerprint = metadata.get("data_fingerprint")
-        recorded = fingerprint.get("history_version") if isinstance(fingerprint, dict) else None
-        #: The history store version trained with (definitions and data); older bundles
-        #: recorded only the feature set version.
-        self.history_version = str(recorded or self.feature_set_version)
+        self.features = metadata.features
+        self.categorical_features = metadata.categorical_features
+        self.vocabularies = metadata.vocabularies
+        self.threshold = metadata.threshold
+        self.review_band = metadata.review_band
+        self.calibration = metadata.calibration
+        self.scaling = metadata.score_scaling
+        #: The feature set trained on: the model features in order, which of them come from
+        #: the history store, and the categorical ones.
+        self.feature_set = metadata.feature_set
+        self.feature_set_version = metadata.feature_set_version
+        #: The history store version trained with (definitions and data).
+        self.history_version = metadata.history_version
         self.reason_index = ReasonIndex.build(self.features)
         self._predictor = SingleRowPredictor(booster)
         self._position = {name: j for j, name in enumerate(self.features)}
@@ -187,8 +187,6 @@ class Bundle:
             if scorecard is None:
                 raise BundleIntegrityError(f"{path}: the served scorecard has no {SCORECARD_FILE}")
             self.points = scorecard.bind(self.features)
-        elif self.served_model != "lightgbm":
-            raise BundleIntegrityError(f"{path}: unknown served model {self.served_model!r}")
 
     @cached_property
     def model_id(self) -> str:
@@ -320,7 +318,7 @@ class Bundle:
         """Adverse reasons of every row (batch ``pred_contrib``), each equal to what
         :meth:`score_row` gives for the row alone."""
         grouped = self.grouped_contributions(self.contributions_frame(self.matrix(X)))
-        order, top, count = self.top_reason_positions(grouped)
+        order, top, count = self.reason_index.top_positions(grouped)
         groups = self.reason_index.groups
         return [
             tuple(
@@ -358,18 +356,6 @@ class Bundle:
             return np.empty((0, len(index.groups)), dtype=np.float64)
         return np.vstack([index.group_contributions(row) for row in contrib])
 
-    @staticmethod
-    def top_reason_positions(
-        grouped: NDArray[np.float64], *, limit: int = MAX_REASONS
-    ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
-        """Vectorised :meth:`ReasonIndex.top_reasons` of every row: ``(order, top, count)``
-        where row ``i``'s reasons are groups ``order[i, :count[i]]`` with contributions
-        ``top[i, :count[i]]`` (largest first; ties keep group order)."""
-        order = np.argsort(-grouped, axis=1, kind="stable")[:, :limit]
-        top = np.take_along_axis(grouped, order, axis=1)
-        count = np.count_nonzero(top > 0.0, axis=1)
-        return order, top, count
-
 
 def _threads(num_threads: int | None) -> dict[str, Any]:
     return {} if num_threads is None else {"num_threads": num_threads}
@@ -377,42 +363,16 @@ def _threads(num_threads: int | None) -> dict[str, Any]:
 
 def _parse_bundle(
     bundle_dir: Path, listed: Mapping[str, str]
-) -> tuple[dict[str, Any], lgb.Booster, PointsTable | None]:
-    metadata = read_json(bundle_dir / METADATA_FILE)
-    fmt = metadata.get("format_version")
-    if fmt not in READABLE_FORMAT_VERSIONS:
-        raise BundleIntegrityError(
-            f"{bundle_dir}: bundle format {fmt!r}; this code reads formats "
-            f"{list(READABLE_FORMAT_VERSIONS)}"
-        )
-    missing = [
-        k
-        for k in (
-            "features",
-            "categorical_features",
-            "vocabularies",
-            "threshold",
-            "calibration",
-            "score_scaling",
-            "feature_set_version",
-            "reasons",
-        )
-        if k not in metadata
-    ]
-    if missing:
-        raise BundleIntegrityError(f"{bundle_dir / METADATA_FILE}: missing key(s) {missing}")
-    if metadata["reasons"].get("catalogue_version") != CATALOGUE_VERSION:
-        raise BundleIntegrityError(
-            f"{bundle_dir}: reason catalogue {metadata['reasons'].get('catalogue_version')!r}, "
-            f"this code has {CATALOGUE_VERSION!r}"
-        )
+) -> tuple[BundleMetadata, lgb.Booster, PointsTable | None]:
+    metadata_path = bundle_dir / METADATA_FILE
+    metadata = read_metadata(read_json(metadata_path), path=metadata_path)
     booster = lgb.Booster(model_str=(bundle_dir / MODEL_FILE).read_text(encoding="utf-8"))
-    if booster.feature_name() != list(metadata["features"]):
+    if booster.feature_name() != list(metadata.features):
         raise BundleIntegrityError(f"{bundle_dir}: model.txt and metadata.json list other features")
     scorecard: PointsTable | None = None
     if SCORECARD_FILE in listed:
         scorecard = PointsTable.from_json(read_json(bundle_dir / SCORECARD_FILE))
-    elif metadata.get("served_model") == "scorecard":
+    elif metadata.served_model == "scorecard":
         raise BundleIntegrityError(
             f"{bundle_dir}: serves the scorecard but {CHECKSUMS_FILE} does not cover "
             f"{SCORECARD_FILE}"
@@ -445,10 +405,10 @@ def load_bundle(
     metadata, booster, scorecard = _parse_bundle(bundle_dir, listed)
     if (
         expected_feature_set_version is not None
-        and metadata["feature_set_version"] != expected_feature_set_version
+        and metadata.feature_set_version != expected_feature_set_version
     ):
         raise FeatureSetMismatchError(
-            f"bundle {bundle_dir} was trained on feature set {metadata['feature_set_version']!r}, "
+            f"bundle {bundle_dir} was trained on feature set {metadata.feature_set_version!r}, "
             f"expected {expected_feature_set_version!r}"
         )
     return Bundle(bundle_dir, metadata, booster, scorecard)

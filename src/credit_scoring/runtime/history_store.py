@@ -35,8 +35,7 @@ import numpy as np
 import sqlalchemy as sa
 from numpy.typing import NDArray
 
-from credit_scoring.dburl import normalise_database_url as normalize_database_url
-from credit_scoring.dburl import redact_database_url as redacted
+from credit_scoring.dburl import redact_database_url
 from credit_scoring.errors import FeatureSetMismatchError
 from credit_scoring.features.feature_set import KEY_COLUMN
 from credit_scoring.features.history_layout import (
@@ -47,8 +46,6 @@ from credit_scoring.features.history_layout import (
     create_db_engine,
     feature_sets_table,
 )
-
-__all__ = ["HistoryStore", "normalize_database_url", "redacted"]
 
 
 def _current_of(conn: sa.Connection, table: sa.Table, feature_set_version: str) -> Any:
@@ -89,7 +86,7 @@ class HistoryStore:
         try:
             if not sa.inspect(engine).has_table(FEATURE_SETS_TABLE):
                 raise FeatureSetMismatchError(
-                    f"no history store published at {redacted(database_url)}; run "
+                    f"no history store published at {redact_database_url(database_url)}; run "
                     "`credit-scoring features publish FEATURES_DIR` first"
                 )
             with engine.connect() as conn:
@@ -104,7 +101,7 @@ class HistoryStore:
                     known = [r[0] for r in conn.execute(sa.select(table.c.version))]
                     raise FeatureSetMismatchError(
                         f"feature set {version or '(current)'} is not published at "
-                        f"{redacted(database_url)}; published versions: {known}"
+                        f"{redact_database_url(database_url)}; published versions: {known}"
                     )
             if row.row_format != ROW_FORMAT:
                 raise FeatureSetMismatchError(
@@ -209,3 +206,16 @@ class HistoryStore:
                 result = cursor.execute(self._select_all()).fetchall()
         ids = np.fromiter((r[0] for r in result), dtype=np.int64, count=len(result))
         return ids, self._as_matrix(b"".join(r[1] for r in result), len(result))
+
+
+def load_history(database_url: str, version: str) -> HistoryStore:
+    """The published history of ``version``, loaded whole into memory.
+
+    The store's connection pool is released at once; lookups are then answered from memory.
+    """
+    store = HistoryStore.open(database_url, version)
+    try:
+        store.load_all()
+    finally:
+        store.close()
+    return store

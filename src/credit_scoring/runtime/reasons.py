@@ -193,18 +193,24 @@ class ReasonIndex:
         """
         return contrib[..., : len(self.feature_group)] @ self.membership
 
+    def top_positions(
+        self, group_contrib: NDArray[np.float64], *, limit: int = MAX_REASONS
+    ) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.intp]]:
+        """The top reasons of one row of group contributions, or of each row of a matrix:
+        ``(order, top, count)`` — the reasons are groups ``order[..., :count]`` with
+        contributions ``top[..., :count]``: up to ``limit`` groups with a positive
+        contribution, largest first (ties keep group order)."""
+        order = np.argsort(-group_contrib, axis=-1, kind="stable")[..., :limit]
+        top = np.take_along_axis(group_contrib, order, axis=-1)
+        count = np.count_nonzero(top > 0.0, axis=-1)
+        return order, top, count
+
     def top_reasons(
         self, group_contrib: NDArray[np.float64], *, limit: int = MAX_REASONS
     ) -> tuple[Reason, ...]:
-        """Up to ``limit`` groups with a positive contribution, largest first (one row)."""
-        order = np.argsort(-group_contrib, kind="stable")[:limit]
+        """:meth:`top_positions` of one row as :class:`Reason` values."""
+        order, top, count = self.top_positions(group_contrib, limit=limit)
         return tuple(
-            Reason(self.groups[k].code, self.groups[k].text, float(group_contrib[k]))
-            for k in order
-            if group_contrib[k] > 0.0
+            Reason(self.groups[k].code, self.groups[k].text, v)
+            for k, v in zip(order[:count].tolist(), top[:count].tolist(), strict=True)
         )
-
-
-def catalogue_table() -> list[dict[str, str]]:
-    """The catalogue as rows (code, text, pattern) for documentation and the model card."""
-    return [{"code": g.code, "text": g.text, "pattern": g.pattern} for g in (*CATALOGUE, OTHER)]

@@ -26,6 +26,8 @@ EXPERIMENT_NAME = "credit-scoring"
 CHAMPION_ALIAS = "champion"
 COST_TAG = "cv_cost"
 BUNDLE_ARTIFACT_PATH = "bundle"
+#: A registry reference: ``models:/<name>@<alias>`` or ``models:/<name>/<version>``.
+REGISTRY_PREFIX = "models:/"
 
 
 def mlflow_client(settings: Settings) -> MlflowClient:
@@ -55,11 +57,11 @@ def cost_of(version: ModelVersion) -> float:
         return math.nan
 
 
-def _resolve(client: MlflowClient, uri: str) -> ModelVersion:
+def resolve_version(client: MlflowClient, uri: str) -> ModelVersion:
     """``models:/<name>@<alias>`` or ``models:/<name>/<version>`` → the model version."""
     from mlflow.exceptions import MlflowException
 
-    ref = uri.removeprefix("models:/")
+    ref = uri.removeprefix(REGISTRY_PREFIX)
     try:
         if "@" in ref:
             name, alias = ref.split("@", 1)
@@ -75,7 +77,7 @@ def download_bundle(uri: str, *, settings: Settings, dst_dir: Path | None = None
     from mlflow.artifacts import download_artifacts
 
     client = mlflow_client(settings)
-    version = _resolve(client, uri)
+    version = resolve_version(client, uri)
     target_root = Path(dst_dir) if dst_dir else settings.home / "models" / "downloads"
     target = target_root / f"{version.name}-v{version.version}"
     target_root.mkdir(parents=True, exist_ok=True)

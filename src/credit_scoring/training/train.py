@@ -24,8 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from credit_scoring.metrics import brier_score, ks_statistic, optimal_threshold, roc_auc
-from credit_scoring.runtime.bundle import BUNDLE_FORMAT_VERSION
 from credit_scoring.runtime.calibration import IDENTITY, PROB_MAX, PROB_MIN
+from credit_scoring.runtime.metadata import BUNDLE_FORMAT_VERSION
 from credit_scoring.runtime.points_table import PointsTable
 from credit_scoring.runtime.reasons import CATALOGUE_VERSION, ReasonIndex, reason_group
 from credit_scoring.runtime.reference import reference_bins

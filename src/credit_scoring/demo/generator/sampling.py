@@ -98,10 +98,6 @@ def sigmoid(x: Floats) -> Floats:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def bernoulli(rng: np.random.Generator, p: Floats | float, n: int) -> Bools:
-    return rng.random(n) < p
-
-
 def with_missing(values: np.ndarray, missing: Bools) -> Floats:
     """``values`` as float64 with NaN where ``missing``."""
     out = values.astype(np.float64, copy=True)
