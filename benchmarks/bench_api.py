@@ -46,7 +46,8 @@ CLI = [str(Path(sys.executable).with_name("credit-scoring"))]
 POSTGRES_ADMIN_URL = os.environ.get(
     "CREDIT_SCORING_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-BENCH_DATABASE = "credit_scoring_bench_api"
+# One database per run: two runs on the same server never share (or drop) each other's.
+BENCH_DATABASE = f"credit_scoring_bench_api_{os.getpid()}_{time.time_ns() % 10**6}"
 
 TARGET_P50_MS = 1.5
 TARGET_P99_MS = 5.0

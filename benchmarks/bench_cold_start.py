@@ -32,7 +32,8 @@ REPO = Path(__file__).resolve().parents[1]
 POSTGRES_ADMIN_URL = os.environ.get(
     "CREDIT_SCORING_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-BENCH_DATABASE = "credit_scoring_bench_cold_start"
+# One database per run: two runs on the same server never share (or drop) each other's.
+BENCH_DATABASE = f"credit_scoring_bench_cold_start_{os.getpid()}_{time.time_ns() % 10**6}"
 _SERVE = (
     "import typer; from credit_scoring.cli.serve import serve_command; "
     "app = typer.Typer(); app.command()(serve_command); app()"
