@@ -116,7 +116,7 @@ def ensure_data(data_dir: Path | None, *, quick: bool, seed: int) -> Path:
     cache = HERE / "results" / f"data_{size['clients']}_{seed}"
     if all((cache / f"{t}.parquet").is_file() for t in TABLES):
         return cache
-    from credit_scoring.data.generator import generate_dataset
+    from credit_scoring.demo.generator import generate_dataset
 
     print(f"generating {size['clients']:,} + {size['test_clients']:,} clients into {cache} …")
     started = time.perf_counter()
@@ -161,7 +161,8 @@ def store_figures(history_path: Path, url: str) -> None:
         feature_set_version,
         write_feature_set,
     )
-    from credit_scoring.features.store import HistoryStore, publish_history
+    from credit_scoring.features.publish import publish_history
+    from credit_scoring.runtime.history_store import HistoryStore
     from credit_scoring.store.engine import redact_database_url
 
     history = tuple(pq.read_schema(history_path).names[1:])

@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select, update
 
-from credit_scoring.monitoring.jobs import drift_job, performance_job, service_job
-from credit_scoring.monitoring.windows import WindowSpec
-from credit_scoring.simulate.offline import (
+from credit_scoring.demo.simulate.offline import (
     LogSpec,
     Population,
     sample_decisions,
     write_decision_log,
 )
+from credit_scoring.monitoring.jobs import drift_job, performance_job, service_job
+from credit_scoring.monitoring.windows import WindowSpec
 from credit_scoring.store.engine import create_db_engine
 from credit_scoring.store.migrate import upgrade_database
 from credit_scoring.store.reads import DecisionSelection, read_decisions, read_results

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from credit_scoring.dashboard.auth import Credentials, attempt_login
 from credit_scoring.errors import CreditScoringError
-from credit_scoring.model.bundle import Bundle, load_bundle
+from credit_scoring.runtime.bundle import Bundle, load_bundle
 from credit_scoring.settings import Settings, get_settings
 from credit_scoring.store import reads
 from credit_scoring.store.engine import create_db_engine

@@ -69,7 +69,7 @@ def run_monitoring(
     settings: Settings, jobs: Sequence[Job], options: MonitorOptions
 ) -> list[JobResult]:
     """Run ``jobs`` (any of ``drift``, ``performance``, ``service``) in that order."""
-    from credit_scoring.model.bundle import CHECKSUMS_FILE, load_bundle
+    from credit_scoring.runtime.bundle import CHECKSUMS_FILE, load_bundle
     from credit_scoring.store.engine import create_db_engine
     from credit_scoring.store.migrate import upgrade_database
 
