@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from datetime import UTC, datetime
 
 import numpy as np
@@ -15,13 +16,16 @@ from credit_scoring.store.records import (
     COPY_TYPES,
     DETAIL_FIELDS,
     LOGGED_FIELDS,
+    OWN_FIELDS,
     RECORD_FIELDS,
+    SHARED_FIELDS,
     SUMMARY_FIELDS,
     DecisionRecord,
-    RecordEncoder,
+    EncodeDecision,
     copy_values,
     decode_record,
     features_blob,
+    record_encoder,
     record_json,
 )
 from credit_scoring.store.tables import decisions
@@ -59,26 +63,22 @@ def test_the_record_lists_the_decisions_columns_in_table_order() -> None:
     assert len(COPY_TYPES) == len(RECORD_FIELDS)
 
 
-@pytest.mark.parametrize(
-    "shared",
-    [
-        ("created_at", "model_version", "threshold", "batch_id", "bundle_checksum",
-         "feature_set_version", "latency_ms"),  # what the API shares per request
-        ("model_version",),  # everything else per decision
-        (),
-    ],
-)  # fmt: skip
-def test_spliced_answers_and_records_are_the_bytes_of_the_record(shared: tuple[str, ...]) -> None:
+def test_spliced_answers_and_records_are_the_bytes_of_the_record() -> None:
     record = a_record()
-    values = {name: getattr(record, name) for name in (*ANSWER_FIELDS, *LOGGED_FIELDS)}
-    encoder = RecordEncoder({name: values[name] for name in shared})
-    answer, spooled = encoder.encode({k: v for k, v in values.items() if k not in shared})
+    encode = record_encoder({name: getattr(record, name) for name in SHARED_FIELDS})
+    answer, spooled = encode(**{name: getattr(record, name) for name in OWN_FIELDS})
 
-    assert answer == orjson.dumps({name: values[name] for name in ANSWER_FIELDS})
+    assert answer == orjson.dumps({name: getattr(record, name) for name in ANSWER_FIELDS})
     assert spooled == record_json(record)
     assert list(orjson.loads(spooled)) == [*ANSWER_FIELDS, *LOGGED_FIELDS]
     raw_input = orjson.dumps(record.raw_input)
     assert decode_record(spooled, raw_input=raw_input, features=record.features) == record
+
+
+def test_the_encoders_signature_is_the_decisions_own_fields() -> None:
+    declared = inspect.signature(EncodeDecision.__call__).parameters
+    assert [name for name in declared if name != "self"] == list(OWN_FIELDS)
+    assert sorted((*SHARED_FIELDS, *OWN_FIELDS)) == sorted((*ANSWER_FIELDS, *LOGGED_FIELDS))
 
 
 def test_a_record_spooled_with_its_raw_input_inside_decodes_the_same() -> None:
@@ -104,8 +104,11 @@ def test_copy_values_follow_the_columns_with_json_as_text() -> None:
 
 
 def test_unknown_fields_are_refused_by_name() -> None:
-    with pytest.raises(ValueError, match="not fields of a decision record"):
-        RecordEncoder({"probabilty": 0.1})
+    shared = {name: getattr(a_record(), name) for name in SHARED_FIELDS}
+    with pytest.raises(ValueError, match="a request shares exactly"):
+        record_encoder({**shared, "probabilty": 0.1})
+    with pytest.raises(TypeError, match="probabilty"):
+        record_encoder(shared)(probabilty=0.1)  # type: ignore[call-arg]
     spooled = orjson.dumps({**orjson.loads(record_json(a_record())), "extra": 1})
     with pytest.raises(ValueError, match="0192f3b4"):
         decode_record(spooled, raw_input=b"{}", features=None)

@@ -56,9 +56,9 @@ from credit_scoring.store.records import (
     DETAIL_FIELDS,
     SUMMARY_FIELDS,
     DecisionRecord,
-    RecordEncoder,
     decode_record,
     features_blob,
+    record_encoder,
 )
 
 logger = logging.getLogger("credit_scoring.serving.decisions")
@@ -103,14 +103,14 @@ def _decide(
     """Answers and spool entries of scored applications.
 
     A decision's record is its answer followed by the fields only the log keeps, written by
-    :class:`~credit_scoring.store.records.RecordEncoder` from the decision record's field
+    :func:`~credit_scoring.store.records.record_encoder` from the decision record's field
     lists. The application's fields are spooled as their own JSON (``raw_input``), which the
     drain passes on to the database as they are.
     """
     latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
     request_ids = new_request_ids(len(scored)) if len(scored) > 1 else [new_request_id()]
     model_version = served.model_version
-    encoder = RecordEncoder(
+    encode = record_encoder(
         {
             "created_at": datetime.now(UTC),
             "model_version": model_version,
@@ -126,17 +126,15 @@ def _decide(
     answers: list[bytes] = []
     entries: list[SpoolEntry] = []
     for request_id, application, result in zip(request_ids, fields, scored, strict=True):
-        answer, record = encoder.encode(
-            {
-                "request_id": request_id,
-                "client_id": int(application["SK_ID_CURR"]),
-                "probability": result.probability,
-                "score": result.score,
-                "decision": result.decision,
-                "reasons": result.reasons,
-                "history_found": result.history_found,
-                "log_odds": result.log_odds,
-            }
+        answer, record = encode(
+            request_id=request_id,
+            client_id=int(application["SK_ID_CURR"]),
+            probability=result.probability,
+            score=result.score,
+            decision=result.decision,
+            reasons=result.reasons,
+            history_found=result.history_found,
+            log_odds=result.log_odds,
         )
         answers.append(answer)
         entries.append(
