@@ -217,12 +217,15 @@ def _keys(database_url: str) -> tuple[dict[str, str], str]:
             name: create_key(engine, name=f"drill-{name}", scopes=scopes)[1]
             for name, scopes in {
                 "score": ["score"],
+                "outcomes": ["outcomes"],
                 "read": ["read"],
                 "admin": ["admin"],
-                "everything": ["score", "read", "admin"],
+                "everything": ["score", "outcomes", "read", "admin"],
             }.items()
         }
-        _, revoked = create_key(engine, name="drill-revoked", scopes=["score", "read", "admin"])
+        _, revoked = create_key(
+            engine, name="drill-revoked", scopes=["score", "outcomes", "read", "admin"]
+        )
         revoke_key(engine, revoked.split("_")[1])
     finally:
         engine.dispose()

@@ -158,6 +158,7 @@ def migrated(serving_settings: Settings) -> Settings:
 @dataclass(frozen=True)
 class Keys:
     score: str
+    outcomes: str
     read: str
     admin: str
     everything: str
@@ -171,10 +172,11 @@ def make_keys(database_url: str) -> Keys:
             name: create_key(engine, name=name, scopes=scopes)[1]
             for name, scopes in {
                 "score": ["score"],
+                "outcomes": ["outcomes"],
                 "read": ["read"],
                 "admin": ["admin"],
-                "everything": ["score", "read", "admin"],
-                "revoked": ["score", "read", "admin"],
+                "everything": ["score", "outcomes", "read", "admin"],
+                "revoked": ["score", "outcomes", "read", "admin"],
             }.items()
         }
         revoke_key(engine, made["revoked"].split("_")[1])

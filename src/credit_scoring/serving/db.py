@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,69 @@ from credit_scoring.serving.decision_log.models import VERSION_TABLE
 logger = logging.getLogger(__name__)
 
 
-def create_db_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for the serving database; SQLite files get WAL mode and a busy timeout."""
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    """Bounds on every wait of a PostgreSQL connection (seconds).
+
+    ``statement``, ``lock`` and ``idle_in_transaction`` are server settings of the session
+    (``None``: the server's default, unbounded unless configured there); the others are
+    libpq's: connecting, TCP keepalives after ``keepalive`` idle seconds (3 probes
+    ``keepalive / 2`` apart) and a TCP user timeout, so a peer that vanished mid-COPY is
+    noticed within about ``keepalive * 2`` seconds instead of the kernel's two hours.
+    """
+
+    connect: int = 5
+    statement: float | None = None
+    lock: float | None = None
+    idle_in_transaction: float | None = None
+    keepalive: int = 10
+
+    def connect_args(self) -> dict[str, Any]:
+        interval = max(1, self.keepalive // 2)
+        args: dict[str, Any] = {
+            "connect_timeout": self.connect,
+            "keepalives": 1,
+            "keepalives_idle": self.keepalive,
+            "keepalives_interval": interval,
+            "keepalives_count": 3,
+            # Unacknowledged data (a COPY into a dead peer) fails after this, in ms.
+            "tcp_user_timeout": (self.keepalive + 3 * interval) * 1000,
+        }
+        options = [
+            f"-c {name}={round(seconds * 1000)}"
+            for name, seconds in (
+                ("statement_timeout", self.statement),
+                ("lock_timeout", self.lock),
+                ("idle_in_transaction_session_timeout", self.idle_in_transaction),
+            )
+            if seconds is not None
+        ]
+        if options:
+            args["options"] = " ".join(options)
+        return args
+
+
+def service_timeouts(settings: Any) -> DatabaseTimeouts:
+    """The timeouts of the serving connections (API workers, drain) from ``settings``."""
+    return DatabaseTimeouts(
+        connect=settings.db_connect_timeout_seconds,
+        statement=settings.db_statement_timeout_seconds,
+        lock=settings.db_lock_timeout_seconds,
+        idle_in_transaction=settings.db_idle_in_transaction_timeout_seconds,
+        keepalive=settings.db_keepalive_seconds,
+    )
+
+
+def create_db_engine(
+    url: str, *, timeouts: DatabaseTimeouts | None = None, **kwargs: Any
+) -> Engine:
+    """An engine for the serving database; SQLite files get WAL mode and a busy timeout.
+
+    PostgreSQL connections always get a connect timeout and TCP keepalives; ``timeouts``
+    (the service's, see :func:`service_timeouts`) adds statement, lock and
+    idle-in-transaction timeouts. Maintenance (migrations, publishing history) runs without
+    those, as its statements may legitimately take long.
+    """
     url = normalise_url(url)
     parsed = make_url(url)
     backend = parsed.get_backend_name()
@@ -43,7 +105,7 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if backend == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
-        kwargs.setdefault("connect_args", {"connect_timeout": 5})
+        kwargs.setdefault("connect_args", (timeouts or DatabaseTimeouts()).connect_args())
         return create_engine(url, **kwargs)
     raise ConfigurationError(
         f"unsupported database URL {redact(url)!r}: expected sqlite:///… or postgresql://…"

@@ -12,7 +12,7 @@ from credit_scoring.serving.decision_log.store import (
     decision_exists,
     record_outcome,
 )
-from credit_scoring.serving.deps import ScoreKey, ServicesDep
+from credit_scoring.serving.deps import OutcomesKey, ServicesDep
 from credit_scoring.serving.routes._responses import AUTH, INVALID, NOT_FOUND, ErrorBody
 from credit_scoring.serving.schemas import OutcomeCreate, OutcomePublic
 
@@ -34,7 +34,7 @@ router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"])
     summary="Record the outcome of a decision",
 )
 async def record_decision_outcome(
-    outcome: OutcomeCreate, services: ServicesDep, _key: ScoreKey
+    outcome: OutcomeCreate, services: ServicesDep, _key: OutcomesKey
 ) -> Response:
     """201 the first time; sending the same outcome again answers 200 with the stored one."""
     try:
@@ -48,7 +48,7 @@ async def record_decision_outcome(
         )
         if not known:
             raise HTTPException(
-                status.HTTP_404_NOT_FOUND, detail=f"no decision {outcome.request_id}"
+                status.HTTP_404_NOT_FOUND, detail="no decision with this request id"
             )
         stored, created = await run_in_threadpool(
             lambda: record_outcome(

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
-from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
 from credit_scoring.serving.decision_log.records import (
@@ -54,7 +53,11 @@ from credit_scoring.serving.schemas import (
     batch_request_model,
 )
 from credit_scoring.serving.schemas.batch import fast_batch_validator
-from credit_scoring.serving.schemas.requests import REQUEST_ID_PATTERN, application_validator
+from credit_scoring.serving.schemas.requests import (
+    REQUEST_ID_PATTERN,
+    Timestamp,
+    application_validator,
+)
 from credit_scoring.serving.scorer import Scored, ServedModel
 from credit_scoring.serving.state import Services
 from credit_scoring.settings import Settings
@@ -69,8 +72,8 @@ def current_model(services: Services) -> ServedModel:
     if served is None:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail="no model loaded yet"
-            + (f": {services.runtime.last_error}" if services.runtime.last_error else ""),
+            # The loader's error names paths: it is logged, not answered.
+            detail="no model loaded yet",
         )
     return served
 
@@ -246,6 +249,7 @@ def scores_router(settings: Settings) -> APIRouter:
         _key: ReadKey,
     ) -> Response:
         """The decision with its inputs, reasons, provenance and outcome (if recorded)."""
+        request_id = request_id.lower()
         # Database, spool, database again: the drain commits to the database before it
         # deletes from the spool, so a decision moving between them is always found.
         database_ok = True
@@ -268,7 +272,7 @@ def scores_router(settings: Settings) -> APIRouter:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, detail="decision log unavailable"
             )
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no decision {request_id}")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no decision with this request id")
 
     @router.get(
         "",
@@ -280,8 +284,8 @@ def scores_router(settings: Settings) -> APIRouter:
         services: ServicesDep,
         _key: ReadKey,
         client_id: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
-        since: Annotated[AwareDatetime | None, Query(description="Inclusive lower bound.")] = None,
-        until: Annotated[AwareDatetime | None, Query(description="Exclusive upper bound.")] = None,
+        since: Annotated[Timestamp | None, Query(description="Inclusive lower bound.")] = None,
+        until: Annotated[Timestamp | None, Query(description="Exclusive upper bound.")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
     ) -> Response:
@@ -290,7 +294,8 @@ def scores_router(settings: Settings) -> APIRouter:
         try:
             rows, next_cursor = await run_in_threadpool(list_decisions, services.engine, query)
         except InvalidCursorError as exc:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
+            # The cursor is not echoed: it is client input.
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="invalid cursor") from exc
         page = {"items": [_summary(r) for r in rows], "next_cursor": next_cursor}
         return Response(orjson.dumps(page), media_type=JSON)
 
