@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,6 +197,8 @@ class Stack:
     revoked_key: str
     log_path: Path
     home: Path
+    #: The server's environment (to start another ``serve`` like it).
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def port(self) -> int:
@@ -253,6 +255,7 @@ def api_stack(
     workers: int = 2,
     env: dict[str, str] | None = None,
     keep_logs: Path | None = None,
+    route_database: Callable[[str], str] | None = None,
 ) -> Iterator[Stack]:
     """A fresh database on ``admin_url`` (migrated, history published, keys made) and
     ``credit-scoring serve`` on it with production defaults; all removed afterwards (the
@@ -273,7 +276,8 @@ def api_stack(
         stack_env = {
             **os.environ,
             "CREDIT_SCORING_HOME": str(run_dir / "home"),
-            "DATABASE_URL": database_url,
+            # (``route_database``: the server reaches it another way, e.g. through a proxy)
+            "DATABASE_URL": route_database(database_url) if route_database else database_url,
             "CREDIT_SCORING_MODEL_URI": str(artefacts.bundle_dir),
             "CREDIT_SCORING_ENVIRONMENT": "production",
             **(env or {}),
@@ -282,7 +286,7 @@ def api_stack(
         started = time.perf_counter()
         server = start_server(stack_env, workers=workers, log_path=log_path)
         log(f"{name}: API up with {workers} worker(s) in {time.perf_counter() - started:.1f} s")
-        yield Stack(server, database_url, keys, revoked, log_path, run_dir / "home")
+        yield Stack(server, database_url, keys, revoked, log_path, run_dir / "home", stack_env)
     finally:
         if server is not None:
             server.stop()

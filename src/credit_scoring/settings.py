@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     db_lock_timeout_seconds: float = Field(default=10.0, gt=0)
     db_idle_in_transaction_timeout_seconds: float = Field(default=60.0, gt=0)
     db_keepalive_seconds: int = Field(default=10, ge=1)
+    #: A drain pass (checkout, COPY, commit) taking longer than this is abandoned: the drain
+    #: process exits and is started again (rows stay in the spool until committed).
+    drain_pass_timeout_seconds: float = Field(default=90.0, gt=0)
     #: Readiness: not ready when more decisions than this wait in a worker's spool, or when
     #: decisions have waited with no successful drain for longer than ``drain_stale_seconds``.
     spool_max_depth: int = Field(default=100_000, ge=1)
@@ -91,7 +94,7 @@ class Settings(BaseSettings):
     #: ``api_max_idle_connections`` idle ones the oldest is closed.
     api_header_timeout_seconds: float = Field(default=10.0, gt=0)
     api_body_timeout_seconds: float = Field(default=30.0, gt=0)
-    api_keep_alive_seconds: float = Field(default=5.0, gt=0)
+    api_keep_alive_seconds: int = Field(default=5, ge=1)
     api_max_idle_connections: int = Field(default=256, ge=1)
     #: Seconds between checks for a new champion (0: only ``POST /v1/admin/reload``).
     reload_poll_seconds: float = Field(default=30.0, ge=0.0)

@@ -242,15 +242,15 @@ def test_a_schema_break_is_classified_and_makes_the_api_not_ready(
 def test_drain_errors_are_classified() -> None:
     import sqlite3
 
-    class Pg(Exception):
+    class PgError(Exception):
         def __init__(self, sqlstate: str) -> None:
             self.sqlstate = sqlstate
 
-    assert classify_drain_error(Pg("42703")) == "schema"
-    assert classify_drain_error(Pg("23505")) == "constraint"
-    assert classify_drain_error(Pg("08006")) == "unreachable"
-    assert classify_drain_error(Pg("57014")) == "unreachable"
-    assert classify_drain_error(Pg("55P03")) == "unreachable"
+    assert classify_drain_error(PgError("42703")) == "schema"
+    assert classify_drain_error(PgError("23505")) == "constraint"
+    assert classify_drain_error(PgError("08006")) == "unreachable"
+    assert classify_drain_error(PgError("57014")) == "unreachable"
+    assert classify_drain_error(PgError("55P03")) == "unreachable"
     assert classify_drain_error(sqlite3.OperationalError("no such column: x")) == "schema"
     assert classify_drain_error(ConnectionRefusedError()) == "unreachable"
     assert classify_drain_error(ValueError("?")) == "other"

@@ -212,6 +212,7 @@ def _open_services(
                 database_url=settings.resolved_database_url,
                 timeouts=timeouts,
                 log_level=settings.log_level,
+                pass_timeout_seconds=settings.drain_pass_timeout_seconds,
                 **drain_options,
             )
         return DecisionDrain(spool=spool, **drain_options)
@@ -366,5 +367,9 @@ def create_app(
 
 
 def app_from_environment() -> FastAPI:
-    """Factory for ``uvicorn --factory`` (each worker process reads the environment)."""
+    """Factory for ``uvicorn --factory`` (each worker process reads the environment); a
+    worker of a supervisor ends with it."""
+    from credit_scoring.serving.guard import exit_with_supervisor, supervisor_pid_from_environment
+
+    exit_with_supervisor(supervisor_pid_from_environment())
     return create_app(get_settings())

@@ -68,6 +68,15 @@ class DatabaseTimeouts:
             if seconds is not None
         ]
         if options:
+            # The server's side of the socket too: a session whose client vanished mid-COPY
+            # (waiting for data, which no statement timeout interrupts) ends within seconds
+            # and releases its locks.
+            options += [
+                f"-c tcp_keepalives_idle={self.keepalive}",
+                f"-c tcp_keepalives_interval={interval}",
+                "-c tcp_keepalives_count=3",
+                f"-c tcp_user_timeout={args['tcp_user_timeout']}",
+            ]
             args["options"] = " ".join(options)
         return args
 

@@ -61,6 +61,8 @@ class DecisionDrain:
         self.error_class: str | None = None
         #: Wall-clock time of the last pass that reached the database (start counts as one).
         self.last_success = time.time()
+        #: ``time.monotonic()`` when the pass in progress started (``None`` between passes).
+        self.busy_since: float | None = None
 
     def health(self) -> DrainHealth:
         return DrainHealth(self.failures, self.error_class, DrainHealth.age(self.last_success))
@@ -109,6 +111,7 @@ class DecisionDrain:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self.busy_since = time.monotonic()
             try:
                 moved = self.drain_once(self.spool)
                 self._on_depth(self.spool.depth())
@@ -151,6 +154,7 @@ class DecisionDrain:
                     logger.exception("cannot read the spool depth")
                 backoff = self.interval_seconds * 2 ** min(self.failures, 10)
                 wait = min(backoff, _MAX_BACKOFF_SECONDS)
+            self.busy_since = None
             self._wake.wait(wait)
             self._wake.clear()
 

@@ -60,6 +60,7 @@ class DrainProcess:
         sync: SpoolSync,
         timeouts: DatabaseTimeouts | None = None,
         log_level: str = "INFO",
+        pass_timeout_seconds: float | None = None,
         on_depth: Callable[[int], None] | None = None,
         on_drained: Callable[[int], None] | None = None,
         on_error: Callable[[str], None] | None = None,
@@ -72,7 +73,11 @@ class DrainProcess:
             sync=sync, on_drained=on_drained,
         )  # fmt: skip
         self._args = (str(spool.path), database_url, batch_size, interval_seconds, sync)
-        self._child_options = {"timeouts": timeouts, "log_level": log_level}
+        self._child_options = {
+            "timeouts": timeouts,
+            "log_level": log_level,
+            "pass_timeout_seconds": pass_timeout_seconds,
+        }
         self._on_depth = on_depth or (lambda _n: None)
         self._on_drained = on_drained or (lambda _n: None)
         self._on_error = on_error or (lambda _class: None)
@@ -248,6 +253,7 @@ def _drain_main(
     last_success: Synchronized[float] | None = None,
     timeouts: DatabaseTimeouts | None = None,
     log_level: str = "INFO",
+    pass_timeout_seconds: float | None = None,
 ) -> None:  # pragma: no cover - runs in the child process (tested through its effects)
     import logging.config
 
@@ -288,6 +294,18 @@ def _drain_main(
             if os.getppid() != parent_pid:  # the worker is gone: its file goes to another
                 orphaned = True
                 break
+            busy = drain.busy_since
+            if pass_timeout_seconds and busy and time.monotonic() - busy > pass_timeout_seconds:
+                # A pass stuck on a dead connection (a peer that still ACKs, so no TCP timeout
+                # fires): exit; the worker starts a new drain process on a new connection, and
+                # the rows, never deleted, are copied again (idempotent on request id).
+                logging.getLogger(__name__).error(
+                    "drain pass stuck; restarting the drain process",
+                    extra={
+                        "fields": {"error_class": "unreachable", "seconds": pass_timeout_seconds}
+                    },
+                )
+                os._exit(3)
             if wake.wait(0.1):
                 wake.clear()
                 drain.wake()
