@@ -205,8 +205,8 @@ def drill_copy_cut(
     result = DrillResult("copy-cut")
     host, port = "127.0.0.1", int(admin_url.rsplit(":", 1)[1].split("/", 1)[0])
     proxy = TcpProxy(host, port)
-    pass_timeout = 4.0
-    hold = 3 * pass_timeout
+    pass_timeout = 3.0
+    hold = 2 * pass_timeout
     env = {
         "CREDIT_SCORING_DB_KEEPALIVE_SECONDS": "2",
         "CREDIT_SCORING_DB_STATEMENT_TIMEOUT_SECONDS": "5",
@@ -273,22 +273,31 @@ def drill_copy_cut(
 # -- supervisor SIGKILL ---------------------------------------------------------------------------
 
 
-def drill_supervisor_kill(
-    artefacts: Artefacts, admin_url: str, *, logs_dir: Path | None
-) -> DrillResult:
+def drill_supervisor_kill(stack: Stack, *, restart: bool) -> DrillResult:
+    """Last on the shared API (it ends it). ``restart``: also start a whole new ``serve`` on
+    the port (a minute on a busy machine); else only bind it, which is what failed before."""
     result = DrillResult("supervisor-kill")
-    with api_stack(artefacts, admin_url, name="supervisor-kill", keep_logs=logs_dir) as stack:
-        workers = sorted(worker_pids(stack.server))
-        os.kill(stack.server.process.pid, signal.SIGKILL)
-        killed = time.monotonic()
+    workers = sorted(worker_pids(stack.server))
+    os.kill(stack.server.process.pid, signal.SIGKILL)
 
-        def gone() -> bool:
-            return not any(psutil.pid_exists(p) and _not_zombie(p) for p in workers)
+    def gone() -> bool:
+        return not any(_not_zombie(p) for p in workers)
 
-        exited = _wait(gone, 40, 0.05)
-        stack.server.process.wait(5)
-        with contextlib.suppress(OSError):  # whatever outlived it, so the stack can be removed
-            os.killpg(stack.server.process.pid, signal.SIGKILL)
+    exited = _wait(gone, 40, 0.05)
+    stack.server.process.wait(5)
+    with contextlib.suppress(OSError):  # whatever outlived it, so the stack can be removed
+        os.killpg(stack.server.process.pid, signal.SIGKILL)
+    try:
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("127.0.0.1", stack.port))
+            probe.listen(1)
+        bound: object = "yes"
+    except OSError as exc:
+        bound = f"{type(exc).__name__}: {exc}"
+    ready: float | None = None
+    answered: object = "skipped (short mode)"
+    if restart and bound == "yes":
         started = time.monotonic()
         replacement = None
         try:
@@ -298,19 +307,19 @@ def drill_supervisor_kill(
             )  # fmt: skip
             ready = time.monotonic() - started
             answered = _get(stack, "/healthz").status_code
-        except Exception as exc:  # the port still held, or the new serve failing
-            ready, answered = None, f"{type(exc).__name__}"
+        except Exception as exc:  # the new serve failing
+            answered = type(exc).__name__
         finally:
             if replacement is not None:
                 replacement.stop()
-        result.figure("workers of the killed supervisor", workers)
-        result.figure("all workers exited after (s)", f"{exited:.2f}" if exited else "no")
-        result.figure(
-            "a new serve on the same port ready after (s)", f"{ready:.2f}" if ready else "no"
-        )
-        del killed
-        result.check("every worker exited with its supervisor", exited is not None)
-        result.check("a new serve binds the same port and answers", answered == 200, answered)
+    result.figure("workers of the killed supervisor", workers)
+    result.figure("all workers exited after (s)", f"{exited:.2f}" if exited else "no")
+    result.figure("the port can be bound again", bound)
+    result.figure("a new serve on the port ready after (s)", f"{ready:.2f}" if ready else answered)
+    result.check("every worker exited with its supervisor", exited is not None)
+    result.check("the port is free for a new serve", bound == "yes", bound)
+    if restart:
+        result.check("a new serve on the same port answers", answered == 200, answered)
     return result
 
 
@@ -535,7 +544,7 @@ def drill_keys(stack: Stack, artefacts: Artefacts) -> DrillResult:
     result.check("outcomes refused without the outcomes scope (403)", by_score == 403)
     result.check("outcomes accepted with it", by_outcomes in (200, 201))
     result.check("the key worked on every worker before", first == [200] * len(first), first)
-    result.check("revoked at once on the revoking worker", (revoked_status, at_once) == (204, 401))
+    result.check("revoked at once on the revoking worker", (revoked_status, at_once) == (200, 401))
     result.check("refused elsewhere within 1 s", elsewhere is not None and elsewhere <= 1.0)
     result.check("the drill reached both workers", len(split) == WORKERS, split)
     return result

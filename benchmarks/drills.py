@@ -57,10 +57,10 @@ DRILLS = ("load", "pg-outage", "sigkill", "fuzz", "hostile", "security", "audit"
 #: API's database is on the throwaway cluster; sigkill is last: it kills a worker).
 ON_SHARED_API = (
     "load", "fuzz", "hostile", "security", "timestamps", "keys", "disconnects",
-    "slow-clients", "schema-break", "spool-deleted", "sigkill",
+    "slow-clients", "schema-break", "spool-deleted", "sigkill", "supervisor-kill",
 )  # fmt: skip
 #: Drills that start an API of their own (on the same PostgreSQL server).
-ON_OWN_API = ("copy-cut", "supervisor-kill")
+ON_OWN_API = ("copy-cut",)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -106,6 +106,7 @@ def on_shared_api(
         "disconnects": lambda: h.drill_disconnects(stack, artefacts),
         "timestamps": lambda: h.drill_timestamps(stack, artefacts),
         "keys": lambda: h.drill_keys(stack, artefacts),
+        "supervisor-kill": lambda: h.drill_supervisor_kill(stack, restart=args.seconds >= 30),
     }
     return drills[name]()
 
@@ -135,7 +136,8 @@ def run_drills(names: Sequence[str], args: argparse.Namespace) -> list[DrillResu
     on_own = [n for n in ON_OWN_API if n in names]
     alone = "pg-outage" in names and args.database_url is not None
     if "pg-outage" in names and not alone:
-        on_api.insert(on_api.index("sigkill") if "sigkill" in on_api else len(on_api), "pg-outage")
+        before = next((n for n in ("sigkill", "supervisor-kill") if n in on_api), None)
+        on_api.insert(on_api.index(before) if before else len(on_api), "pg-outage")
     try:
         if on_api or on_own or alone:
             artefacts = find_artefacts(args.work_dir)
@@ -164,17 +166,13 @@ def run_drills(names: Sequence[str], args: argparse.Namespace) -> list[DrillResu
                     else:
                         run = partial(on_shared_api, name, stack, artefacts, args)
                     results.append(guarded(name, run))
-        for name in on_own:
-            import drill_hardening as h
+        if "copy-cut" in on_own:
+            from drill_hardening import drill_copy_cut
 
-            if name == "copy-cut":
-                run = partial(
-                    h.drill_copy_cut, artefacts, admin_url, seconds=args.seconds,
-                    logs_dir=args.logs_dir,
-                )  # fmt: skip
-            else:
-                run = partial(h.drill_supervisor_kill, artefacts, admin_url, logs_dir=args.logs_dir)
-            results.append(guarded(name, run))
+            run = partial(
+                drill_copy_cut, artefacts, admin_url, seconds=args.seconds, logs_dir=args.logs_dir
+            )
+            results.append(guarded("copy-cut", run))
     finally:
         if cluster is not None:
             cluster.destroy()

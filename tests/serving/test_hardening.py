@@ -138,7 +138,7 @@ def test_revocation_through_the_api_is_effective_at_once_and_elsewhere_within_a_
             )
         key_id = keys.everything.split("_")[1]
         revoked = one.delete(f"/v1/admin/keys/{key_id}", headers={"X-API-Key": keys.admin})
-        assert revoked.status_code == 204
+        assert revoked.status_code == 200 and revoked.json() == {"key_id": key_id, "revoked": True}
         assert one.post("/v1/scores", json=applications[0], headers=victim).status_code == 401
         started = time.monotonic()
         while other.post("/v1/scores", json=applications[0], headers=victim).status_code == 200:
@@ -174,7 +174,9 @@ def test_a_deleted_spool_is_re_created_with_every_waiting_decision(
             path.unlink()
         assert client.get("/readyz").json()["spool_present"] is False
         _wait_for(lambda: services.spool.present(), 10, "the spool to be re-created")
-        assert services.spool.depth() + _logged(services, ids) == len(ids)
+        # Each waiting decision was carried over, or logged by the old drain's last pass
+        # (or both: the new drain then writes it once more, a no-op on its request id).
+        assert services.spool.depth() + _logged(services, ids) >= len(ids)
         answer = client.post("/v1/scores", json=applications[8], headers=headers)
         assert answer.status_code == 200
         mode = stat.S_IMODE(find_spool_files(spool_dir)[0].stat().st_mode)
@@ -254,3 +256,26 @@ def test_drain_errors_are_classified() -> None:
     assert classify_drain_error(sqlite3.OperationalError("no such column: x")) == "schema"
     assert classify_drain_error(ConnectionRefusedError()) == "unreachable"
     assert classify_drain_error(ValueError("?")) == "other"
+
+
+def test_a_key_is_trusted_from_the_cache_during_an_outage_only_for_a_while(
+    migrated: Settings, keys: Any
+) -> None:
+    from credit_scoring.serving.db import create_db_engine
+    from credit_scoring.serving.keys import KeyVerifier
+
+    engine = create_db_engine(migrated.resolved_database_url)
+    key_id = keys.score.split("_")[1]
+    try:
+        generous = KeyVerifier(engine, ttl_seconds=0.0, stale_seconds=3600.0)
+        capped = KeyVerifier(engine, ttl_seconds=0.0, stale_seconds=0.0)
+        for verifier in (generous, capped):
+            verifier.fetch(key_id)
+        time.sleep(0.01)
+        assert generous.last_known(key_id)[0] is True
+        assert capped.last_known(key_id) == (False, None)  # → 503 "key store unavailable"
+        capped.refresh_revocations()
+        revoked_id = keys.revoked.split("_")[1]
+        assert capped.cached(revoked_id) == (True, None)  # refused without a lookup
+    finally:
+        engine.dispose()

@@ -8,6 +8,7 @@ programmatically, by ``credit-scoring db upgrade`` and by the pre-start step of 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -108,7 +109,10 @@ def create_db_engine(
     if backend == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            # It holds applicants' data: readable by its owner only (0600; a new folder 0700).
+            path = Path(database)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
         engine = create_engine(url, connect_args={"timeout": 30.0}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -116,19 +116,22 @@ class Services:
         """Re-create a spool file that vanished (blocking; call after ``writer.refuse()``).
 
         Appends are refused meanwhile (503: nothing is answered without being durable). The
-        drain stops (draining what it can of the old file), the rows still in the old file
-        (deleted from the folder but open here) are copied into a new file at the same path,
-        and a new writer and drain take over."""
+        rows still in the old file (deleted from the folder but open here) are copied into a
+        new file at the same path, a new writer takes appends at once and a new drain starts;
+        then the old drain stops (a row both drains copy is written once: idempotent on
+        request id) and the old file is let go."""
         if self.make_drain is None:  # pragma: no cover - always set by the app
             raise RuntimeError("no drain factory")
+        old_spool, old_drain = self.spool, self.drain
         self.writer.close()
-        self.drain.stop()
-        fresh = self.spool.reopen()
+        fresh = old_spool.reopen()
         self.spool = fresh
         self.writer = SpoolWriter(fresh)
         drain = self.make_drain(fresh)
         drain.start()
         self.drain = drain
+        old_drain.stop()
+        old_spool.close()
         logger.warning(
             "spool file re-created; decisions still waiting were carried over",
             extra={"fields": {"spool": fresh.path.name, "waiting": fresh.depth()}},

@@ -148,7 +148,8 @@ class SpoolFile:
     def reopen(self) -> SpoolFile:
         """A new file at :attr:`path` holding every row still in this one (which may have
         been deleted: its open connection still reads it), under this object's lock (taken
-        again if the lock file went too). This object is closed afterwards."""
+        again if the lock file went too). This object keeps reading its own file until
+        closed; its lock now belongs to the new one."""
         lock = self._lock
         lock_path = self.path.with_suffix(".lock")
         if lock is not None:
@@ -181,7 +182,6 @@ class SpoolFile:
                 )
                 fresh._reader.execute("COMMIT")
         self._lock = None  # handed over
-        self.close()
         return fresh
 
     @classmethod

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Response, status
+from fastapi import APIRouter, HTTPException, Path, status
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from credit_scoring.serving.deps import AdminKey, ServicesDep
@@ -14,6 +15,11 @@ from credit_scoring.serving.routes._responses import AUTH, ErrorBody
 from credit_scoring.serving.schemas import ReloadResult
 
 logger = logging.getLogger("credit_scoring.serving")
+
+
+class RevokedKey(BaseModel):
+    key_id: str
+    revoked: bool
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
 
@@ -51,7 +57,7 @@ async def reload_model(services: ServicesDep, _key: AdminKey) -> ReloadResult:
 
 @router.delete(
     "/keys/{key_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
+    response_model=RevokedKey,
     responses={**AUTH, 404: {"model": ErrorBody, "description": "No key with this id."}},
     summary="Revoke an API key",
 )
@@ -59,7 +65,7 @@ async def revoke_api_key(
     key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")],
     services: ServicesDep,
     _key: AdminKey,
-) -> Response:
+) -> RevokedKey:
     """Revoke a key by its public id: refused at once by this worker, within a second by
     every other worker (they read the revoked ids twice a second). Idempotent."""
     try:
@@ -67,4 +73,4 @@ async def revoke_api_key(
     except ApiKeyError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no API key with this id") from exc
     logger.info("API key revoked", extra={"fields": {"revoked_key_id": key_id}})
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return RevokedKey(key_id=key_id, revoked=True)
