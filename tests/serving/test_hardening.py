@@ -279,3 +279,24 @@ def test_a_key_is_trusted_from_the_cache_during_an_outage_only_for_a_while(
         assert capped.cached(revoked_id) == (True, None)  # refused without a lookup
     finally:
         engine.dispose()
+
+
+def test_every_read_of_a_decision_is_recorded_with_the_key_id(
+    client: TestClient, app: FastAPI, auth: Auth, keys: Any, applications: list[dict[str, Any]]
+) -> None:
+    from sqlalchemy import select
+
+    from credit_scoring.serving.decision_log.models import decision_reads
+
+    answer = client.post("/v1/scores", json=applications[0], headers=auth("score")).json()
+    assert client.get(f"/v1/scores/{answer['request_id']}", headers=auth("read")).status_code == 200
+    missing = "0192f3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b"
+    assert client.get(f"/v1/scores/{missing}", headers=auth("read")).status_code == 404
+    with app.state.services.engine.connect() as connection:
+        rows = connection.execute(
+            select(decision_reads.c.key_id, decision_reads.c.request_id, decision_reads.c.found)
+        ).all()
+    key_id = keys.read.split("_")[1]
+    assert sorted(map(tuple, rows)) == sorted(
+        [(key_id, answer["request_id"], True), (key_id, missing, False)]
+    )

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from credit_scoring.errors import CreditScoringError
-from credit_scoring.serving.decision_log.models import decisions, outcomes
+from credit_scoring.serving.decision_log.models import decision_reads, decisions, outcomes
 
 _SUMMARY_COLUMNS = (
     "request_id",
@@ -173,3 +173,13 @@ def record_outcome(
             "an outcome is recorded once"
         )
     return outcome, created
+
+
+def record_read(engine: Engine, *, key_id: str | None, request_id: str, found: bool) -> None:
+    """Record that ``key_id`` read (or looked for) the decision ``request_id``."""
+    with engine.begin() as connection:
+        connection.execute(
+            decision_reads.insert().values(
+                read_at=datetime.now(UTC), key_id=key_id, request_id=request_id, found=found
+            )
+        )

@@ -20,6 +20,8 @@ logger = logging.getLogger("credit_scoring.serving")
 class RevokedKey(BaseModel):
     key_id: str
     revoked: bool
+
+
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
 

@@ -31,6 +31,7 @@ from credit_scoring.serving.decision_log.store import (
     InvalidCursorError,
     get_decision,
     list_decisions,
+    record_read,
 )
 from credit_scoring.serving.deps import ReadKey, ScoreKey, ServicesDep
 from credit_scoring.serving.observability import STARTED_KEY, client_ref
@@ -246,10 +247,34 @@ def scores_router(settings: Settings) -> APIRouter:
     async def read_decision(
         request_id: Annotated[str, Path(pattern=REQUEST_ID_PATTERN)],
         services: ServicesDep,
-        _key: ReadKey,
+        key: ReadKey,
     ) -> Response:
-        """The decision with its inputs, reasons, provenance and outcome (if recorded)."""
+        """The decision with its inputs, reasons, provenance and outcome (if recorded).
+
+        Every read is recorded (key id, decision, time) before it is answered; a read that
+        cannot be recorded is refused (503)."""
         request_id = request_id.lower()
+        found = await _find_decision(services, request_id)
+        try:
+            await run_in_threadpool(
+                lambda: record_read(
+                    services.engine,
+                    key_id=key.key_id,
+                    request_id=request_id,
+                    found=found is not None,
+                )
+            )
+        except Exception as exc:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, detail="decision log unavailable"
+            ) from exc
+        if found is None:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, detail="no decision with this request id"
+            )
+        return found
+
+    async def _find_decision(services: Services, request_id: str) -> Response | None:
         # Database, spool, database again: the drain commits to the database before it
         # deletes from the spool, so a decision moving between them is always found.
         database_ok = True
@@ -272,7 +297,7 @@ def scores_router(settings: Settings) -> APIRouter:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, detail="decision log unavailable"
             )
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no decision with this request id")
+        return None
 
     @router.get(
         "",
