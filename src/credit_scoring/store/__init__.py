@@ -1,0 +1,1 @@
+"""The serving database: tables, engines, migrations, reads and roles."""
