@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     #: Significance level of the KS (numeric) / chi² (categorical) second opinion.
     drift_alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
     #: Default width of a monitoring window: ``<n>m``, ``<n>h``, ``<n>d`` or ``<n>w`` (``1d``…).
+    #: ``credit-scoring monitor alerts`` posts new alerts to this URL (JSON), if set.
+    alert_webhook_url: str | None = None
     monitor_window: str = Field(default="1d", pattern=r"^\s*\d+\s*[mhdw]\s*$")
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8501, ge=1, le=65535)

@@ -26,7 +26,7 @@ from credit_scoring.serving.keys import create_key, load_stored_key, revoke_key
 from credit_scoring.store.roles import grant_roles
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_drain import decision_record  # noqa: E402
+from test_drain import decision_record
 
 pytestmark = pytest.mark.postgres
 

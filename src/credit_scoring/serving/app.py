@@ -263,7 +263,7 @@ async def _watch_health(services: Services) -> None:
                 services.metrics.errors.labels("spool").inc()
                 services.writer.refuse()  # on the loop: no append starts after this
                 await run_in_threadpool(services.replace_spool)
-            services.publish_health()
+            await run_in_threadpool(services.publish_current_health)
         except Exception as exc:
             logger.error(
                 "spool health check failed", extra={"fields": {"error": type(exc).__name__}}

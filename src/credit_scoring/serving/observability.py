@@ -129,6 +129,14 @@ class Metrics:
             registry=reg,
             multiprocess_mode="livemin",
         )
+        from credit_scoring.store.alert_reads import ALERT_GAUGES
+
+        #: What the alert rules watch, read from the database at most every 30 s when
+        #: /metrics is scraped (see :meth:`Services.refresh_alert_values`).
+        self.alert_gauges = {
+            name: Gauge(name, text, registry=reg, multiprocess_mode="mostrecent")
+            for name, text in ALERT_GAUGES.items()
+        }
         self.drained = Counter(
             "credit_scoring_decisions_drained",
             "Decisions committed to the decision-log database by the drain.",

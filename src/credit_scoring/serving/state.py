@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("credit_scoring.serving")
 
 _DB_CHECK_SECONDS = 1.0
+_ALERT_REFRESH_SECONDS = 30.0
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Services:
     log_salt: str = field(default_factory=lambda: secrets.token_hex(8))
     _db_checked_at: float = -1e9
     _db_ok: bool = False
+    _alerts_read_at: float = -1e9
 
     def database_reachable(self) -> bool:
         """``SELECT 1`` at most once a second (blocking; call from a thread)."""
@@ -105,12 +107,31 @@ class Services:
         }
         return ready, body
 
-    def publish_health(self) -> None:
-        """The drain's and the spool's state as metrics (alerts read them)."""
+    def refresh_alert_values(self) -> None:
+        """Set the alert gauges from the database, at most every 30 s (blocking)."""
+        from credit_scoring.store.alert_reads import alert_values
+
+        now = time.monotonic()
+        if now - self._alerts_read_at < _ALERT_REFRESH_SECONDS:
+            return
+        self._alerts_read_at = now
+        for name, value in alert_values(self.engine).items():
+            self.metrics.alert_gauges[name].set(value)
+
+    def publish_health(self, *, ready: bool | None = None) -> None:
+        """The drain's and the spool's state (and readiness, when given) as metrics: the
+        alert rules read them."""
         health = self.drain.health()
         self.metrics.drain_failures.set(health.failures)
         self.metrics.drain_last_success_age.set(health.last_success_age_seconds)
         self.metrics.spool_present.set(1 if self.spool.present() else 0)
+        if ready is not None:
+            self.metrics.ready.set(1 if ready else 0)
+
+    def publish_current_health(self) -> None:
+        """:meth:`publish_health` with the readiness /readyz would answer now (blocking)."""
+        ready, _ = self.readiness(database=self.database_reachable())
+        self.publish_health(ready=ready)
 
     def replace_spool(self) -> None:
         """Re-create a spool file that vanished (blocking; call after ``writer.refuse()``).

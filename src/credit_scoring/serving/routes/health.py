@@ -55,6 +55,12 @@ async def readyz(services: ServicesDep) -> Response:
     summary="Prometheus metrics",
 )
 async def metrics(services: ServicesDep) -> Response:
-    """Request latency histogram, decisions by outcome, spool depth, errors."""
+    """Request latency histogram, decisions by outcome, spool depth, errors, drain and spool
+    health, and the values the alert rules watch (read from the database every 30 s)."""
+    try:
+        await run_in_threadpool(services.refresh_alert_values)
+    except Exception as exc:  # the database down: the last values stay
+        services.metrics.errors.labels("alert_values").inc()
+        del exc
     body = await run_in_threadpool(services.metrics.render)
     return Response(body, media_type=METRICS_CONTENT_TYPE)
