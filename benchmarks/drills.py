@@ -48,11 +48,11 @@ from drill_support import (
     log,
 )
 
-HARDENING = (
-    "schema-break", "spool-deleted", "copy-cut", "supervisor-kill", "slow-clients",
-    "disconnects", "timestamps", "keys",
+DRILLS = (
+    "load", "pg-outage", "sigkill", "fuzz", "hostile", "security", "audit", "schema-break",
+    "spool-deleted", "copy-cut", "supervisor-kill", "slow-clients", "disconnects", "timestamps",
+    "keys",
 )  # fmt: skip
-DRILLS = ("load", "pg-outage", "sigkill", "fuzz", "hostile", "security", "audit", *HARDENING)
 #: Drills run against one shared API, in this order (pg-outage joins before sigkill when the
 #: API's database is on the throwaway cluster; sigkill is last: it kills a worker).
 ON_SHARED_API = (
