@@ -80,7 +80,7 @@ def _refused(engine: object, statement: str) -> bool:
 
 def test_the_api_role_does_its_job_and_nothing_more(roles: Roles, tmp_path: Path) -> None:
     owner = create_db_engine(roles.owner)
-    record, key = create_key(owner, name="partner", scopes=["score"])  # an operator's task
+    record, _key = create_key(owner, name="partner", scopes=["score"])  # an operator's task
     owner.dispose()
     api = create_db_engine(roles.api)
     try:
