@@ -47,6 +47,24 @@ def _postgres_admin_url() -> str:
 
 POSTGRES_ADMIN_URL = _postgres_admin_url()
 
+#: Bounds of the fixtures' own PostgreSQL sessions: a session left holding a lock (a test
+#: killed mid-COPY, say) makes a fixture fail with a message instead of hanging the suite.
+FIXTURE_DB_OPTIONS = "-c lock_timeout=15000 -c statement_timeout=60000"
+
+
+def truncate_log(database_url: str, *, options: str = FIXTURE_DB_OPTIONS) -> None:
+    """Empty the decision log, outcomes, keys and read audit of ``database_url`` (bounded)."""
+    try:
+        with psycopg.connect(
+            database_url, autocommit=True, connect_timeout=5, options=options
+        ) as connection:
+            connection.execute("TRUNCATE decisions, outcomes, api_keys, decision_reads")
+    except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled) as exc:
+        pytest.fail(
+            f"could not empty the test database within the fixture's timeouts: another session "
+            f"holds a lock on its tables (see pg_stat_activity): {exc}"
+        )
+
 
 def clean_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """A CSV row as JSON-ready fields: NaN → None, numpy scalars → Python."""
@@ -131,8 +149,7 @@ def serving_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings
     if request.param == "postgres":
         database_url = request.getfixturevalue("postgres_url")
         upgrade_database(database_url)
-        with psycopg.connect(database_url, autocommit=True) as connection:
-            connection.execute("TRUNCATE decisions, outcomes, api_keys")
+        truncate_log(database_url)
     return get_settings(
         environment="test",
         home=tmp_path / "home",
@@ -186,6 +203,11 @@ def make_keys(database_url: str) -> Keys:
 
 
 @pytest.fixture
+def truncate_log_fixture() -> Callable[..., None]:
+    return truncate_log
+
+
+@pytest.fixture
 def make_keys_fixture() -> Callable[[str], Keys]:
     return make_keys
 
@@ -225,7 +247,9 @@ def postgres_url() -> Iterator[str]:
     down), dropped at the end."""
     name = f"cs_test_{secrets.token_hex(4)}"
     try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
+        admin = psycopg.connect(
+            POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5, options=FIXTURE_DB_OPTIONS
+        )
     except psycopg.OperationalError as exc:
         pytest.fail(f"PostgreSQL is required for the postgres tests ({POSTGRES_ADMIN_URL}): {exc}")
     with admin:
@@ -236,7 +260,9 @@ def postgres_url() -> Iterator[str]:
     try:
         yield url
     finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        with psycopg.connect(
+            POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5, options=FIXTURE_DB_OPTIONS
+        ) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -212,7 +212,7 @@ def test_a_schema_break_is_classified_and_makes_the_api_not_ready(
 
     upgrade_database(postgres_url)
     with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute("TRUNCATE decisions, outcomes, api_keys")
+        connection.execute("TRUNCATE decisions, outcomes, api_keys, decision_reads")
     keys = make_keys_fixture(postgres_url)
     settings = get_settings(
         environment="test", home=tmp_path / "home", database_url=postgres_url,
@@ -300,3 +300,39 @@ def test_every_read_of_a_decision_is_recorded_with_the_key_id(
     assert sorted(map(tuple, rows)) == sorted(
         [(key_id, answer["request_id"], True), (key_id, missing, False)]
     )
+
+
+def test_unknown_key_ids_are_refused_without_a_database_lookup(
+    migrated: Settings, keys: Any
+) -> None:
+    from credit_scoring.serving.db import create_db_engine
+    from credit_scoring.serving.keys import UNKNOWN_READS_PER_SECOND, KeyVerifier
+
+    engine = create_db_engine(migrated.resolved_database_url)
+    try:
+        verifier = KeyVerifier(engine, ttl_seconds=600.0)
+        verifier.refresh_revocations()
+    finally:
+        engine.dispose()  # any lookup from here on would fail
+    answers = [verifier.cached(f"{n:012x}") for n in range(200)]  # random ids, each new
+    # A few may read the ids again (a key created a moment ago would be found); the rest are
+    # refused from memory, without touching the database.
+    assert answers.count((True, None)) >= 200 - 2 * UNKNOWN_READS_PER_SECOND
+    assert set(answers) <= {(True, None), (False, None)}
+    assert verifier.cached(keys.score.split("_")[1]) == (False, None)  # known: looked up
+
+
+@pytest.mark.postgres
+def test_a_fixture_blocked_by_a_stuck_session_fails_with_a_message(
+    postgres_url: str, truncate_log_fixture: Any
+) -> None:
+    from credit_scoring.serving.db import upgrade_database
+
+    truncate_log = truncate_log_fixture
+    upgrade_database(postgres_url)
+    with psycopg.connect(postgres_url) as stuck:  # a transaction holding a lock, left open
+        stuck.execute("LOCK TABLE outcomes IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        with pytest.raises(pytest.fail.Exception, match="another session holds a lock"):
+            truncate_log(postgres_url, options="-c lock_timeout=200")
+        assert time.monotonic() - started < 10

@@ -25,6 +25,9 @@ from credit_scoring.serving.decision_log.models import api_keys
 #: How often each worker reads the revoked key ids (a revocation is effective everywhere
 #: within about this delay).
 REVOCATION_POLL_SECONDS = 0.5
+#: Reads of every key id an unknown key id may trigger per second and worker (beyond: 401
+#: from memory), so random key ids cannot turn into a database load.
+UNKNOWN_READS_PER_SECOND = 10
 
 #: ``score``: POST scores; ``outcomes``: POST outcomes (they feed realised performance, so
 #: not every scoring client may post them); ``read``: GET decisions and the model card;
@@ -140,13 +143,12 @@ def revoke_key(engine: Engine, key_id: str) -> None:
             )
 
 
-def revoked_key_ids(engine: Engine) -> set[str]:
-    """The ids of every revoked key (a small set: read once a second by each worker)."""
+def key_ids(engine: Engine) -> tuple[set[str], set[str]]:
+    """The ids of every key and of the revoked ones (a small table: read twice a second by
+    each worker)."""
     with engine.connect() as connection:
-        rows = connection.execute(
-            select(api_keys.c.key_id).where(api_keys.c.revoked_at.is_not(None))
-        ).all()
-    return {str(r.key_id) for r in rows}
+        rows = connection.execute(select(api_keys.c.key_id, api_keys.c.revoked_at)).all()
+    return {str(r.key_id) for r in rows}, {str(r.key_id) for r in rows if r.revoked_at}
 
 
 def load_stored_key(engine: Engine, key_id: str) -> StoredKey | None:
@@ -164,9 +166,12 @@ def load_stored_key(engine: Engine, key_id: str) -> StoredKey | None:
 class KeyVerifier:
     """Verifies presented keys against the database, caching lookups ``ttl_seconds``.
 
-    Unknown key ids are cached too, so a stream of bad keys costs no database round trip.
-    Revocations reach the cache sooner than the TTL: :meth:`refresh_revocations` (called every
-    ``REVOCATION_POLL_SECONDS`` by the app) marks revoked keys at once. While the key store is
+    Unknown key ids cost no database round trip: :meth:`refresh_revocations` (called every
+    ``REVOCATION_POLL_SECONDS`` by the app) reads the ids of every key, and an id not among
+    them costs no lookup of its own: it makes the worker read the ids again (so a key created
+    a moment ago works at once), at most ``UNKNOWN_READS_PER_SECOND`` times a second however
+    many unknown ids arrive; beyond that budget they are refused from memory. It also marks
+    revoked keys at once, sooner than the TTL. While the key store is
     unreachable, what it said last is trusted for at most ``stale_seconds``.
     """
 
@@ -177,16 +182,32 @@ class KeyVerifier:
         #: key id → (expires at, stored key, fetched at), monotonic seconds.
         self._cache: dict[str, tuple[float, StoredKey | None, float]] = {}
         self._revoked: frozenset[str] = frozenset()
+        self._known: frozenset[str] | None = None  # None until first read
+        self._tokens = float(UNKNOWN_READS_PER_SECOND)
+        self._tokens_at = time.monotonic()
         self._lock = threading.Lock()
 
     def cached(self, key_id: str) -> tuple[bool, StoredKey | None]:
         """``(hit, stored)`` from the cache only."""
         if key_id in self._revoked:
             return True, None
+        if self._known is not None and key_id not in self._known:
+            # Read the ids again (a new key?) while the budget lasts, else refuse from memory.
+            return (False, None) if self._take_token() else (True, None)
         entry = self._cache.get(key_id)
         if entry is None or entry[0] < time.monotonic():
             return False, None
         return True, entry[1]
+
+    def _take_token(self) -> bool:
+        now = time.monotonic()
+        refill = (now - self._tokens_at) * UNKNOWN_READS_PER_SECOND
+        self._tokens = min(float(UNKNOWN_READS_PER_SECOND), self._tokens + refill)
+        self._tokens_at = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
 
     def last_known(self, key_id: str) -> tuple[bool, StoredKey | None]:
         """``(known, stored)`` from the cache, expired or not, if fetched within
@@ -201,7 +222,12 @@ class KeyVerifier:
         return True, entry[1]
 
     def fetch(self, key_id: str) -> StoredKey | None:
-        """Look ``key_id`` up in the database and cache the answer (blocking)."""
+        """Look ``key_id`` up in the database and cache the answer (blocking). An id not among
+        the known ones reads the ids again instead (see the class docstring)."""
+        if self._known is not None and key_id not in self._known:
+            self.refresh_revocations()
+            if key_id not in self._known:
+                return None
         stored = load_stored_key(self.engine, key_id)
         now = time.monotonic()
         with self._lock:
@@ -211,8 +237,10 @@ class KeyVerifier:
         return stored
 
     def refresh_revocations(self) -> None:
-        """Read the revoked key ids (blocking); a revoked key fails from now on."""
-        self._revoked = frozenset(revoked_key_ids(self.engine))
+        """Read the key ids (blocking): a revoked key fails from now on, an unknown id is
+        refused without a lookup."""
+        known, revoked = key_ids(self.engine)
+        self._known, self._revoked = frozenset(known), frozenset(revoked)
 
     def revoke(self, key_id: str) -> None:
         """Revoke ``key_id`` in the database and in this process's cache at once."""
