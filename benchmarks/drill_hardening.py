@@ -485,8 +485,8 @@ def drill_timestamps(stack: Stack, artefacts: Artefacts) -> DrillResult:
 
 
 def drill_keys(stack: Stack, artefacts: Artefacts) -> DrillResult:
-    from credit_scoring.serving.db import create_db_engine
     from credit_scoring.serving.keys import create_key
+    from credit_scoring.store.engine import create_db_engine
 
     result = DrillResult("keys")
     (request_id,) = _score(stack, _application(artefacts), 1)

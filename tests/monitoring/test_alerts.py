@@ -19,11 +19,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert
 
 from credit_scoring.monitoring.alerts import AlertRuleError, evaluate, load_rules, notify
-from credit_scoring.serving.db import create_db_engine
 from credit_scoring.serving.decision_log.health import DrainHealth
 from credit_scoring.serving.observability import Metrics
 from credit_scoring.serving.state import Services
 from credit_scoring.store.alert_reads import ALERT_GAUGES, alert_values
+from credit_scoring.store.engine import create_db_engine
 
 RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "alerts.yml"
 

@@ -186,14 +186,14 @@ def test_a_deleted_spool_is_re_created_with_every_waiting_decision(
 
 
 def _logged(services: Any, ids: list[str]) -> int:
-    from credit_scoring.serving.decision_log.store import decision_exists
+    from credit_scoring.store.decision_log import decision_exists
 
     return sum(decision_exists(services.engine, i) for i in ids)
 
 
 def _logged_by_url(url: str, request_id: str) -> bool:
-    from credit_scoring.serving.db import create_db_engine
-    from credit_scoring.serving.decision_log.store import decision_exists
+    from credit_scoring.store.decision_log import decision_exists
+    from credit_scoring.store.engine import create_db_engine
 
     engine = create_db_engine(url)
     try:
@@ -207,8 +207,8 @@ def test_a_schema_break_is_classified_and_makes_the_api_not_ready(
     postgres_url: str, tmp_path: Any, stand_in: Any, applications: list[dict[str, Any]],
     make_keys_fixture: Any,
 ) -> None:  # fmt: skip
-    from credit_scoring.serving.db import upgrade_database
     from credit_scoring.settings import get_settings
+    from credit_scoring.store.migrate import upgrade_database
 
     upgrade_database(postgres_url)
     with psycopg.connect(postgres_url, autocommit=True) as connection:
@@ -261,8 +261,8 @@ def test_drain_errors_are_classified() -> None:
 def test_a_key_is_trusted_from_the_cache_during_an_outage_only_for_a_while(
     migrated: Settings, keys: Any
 ) -> None:
-    from credit_scoring.serving.db import create_db_engine
     from credit_scoring.serving.keys import KeyVerifier
+    from credit_scoring.store.engine import create_db_engine
 
     engine = create_db_engine(migrated.resolved_database_url)
     key_id = keys.score.split("_")[1]
@@ -286,7 +286,7 @@ def test_every_read_of_a_decision_is_recorded_with_the_key_id(
 ) -> None:
     from sqlalchemy import select
 
-    from credit_scoring.serving.decision_log.models import decision_reads
+    from credit_scoring.store.tables import decision_reads
 
     answer = client.post("/v1/scores", json=applications[0], headers=auth("score")).json()
     assert client.get(f"/v1/scores/{answer['request_id']}", headers=auth("read")).status_code == 200
@@ -305,8 +305,8 @@ def test_every_read_of_a_decision_is_recorded_with_the_key_id(
 def test_unknown_key_ids_are_refused_without_a_database_lookup(
     migrated: Settings, keys: Any
 ) -> None:
-    from credit_scoring.serving.db import create_db_engine
     from credit_scoring.serving.keys import UNKNOWN_READS_PER_SECOND, KeyVerifier
+    from credit_scoring.store.engine import create_db_engine
 
     engine = create_db_engine(migrated.resolved_database_url)
     try:
@@ -326,7 +326,7 @@ def test_unknown_key_ids_are_refused_without_a_database_lookup(
 def test_a_fixture_blocked_by_a_stuck_session_fails_with_a_message(
     postgres_url: str, truncate_log_fixture: Any
 ) -> None:
-    from credit_scoring.serving.db import upgrade_database
+    from credit_scoring.store.migrate import upgrade_database
 
     truncate_log = truncate_log_fixture
     upgrade_database(postgres_url)

@@ -10,23 +10,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 
-from credit_scoring.serving.db import create_db_engine, upgrade_database
-from credit_scoring.serving.decision_log.records import spool_entry
 from credit_scoring.serving.decision_log.sink import DecisionSink
 from credit_scoring.serving.decision_log.spool import SpoolFile, SpoolWriter
-from credit_scoring.serving.decision_log.store import record_outcome, record_read
 from credit_scoring.serving.keys import create_key, load_stored_key, revoke_key
+from credit_scoring.store.decision_log import record_outcome, record_read
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.migrate import upgrade_database
 from credit_scoring.store.roles import grant_roles
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_drain import decision_record
+from decision_records import make_record, spool_entry
 
 pytestmark = pytest.mark.postgres
 
@@ -86,15 +85,15 @@ def test_the_api_role_does_its_job_and_nothing_more(roles: Roles, tmp_path: Path
     try:
         spool = SpoolFile.claim(tmp_path / "spool")
         writer = SpoolWriter(spool)
-        decision = decision_record(7)
-        asyncio.run(writer.append([spool_entry(decision, np.arange(3.0))]))
+        decision = make_record(7)
+        asyncio.run(writer.append([spool_entry(decision)]))
         writer.close()
         rows = spool.peek(10)
         sink = DecisionSink(api)
         assert sink.write(rows) == 1
         assert sink.write(rows) == 0  # the staged path: a temporary table, ON CONFLICT
         spool.close()
-        request_id = decision["request_id"]
+        request_id = decision.request_id
         assert record_outcome(api, request_id=request_id, defaulted=True, observed_at=None)[1]
         record_read(api, key_id=record.key_id, request_id=request_id, found=True)
         assert load_stored_key(api, record.key_id) is not None

@@ -1,4 +1,4 @@
-"""``credit-scoring db upgrade``: apply the serving database migrations."""
+"""``credit-scoring db upgrade``: apply the database migrations (``credit_scoring.store``)."""
 
 from __future__ import annotations
 
@@ -27,11 +27,12 @@ def upgrade_command(
     ] = None,
 ) -> None:
     """Migrate the database to ``revision`` (default: the newest)."""
-    from credit_scoring.serving.db import redact, upgrade_database
+    from credit_scoring.store.engine import redact_database_url
+    from credit_scoring.store.migrate import upgrade_database
 
     url = database_url or get_settings().resolved_database_url
     reached = upgrade_database(url, revision)
-    typer.echo(f"database {redact(url)} at revision {reached}")
+    typer.echo(f"database {redact_database_url(url)} at revision {reached}")
 
 
 @app.command("grant")
@@ -47,7 +48,7 @@ def grant_command(
 ) -> None:
     """Grant the API role only the DML it needs and the dashboard role read access without
     keys or audit tables (PostgreSQL; run after every upgrade, as the owner)."""
-    from credit_scoring.serving.db import create_db_engine, redact
+    from credit_scoring.store.engine import create_db_engine, redact_database_url
     from credit_scoring.store.roles import grant_roles
 
     url = database_url or get_settings().resolved_database_url
@@ -56,4 +57,4 @@ def grant_command(
         statements = grant_roles(engine, api_role=api_role, reader_role=reader_role)
     finally:
         engine.dispose()
-    typer.echo(f"{len(statements)} grant statements applied on {redact(url)}")
+    typer.echo(f"{len(statements)} grant statements applied on {redact_database_url(url)}")

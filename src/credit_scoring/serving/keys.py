@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, insert, select, update
 
 from credit_scoring.errors import CreditScoringError
-from credit_scoring.serving.decision_log.models import api_keys
+from credit_scoring.store.tables import api_keys
 
 #: How often each worker reads the revoked key ids (a revocation is effective everywhere
 #: within about this delay).

@@ -1,1 +1,2 @@
-"""The serving database: tables, engines, migrations, reads and roles."""
+"""The database: one ``MetaData`` for every table, engines, migrations, the decision record
+and the reads other components share (see ``docs/store.md``)."""

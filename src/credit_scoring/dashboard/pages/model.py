@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from credit_scoring.dashboard import charts, model_info, queries, ui
+from credit_scoring.dashboard import charts, model_info, ui
+from credit_scoring.store import reads
 
 
 def render() -> None:
@@ -34,7 +35,7 @@ def render() -> None:
     curve, label = model_info.cost_curve(bundle)
     curves = {label: curve} if not curve.empty else {}
     realised = ui.cached(
-        queries.realised_cost_curve, cost_fn=settings.cost_fn, cost_fp=settings.cost_fp
+        reads.realised_cost_curve, cost_fn=settings.cost_fn, cost_fp=settings.cost_fp
     )
     if not realised.empty:
         curves["realised (logged decisions with outcomes)"] = realised

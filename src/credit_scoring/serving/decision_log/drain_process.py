@@ -29,11 +29,11 @@ from multiprocessing.sharedctypes import Synchronized, SynchronizedArray
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
-from credit_scoring.serving.db import DatabaseTimeouts
 from credit_scoring.serving.decision_log.drain import DecisionDrain
 from credit_scoring.serving.decision_log.health import DRAIN_ERROR_CLASSES, DrainHealth
 from credit_scoring.serving.decision_log.sink import DecisionSink
 from credit_scoring.serving.decision_log.spool import SpoolFile, SpoolSync
+from credit_scoring.store.engine import DatabaseTimeouts
 
 logger = logging.getLogger(__name__)
 
@@ -257,8 +257,8 @@ def _drain_main(
 ) -> None:  # pragma: no cover - runs in the child process (tested through its effects)
     import logging.config
 
-    from credit_scoring.serving.db import create_db_engine
     from credit_scoring.serving.observability import logging_config
+    from credit_scoring.store.engine import create_db_engine
 
     # A spawned child starts with Python's default logging: the worker's JSON lines, here too.
     logging.config.dictConfig(logging_config(log_level))

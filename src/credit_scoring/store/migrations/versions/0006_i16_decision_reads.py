@@ -1,7 +1,7 @@
 """Read audit: one row per read of a logged decision (who, which decision, when).
 
 Revision ID: i16_decision_reads
-Revises: 0004
+Revises: 0005_feature_sets
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "i16_decision_reads"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005_feature_sets"
 branch_labels: str | None = None
 depends_on: str | None = None
 
