@@ -70,6 +70,8 @@ class Services:
         except Exception:  # the spool file itself failing
             depth, present = -1, False
         health = self.drain.health()
+        # The drain failing to reach the database is news fresher than the cached SELECT 1.
+        database = database and not (health.failures and health.error_class == "unreachable")
         problems = []
         if served is None:
             problems.append(
