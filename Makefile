@@ -24,7 +24,7 @@ LINT_PATHS  := $(wildcard src tests benchmarks)
 # The demo's ports (make demo API_PORT=18000 DASHBOARD_PORT=18501).
 API_PORT    ?= 8000
 DASHBOARD_PORT ?= 8501
-DRILLS      := load pg-outage sigkill fuzz hostile security audit
+DRILLS      := load pg-outage sigkill fuzz hostile security audit schema-break spool-deleted copy-cut supervisor-kill slow-clients disconnects timestamps keys
 export CREDIT_SCORING_HOME := $(HOME_DIR)
 # When this make started: every pipeline step prints the time elapsed since then.
 export MAKE_STARTED := $(shell date +%s)
@@ -128,6 +128,14 @@ drills: install ## Reliability and security drills, full length (~10 min)
 #: drill-hostile    56 hostile payloads: a clear 4xx for each, API healthy after
 #: drill-security   every route × bad/missing/revoked keys; logs clean; tampered bundle refused
 #: drill-audit      pip-audit on requirements.lock (needs a vulnerability service)
+#: drill-schema-break  a decisions column renamed while serving: not ready, classified, nothing lost
+#: drill-spool-deleted spool files deleted mid-load: re-created, no answered decision lost
+#: drill-copy-cut   database connections cut mid-COPY (proxy): the drain recovers, nothing lost
+#: drill-supervisor-kill serve SIGKILLed: its workers exit, the port is free again
+#: drill-slow-clients idle sockets, slow heads and bodies: closed by timeouts and the idle cap
+#: drill-disconnects clients hanging up mid-body: counted, no 5xx, no ERROR
+#: drill-timestamps extreme timestamps, upper-case ids, bad cursor: 4xx JSON echoing nothing
+#: drill-keys       outcomes scope; a revoked key refused at once here, within 1 s elsewhere
 drill-%: install
 	$(PY) benchmarks/drills.py $*
 

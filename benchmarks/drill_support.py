@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,6 +197,8 @@ class Stack:
     revoked_key: str
     log_path: Path
     home: Path
+    #: The server's environment (to start another ``serve`` like it).
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def port(self) -> int:
@@ -217,12 +219,15 @@ def _keys(database_url: str) -> tuple[dict[str, str], str]:
             name: create_key(engine, name=f"drill-{name}", scopes=scopes)[1]
             for name, scopes in {
                 "score": ["score"],
+                "outcomes": ["outcomes"],
                 "read": ["read"],
                 "admin": ["admin"],
-                "everything": ["score", "read", "admin"],
+                "everything": ["score", "outcomes", "read", "admin"],
             }.items()
         }
-        _, revoked = create_key(engine, name="drill-revoked", scopes=["score", "read", "admin"])
+        _, revoked = create_key(
+            engine, name="drill-revoked", scopes=["score", "outcomes", "read", "admin"]
+        )
         revoke_key(engine, revoked.split("_")[1])
     finally:
         engine.dispose()
@@ -250,6 +255,7 @@ def api_stack(
     workers: int = 2,
     env: dict[str, str] | None = None,
     keep_logs: Path | None = None,
+    route_database: Callable[[str], str] | None = None,
 ) -> Iterator[Stack]:
     """A fresh database on ``admin_url`` (migrated, history published, keys made) and
     ``credit-scoring serve`` on it with production defaults; all removed afterwards (the
@@ -270,7 +276,8 @@ def api_stack(
         stack_env = {
             **os.environ,
             "CREDIT_SCORING_HOME": str(run_dir / "home"),
-            "DATABASE_URL": database_url,
+            # (``route_database``: the server reaches it another way, e.g. through a proxy)
+            "DATABASE_URL": route_database(database_url) if route_database else database_url,
             "CREDIT_SCORING_MODEL_URI": str(artefacts.bundle_dir),
             "CREDIT_SCORING_ENVIRONMENT": "production",
             **(env or {}),
@@ -279,7 +286,7 @@ def api_stack(
         started = time.perf_counter()
         server = start_server(stack_env, workers=workers, log_path=log_path)
         log(f"{name}: API up with {workers} worker(s) in {time.perf_counter() - started:.1f} s")
-        yield Stack(server, database_url, keys, revoked, log_path, run_dir / "home")
+        yield Stack(server, database_url, keys, revoked, log_path, run_dir / "home", stack_env)
     finally:
         if server is not None:
             server.stop()

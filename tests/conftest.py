@@ -54,6 +54,9 @@ def _postgres_admin_url() -> str:
 
 
 POSTGRES_ADMIN_URL = _postgres_admin_url()
+#: Bounds of the fixtures' own PostgreSQL sessions: a session left holding a lock (a test
+#: killed mid-COPY, say) makes a fixture fail with a message instead of hanging the suite.
+FIXTURE_DB_OPTIONS = "-c lock_timeout=15000 -c statement_timeout=60000"
 
 
 @contextlib.contextmanager
@@ -62,7 +65,9 @@ def fresh_postgres_database(prefix: str = "cs_test") -> Iterator[str]:
     skips) when the server is down."""
     name = f"{prefix}_{secrets.token_hex(4)}"
     try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
+        admin = psycopg.connect(
+            POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5, options=FIXTURE_DB_OPTIONS
+        )
     except psycopg.OperationalError as exc:
         pytest.fail(f"PostgreSQL is required for the postgres tests ({POSTGRES_ADMIN_URL}): {exc}")
     with admin:
@@ -71,7 +76,9 @@ def fresh_postgres_database(prefix: str = "cs_test") -> Iterator[str]:
     try:
         yield url
     finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        with psycopg.connect(
+            POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5, options=FIXTURE_DB_OPTIONS
+        ) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

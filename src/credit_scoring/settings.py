@@ -67,8 +67,35 @@ class Settings(BaseSettings):
     review_band: float | None = Field(default=None, ge=0.0, le=0.5)
     #: Serve without API keys: development only, refused in production and off loopback.
     open_local_mode: bool = False
-    #: Seconds an API key lookup is cached (a revoked key stops working within this delay).
+    #: Seconds an API key lookup is cached (revocations reach every worker within a second
+    #: regardless: each reads the revoked key ids twice a second).
     key_cache_seconds: float = Field(default=10.0, ge=0.0)
+    #: While the key store is unreachable, keys verified at most this many seconds ago keep
+    #: working; older ones are refused (503) until it answers again.
+    key_stale_seconds: float = Field(default=60.0, ge=0.0)
+    #: Timeouts of every database connection of the service (PostgreSQL): connecting, one
+    #: statement, waiting for a lock, a transaction left idle; and TCP keepalives/user timeout
+    #: so a dead peer is noticed in seconds, not after the kernel's two hours.
+    db_connect_timeout_seconds: int = Field(default=5, ge=1)
+    db_statement_timeout_seconds: float = Field(default=30.0, gt=0)
+    db_lock_timeout_seconds: float = Field(default=10.0, gt=0)
+    db_idle_in_transaction_timeout_seconds: float = Field(default=60.0, gt=0)
+    db_keepalive_seconds: int = Field(default=10, ge=1)
+    #: A drain pass (checkout, COPY, commit) taking longer than this is abandoned: the drain
+    #: process exits and is started again (rows stay in the spool until committed).
+    drain_pass_timeout_seconds: float = Field(default=90.0, gt=0)
+    #: Readiness: not ready when more decisions than this wait in a worker's spool, or when
+    #: decisions have waited with no successful drain for longer than ``drain_stale_seconds``.
+    spool_max_depth: int = Field(default=100_000, ge=1)
+    drain_stale_seconds: float = Field(default=30.0, gt=0)
+    #: Connections of each API worker: the whole request head must arrive within
+    #: ``api_header_timeout_seconds`` and its body within ``api_body_timeout_seconds``;
+    #: an idle keep-alive connection is closed after ``api_keep_alive_seconds``, and beyond
+    #: ``api_max_idle_connections`` idle ones the oldest is closed.
+    api_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    api_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    api_keep_alive_seconds: int = Field(default=5, ge=1)
+    api_max_idle_connections: int = Field(default=256, ge=1)
     #: Seconds between checks for a new champion (0: only ``POST /v1/admin/reload``).
     reload_poll_seconds: float = Field(default=30.0, ge=0.0)
     #: One JSON log line per request (method, route, status, latency; no personal data).
@@ -85,6 +112,8 @@ class Settings(BaseSettings):
     #: Significance level of the KS (numeric) / chi² (categorical) second opinion.
     drift_alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
     #: Default width of a monitoring window: ``<n>m``, ``<n>h``, ``<n>d`` or ``<n>w`` (``1d``…).
+    #: ``credit-scoring monitor alerts`` posts new alerts to this URL (JSON), if set.
+    alert_webhook_url: str | None = None
     monitor_window: str = Field(default="1d", pattern=r"^\s*\d+\s*[mhdw]\s*$")
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8501, ge=1, le=65535)

@@ -103,7 +103,7 @@ def live_api(demo_env: DemoEnvironment, tmp_path: Path) -> Iterator[LiveApi]:
         spool_sync="normal",
     )
     engine = create_db_engine(url)
-    key = create_key(engine, name="simulator", scopes=["score", "read"])[1]
+    key = create_key(engine, name="simulator", scopes=["score", "outcomes", "read"])[1]
     engine.dispose()
     with _Server(create_app(settings)) as server:
         yield LiveApi(f"http://127.0.0.1:{server.port}", key, url, settings)

@@ -31,6 +31,25 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 
+#: Bounds of the fixtures' own PostgreSQL sessions: a session left holding a lock (a test
+#: killed mid-COPY, say) makes a fixture fail with a message instead of hanging the suite.
+FIXTURE_DB_OPTIONS = "-c lock_timeout=15000 -c statement_timeout=60000"
+
+
+def truncate_log(database_url: str, *, options: str = FIXTURE_DB_OPTIONS) -> None:
+    """Empty the decision log, outcomes, keys and read audit of ``database_url`` (bounded)."""
+    try:
+        with psycopg.connect(
+            database_url, autocommit=True, connect_timeout=5, options=options
+        ) as connection:
+            connection.execute("TRUNCATE decisions, outcomes, api_keys, decision_reads")
+    except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled) as exc:
+        pytest.fail(
+            f"could not empty the test database within the fixture's timeouts: another session "
+            f"holds a lock on its tables (see pg_stat_activity): {exc}"
+        )
+
+
 def clean_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """A CSV row as JSON-ready fields: NaN → None, numpy scalars → Python."""
     out: dict[str, Any] = {}
@@ -114,8 +133,7 @@ def serving_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings
     if request.param == "postgres":
         database_url = request.getfixturevalue("postgres_url")
         upgrade_database(database_url)
-        with psycopg.connect(database_url, autocommit=True) as connection:
-            connection.execute("TRUNCATE decisions, outcomes, api_keys")
+        truncate_log(database_url)
     return get_settings(
         environment="test",
         home=tmp_path / "home",
@@ -141,6 +159,7 @@ def migrated(serving_settings: Settings) -> Settings:
 @dataclass(frozen=True)
 class Keys:
     score: str
+    outcomes: str
     read: str
     admin: str
     everything: str
@@ -154,16 +173,22 @@ def make_keys(database_url: str) -> Keys:
             name: create_key(engine, name=name, scopes=scopes)[1]
             for name, scopes in {
                 "score": ["score"],
+                "outcomes": ["outcomes"],
                 "read": ["read"],
                 "admin": ["admin"],
-                "everything": ["score", "read", "admin"],
-                "revoked": ["score", "read", "admin"],
+                "everything": ["score", "outcomes", "read", "admin"],
+                "revoked": ["score", "outcomes", "read", "admin"],
             }.items()
         }
         revoke_key(engine, made["revoked"].split("_")[1])
     finally:
         engine.dispose()
     return Keys(**made)
+
+
+@pytest.fixture
+def truncate_log_fixture() -> Callable[..., None]:
+    return truncate_log
 
 
 @pytest.fixture

@@ -87,16 +87,18 @@ def test_outcomes_are_recorded_once_and_repeats_are_idempotent(
 ) -> None:
     answer = client.post("/v1/scores", json=applications[0], headers=auth("score")).json()
     body = {"request_id": answer["request_id"], "defaulted": True}
-    first = client.post("/v1/outcomes", json=body, headers=auth("score"))
-    again = client.post("/v1/outcomes", json=body, headers=auth("score"))
+    first = client.post("/v1/outcomes", json=body, headers=auth("outcomes"))
+    again = client.post("/v1/outcomes", json=body, headers=auth("outcomes"))
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json() == again.json()
-    opposite = client.post("/v1/outcomes", json={**body, "defaulted": False}, headers=auth("score"))
+    opposite = client.post(
+        "/v1/outcomes", json={**body, "defaulted": False}, headers=auth("outcomes")
+    )
     assert opposite.status_code == 409
     unknown = client.post(
         "/v1/outcomes",
         json={"request_id": "0192f3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b", "defaulted": False},
-        headers=auth("score"),
+        headers=auth("outcomes"),
     )
     assert unknown.status_code == 404
     observed = "2027-03-01T00:00:00+00:00"
@@ -104,7 +106,7 @@ def test_outcomes_are_recorded_once_and_repeats_are_idempotent(
     dated = client.post(
         "/v1/outcomes",
         json={"request_id": other["request_id"], "defaulted": False, "observed_at": observed},
-        headers=auth("score"),
+        headers=auth("outcomes"),
     )
     assert dated.status_code == 201
     assert datetime.fromisoformat(dated.json()["observed_at"]) == datetime(2027, 3, 1, tzinfo=UTC)

@@ -156,7 +156,7 @@ def test_while_the_database_is_down_decisions_wait_and_drain_on_recovery(tmp_pat
         interval_seconds=0.01,
         sync="normal",
         on_depth=depths.append,
-        on_error=lambda: errors.append(1),
+        on_error=lambda error_class: errors.append(error_class),
     )
     drain.start()
     fill(spool, 30)
@@ -165,10 +165,12 @@ def test_while_the_database_is_down_decisions_wait_and_drain_on_recovery(tmp_pat
         time.sleep(0.01)
     assert sink.failures >= 3 and errors and spool.depth() == 30 and count(engine) == 0
     assert drain.last_error == "ConnectionError"
+    assert set(errors) == {"unreachable"} and drain.health().error_class == "unreachable"
     sink.down.clear()
     assert drain.wait_until_empty(10)
     drain.stop()
     assert count(engine) == 30 and depths[-1] == 0 and drain.failures == 0
+    assert drain.health().error_class is None
     spool.close()
     engine.dispose()
 

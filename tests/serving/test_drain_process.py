@@ -67,7 +67,7 @@ def _drain(spool: SpoolFile, url: str, drained: list[int], errors: list[int]) ->
         interval_seconds=0.02,
         sync="normal",
         on_drained=drained.append,
-        on_error=lambda: errors.append(1),
+        on_error=lambda _class: errors.append(1),
     )
 
 

@@ -45,7 +45,7 @@ def pg_settings(postgres_url: str, pg_proxy: Any, tmp_path: Path) -> Any:
     """Settings whose database is the real PostgreSQL reached through a proxy we can cut."""
     upgrade_database(postgres_url)
     with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute("TRUNCATE decisions, outcomes, api_keys")
+        connection.execute("TRUNCATE decisions, outcomes, api_keys, decision_reads")
     return get_settings(
         environment="test",
         home=tmp_path / "home",

@@ -118,7 +118,8 @@ def test_without_a_published_history_the_api_is_up_but_not_ready(
     with TestClient(create_app(settings)) as client:
         ready = client.get("/readyz")
         assert ready.status_code == 503 and ready.json()["model_loaded"] is False
-        assert "features publish" in ready.json()["detail"]
+        assert "FeatureSetMismatchError" in ready.json()["detail"]
+        assert "/" not in ready.json()["detail"]  # no path or URL in a public probe
         scored = client.post(
             "/v1/scores", json=pipeline_applications[0], headers={"X-API-Key": keys.score}
         )

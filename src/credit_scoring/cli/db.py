@@ -33,3 +33,28 @@ def upgrade_command(
     url = database_url or get_settings().resolved_database_url
     reached = upgrade_database(url, revision)
     typer.echo(f"database {redact_database_url(url)} at revision {reached}")
+
+
+@app.command("grant")
+def grant_command(
+    api_role: Annotated[str, typer.Option(help="The API's login role.")] = "credit_scoring_api",
+    reader_role: Annotated[
+        str, typer.Option(help="The dashboard's read-only login role.")
+    ] = "dashboard_reader",
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Database, as the tables' owner (default: DATABASE_URL)."),
+    ] = None,
+) -> None:
+    """Grant the API role only the DML it needs and the dashboard role read access without
+    keys or audit tables (PostgreSQL; run after every upgrade, as the owner)."""
+    from credit_scoring.store.engine import create_db_engine, redact_database_url
+    from credit_scoring.store.roles import grant_roles
+
+    url = database_url or get_settings().resolved_database_url
+    engine = create_db_engine(url)
+    try:
+        statements = grant_roles(engine, api_role=api_role, reader_role=reader_role)
+    finally:
+        engine.dispose()
+    typer.echo(f"{len(statements)} grant statements applied on {redact_database_url(url)}")

@@ -121,6 +121,10 @@ def run_server(settings: Settings) -> None:
 def _run_uvicorn(settings: Settings, log_config: Path) -> None:
     import uvicorn
 
+    from credit_scoring.serving.guard import SUPERVISOR_PID_ENV, GuardedHttpToolsProtocol
+
+    if settings.api_workers > 1:  # the workers end with this process
+        os.environ[SUPERVISOR_PID_ENV] = str(os.getpid())
     uvicorn.run(
         APP_FACTORY,
         factory=True,
@@ -128,7 +132,9 @@ def _run_uvicorn(settings: Settings, log_config: Path) -> None:
         port=settings.api_port,
         workers=settings.api_workers,
         loop="uvloop",
-        http="httptools",
+        # httptools plus header/body read timeouts and a cap on idle connections per worker.
+        http=GuardedHttpToolsProtocol,
+        timeout_keep_alive=settings.api_keep_alive_seconds,
         log_config=str(log_config),
         access_log=False,
         timeout_graceful_shutdown=10,

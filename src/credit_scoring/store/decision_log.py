@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from credit_scoring.errors import CreditScoringError
 from credit_scoring.store.records import SUMMARY_FIELDS, DecisionRecord, utc
-from credit_scoring.store.tables import decisions, outcomes
+from credit_scoring.store.tables import decision_reads, decisions, outcomes
 
 
 class InvalidCursorError(CreditScoringError):
@@ -174,3 +174,13 @@ def insert_decisions(
             connection.execute(insert(decisions), [r.as_row() for r in records])
         if outcome_rows:
             connection.execute(insert(outcomes), list(outcome_rows))
+
+
+def record_read(engine: Engine, *, key_id: str | None, request_id: str, found: bool) -> None:
+    """Record that ``key_id`` read (or looked for) the decision ``request_id``."""
+    with engine.begin() as connection:
+        connection.execute(
+            decision_reads.insert().values(
+                read_at=datetime.now(UTC), key_id=key_id, request_id=request_id, found=found
+            )
+        )

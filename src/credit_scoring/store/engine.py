@@ -15,7 +15,9 @@ history store, monitoring, the dashboard — gets its engine from :func:`create_
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,19 +43,97 @@ def redact_database_url(url: str) -> str:
     return make_url(normalise_database_url(url)).render_as_string(hide_password=True)
 
 
-def create_db_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    """Bounds on every wait of a PostgreSQL connection (seconds).
+
+    ``statement``, ``lock`` and ``idle_in_transaction`` are server settings of the session
+    (``None``: the server's default, unbounded unless configured there; with any of them the
+    server's side also gets keepalives and a user timeout); the others are libpq's:
+    connecting, TCP keepalives after ``keepalive`` idle seconds (3 probes ``keepalive / 2``
+    apart) and a TCP user timeout, so a peer that vanished mid-COPY is noticed within about
+    ``keepalive * 2`` seconds instead of the kernel's two hours.
+    """
+
+    connect: int = _CONNECT_TIMEOUT_SECONDS
+    statement: float | None = None
+    lock: float | None = None
+    idle_in_transaction: float | None = None
+    keepalive: int = 10
+
+    def connect_args(self) -> dict[str, Any]:
+        interval = max(1, self.keepalive // 2)
+        args: dict[str, Any] = {
+            "connect_timeout": self.connect,
+            "keepalives": 1,
+            "keepalives_idle": self.keepalive,
+            "keepalives_interval": interval,
+            "keepalives_count": 3,
+            # Unacknowledged data (a COPY into a dead peer) fails after this, in ms.
+            "tcp_user_timeout": (self.keepalive + 3 * interval) * 1000,
+        }
+        options = [
+            f"-c {name}={round(seconds * 1000)}"
+            for name, seconds in (
+                ("statement_timeout", self.statement),
+                ("lock_timeout", self.lock),
+                ("idle_in_transaction_session_timeout", self.idle_in_transaction),
+            )
+            if seconds is not None
+        ]
+        if options:
+            # The server's side of the socket too: a session whose client vanished mid-COPY
+            # (waiting for data, which no statement timeout interrupts) ends within seconds
+            # and releases its locks.
+            options += [
+                f"-c tcp_keepalives_idle={self.keepalive}",
+                f"-c tcp_keepalives_interval={interval}",
+                "-c tcp_keepalives_count=3",
+                f"-c tcp_user_timeout={args['tcp_user_timeout']}",
+            ]
+            args["options"] = " ".join(options)
+        return args
+
+
+def service_timeouts(settings: Any) -> DatabaseTimeouts:
+    """The timeouts of the serving connections (API workers, drain) from ``settings``."""
+    return DatabaseTimeouts(
+        connect=settings.db_connect_timeout_seconds,
+        statement=settings.db_statement_timeout_seconds,
+        lock=settings.db_lock_timeout_seconds,
+        idle_in_transaction=settings.db_idle_in_transaction_timeout_seconds,
+        keepalive=settings.db_keepalive_seconds,
+    )
+
+
+def create_db_engine(
+    url: str,
+    *,
+    read_only: bool = False,
+    timeouts: DatabaseTimeouts | None = None,
+    **kwargs: Any,
+) -> Engine:
     """An engine for the database at ``url`` (see the module docstring for the options);
-    ``kwargs`` go to :func:`sqlalchemy.create_engine` (e.g. ``poolclass``)."""
+    ``kwargs`` go to :func:`sqlalchemy.create_engine` (e.g. ``poolclass``).
+
+    PostgreSQL connections always get a connect timeout and TCP keepalives; ``timeouts``
+    (the service's, see :func:`service_timeouts`) adds statement, lock and
+    idle-in-transaction timeouts. Maintenance (migrations, publishing history) runs without
+    those, as its statements may legitimately take long."""
     url = normalise_database_url(url)
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(url, parsed.database or "", read_only=read_only, **kwargs)
     if backend == "postgresql":
-        connect_args = dict(kwargs.pop("connect_args", {}))
-        connect_args.setdefault("connect_timeout", _CONNECT_TIMEOUT_SECONDS)
+        connect_args = {
+            **(timeouts or DatabaseTimeouts()).connect_args(),
+            **dict(kwargs.pop("connect_args", {})),
+        }
         if read_only:
-            connect_args["options"] = "-c default_transaction_read_only=on"
+            connect_args["options"] = (
+                connect_args.get("options", "") + " -c default_transaction_read_only=on"
+            ).strip()
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, connect_args=connect_args, **kwargs)
     raise ConfigurationError(
@@ -77,7 +157,10 @@ def _sqlite_engine(url: str, database: str, *, read_only: bool, **kwargs: Any) -
 
         return create_engine("sqlite://", creator=connect, **kwargs)
     if not in_memory:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        # It holds applicants' data: readable by its owner only (0600; a new folder 0700).
+        path = Path(database)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
     engine = create_engine(url, connect_args={"timeout": _SQLITE_TIMEOUT_SECONDS}, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine

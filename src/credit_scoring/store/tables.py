@@ -95,6 +95,20 @@ DECISION_COLUMNS: tuple[str, ...] = tuple(c.name for c in decisions.columns)
 
 # -- monitoring (migration 0002) ------------------------------------------------------------
 
+#: Who read which applicant's decision, when (``GET /v1/scores/{request_id}``): the key's
+#: public id, never its secret; a read that cannot be recorded is not served.
+decision_reads = Table(
+    "decision_reads",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("read_at", DateTime(timezone=True), nullable=False),
+    Column("key_id", String(16), nullable=True),  # NULL in open local mode
+    Column("request_id", String(36), nullable=False),
+    Column("found", Boolean, nullable=False),
+    Index("ix_decision_reads_request", "request_id", "read_at"),
+    Index("ix_decision_reads_key", "key_id", "read_at"),
+)
+
 #: One row per monitoring job run (provenance of the results it wrote).
 monitoring_runs = Table(
     "monitoring_runs",

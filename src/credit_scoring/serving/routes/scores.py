@@ -17,7 +17,6 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
-from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
 from credit_scoring.serving.decision_log.request_ids import new_request_id, new_request_ids
@@ -42,7 +41,11 @@ from credit_scoring.serving.schemas import (
     batch_request_model,
 )
 from credit_scoring.serving.schemas.batch import fast_batch_validator
-from credit_scoring.serving.schemas.requests import REQUEST_ID_PATTERN, application_validator
+from credit_scoring.serving.schemas.requests import (
+    REQUEST_ID_PATTERN,
+    Timestamp,
+    application_validator,
+)
 from credit_scoring.serving.scorer import Scored, ServedModel
 from credit_scoring.serving.state import Services
 from credit_scoring.settings import Settings
@@ -51,6 +54,7 @@ from credit_scoring.store.decision_log import (
     InvalidCursorError,
     get_decision,
     list_decisions,
+    record_read,
 )
 from credit_scoring.store.records import (
     DETAIL_FIELDS,
@@ -71,8 +75,8 @@ def current_model(services: Services) -> ServedModel:
     if served is None:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail="no model loaded yet"
-            + (f": {services.runtime.last_error}" if services.runtime.last_error else ""),
+            # The loader's error names paths: it is logged, not answered.
+            detail="no model loaded yet",
         )
     return served
 
@@ -238,9 +242,34 @@ def scores_router(settings: Settings) -> APIRouter:
     async def read_decision(
         request_id: Annotated[str, Path(pattern=REQUEST_ID_PATTERN)],
         services: ServicesDep,
-        _key: ReadKey,
+        key: ReadKey,
     ) -> Response:
-        """The decision with its inputs, reasons, provenance and outcome (if recorded)."""
+        """The decision with its inputs, reasons, provenance and outcome (if recorded).
+
+        Every read is recorded (key id, decision, time) before it is answered; a read that
+        cannot be recorded is refused (503)."""
+        request_id = request_id.lower()
+        found = await _find_decision(services, request_id)
+        try:
+            await run_in_threadpool(
+                lambda: record_read(
+                    services.engine,
+                    key_id=key.key_id,
+                    request_id=request_id,
+                    found=found is not None,
+                )
+            )
+        except Exception as exc:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, detail="decision log unavailable"
+            ) from exc
+        if found is None:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, detail="no decision with this request id"
+            )
+        return found
+
+    async def _find_decision(services: Services, request_id: str) -> Response | None:
         # Database, spool, database again: the drain commits to the database before it
         # deletes from the spool, so a decision moving between them is always found.
         database_ok = True
@@ -264,7 +293,7 @@ def scores_router(settings: Settings) -> APIRouter:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, detail="decision log unavailable"
             )
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no decision {request_id}")
+        return None
 
     @router.get(
         "",
@@ -276,8 +305,8 @@ def scores_router(settings: Settings) -> APIRouter:
         services: ServicesDep,
         _key: ReadKey,
         client_id: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
-        since: Annotated[AwareDatetime | None, Query(description="Inclusive lower bound.")] = None,
-        until: Annotated[AwareDatetime | None, Query(description="Exclusive upper bound.")] = None,
+        since: Annotated[Timestamp | None, Query(description="Inclusive lower bound.")] = None,
+        until: Annotated[Timestamp | None, Query(description="Exclusive upper bound.")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
     ) -> Response:
@@ -286,7 +315,8 @@ def scores_router(settings: Settings) -> APIRouter:
         try:
             rows, next_cursor = await run_in_threadpool(list_decisions, services.engine, query)
         except InvalidCursorError as exc:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
+            # The cursor is not echoed: it is client input.
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="invalid cursor") from exc
         page = {"items": [_summary(r) for r in rows], "next_cursor": next_cursor}
         return Response(orjson.dumps(page), media_type=JSON)
 

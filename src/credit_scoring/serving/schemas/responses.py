@@ -78,12 +78,22 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
+class DrainState(BaseModel):
+    consecutive_failures: int
+    #: unreachable, schema, constraint or other (``None`` after a success).
+    error_class: str | None
+    last_success_age_seconds: float
+
+
 class Readiness(BaseModel):
     status: Literal["ready", "not ready"]
     model_loaded: bool
     model_version: str | None
     database: bool
     spool_depth: int
+    spool_limit: int
+    spool_present: bool
+    drain: DrainState
     detail: str | None = None
 
 
