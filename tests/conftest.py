@@ -32,3 +32,30 @@ def real_sample_dir() -> Path:
 def settings(tmp_path: Path) -> Settings:
     """Settings whose every artefact lives in a fresh temporary folder."""
     return get_settings(environment="test", home=tmp_path / "home", drain_process=False)
+
+
+def _approve_version(client: object, model_name: str, version: str) -> None:
+    """Validate (a stand-in report checksum) and approve ``version`` through the lifecycle."""
+    from credit_scoring.governance import lifecycle
+
+    v = client.get_model_version(model_name, version)  # type: ignore[attr-defined]
+    lifecycle.mark_validated(
+        client,  # type: ignore[arg-type]
+        v,
+        by="test validator",
+        report_sha256="0" * 64,
+        reason="test: stand-in report",
+    )
+    lifecycle.approve(
+        client,  # type: ignore[arg-type]
+        model_name,
+        version,
+        by="test approver",
+        reason="test",
+    )
+
+
+@pytest.fixture(scope="session")
+def approve_version():  # type: ignore[no-untyped-def]
+    """``approve_version(client, model_name, version)``: validated and approved (champion)."""
+    return _approve_version

@@ -259,7 +259,10 @@ def model_identity(uri: str, settings: Settings) -> str:
 
 def load_served_model(uri: str, settings: Settings) -> ServedModel:
     """Load the bundle ``uri`` names and the history cache of its feature set (blocking)."""
+    from credit_scoring.runtime.approval import require_approved
+
     identity = model_identity(uri, settings)
+    require_approved(uri, settings)  # a registry version is served only once approved
     download_dir: Path | None = None
     try:
         if uri.startswith(REGISTRY_PREFIX):

@@ -1,0 +1,1 @@
+"""Everything needed to score a loaded bundle (see the layout in docs)."""
