@@ -123,12 +123,15 @@ def record(
     client: MlflowClient,
     version: ModelVersion,
     transition: Transition,
+    *,
+    set_state: bool = True,
 ) -> ModelVersion:
-    """Append ``transition`` to the version's tags and set its current state."""
+    """Append ``transition`` to the version's tags and (``set_state``) set its current state."""
     number = len(_numbered(dict(version.tags), TRANSITION_PREFIX)) + 1
     name, v = version.name, str(version.version)
     client.set_model_version_tag(name, v, f"{TRANSITION_PREFIX}{number:03d}", transition.to_json())
-    client.set_model_version_tag(name, v, STATE_TAG, transition.state)
+    if set_state:
+        client.set_model_version_tag(name, v, STATE_TAG, transition.state)
     return client.get_model_version(name, v)
 
 
@@ -151,15 +154,18 @@ def champion(client: MlflowClient, model_name: str) -> ModelVersion | None:
 def mark_validated(
     client: MlflowClient, version: ModelVersion, *, by: str, report_sha256: str, reason: str
 ) -> ModelVersion:
-    """The validation report (SHA-256 ``report_sha256``) is attached: ``validated``."""
+    """The validation report (SHA-256 ``report_sha256``) is attached: a candidate becomes
+    ``validated``; an approved, serving or retired version is re-validated (recorded, its state
+    and approval unchanged). A rejected version is not validated again."""
     state = state_of(version)
-    if state not in (CANDIDATE, VALIDATED):
-        raise LifecycleError(
-            f"{version.name} v{version.version} is {state}: only a candidate is validated"
-        )
+    if state == REJECTED:
+        raise LifecycleError(f"{version.name} v{version.version} was rejected")
     client.set_model_version_tag(version.name, str(version.version), REPORT_TAG, report_sha256)
     return record(
-        client, version, Transition(VALIDATED, by, _now(), reason, report_sha256=report_sha256)
+        client,
+        version,
+        Transition(VALIDATED, by, _now(), reason, report_sha256=report_sha256),
+        set_state=state in (CANDIDATE, VALIDATED),
     )
 
 
