@@ -235,6 +235,11 @@ def test_a_decision_record_is_its_answer_then_the_fields_only_the_log_keeps(
             "bundle_checksum": stand_in.bundle_checksum,
             "feature_set_version": stand_in.history_version,  # logged: features and data
             "log_odds": result.log_odds,
+            # no shadow challenger here: its columns are logged empty
+            "challenger_version": None,
+            "challenger_probability": None,
+            "challenger_decision": None,
+            "challenger_score": None,
             "latency_ms": orjson.loads(entry.record)["latency_ms"],
         }
         assert entry.record == orjson.dumps(record)

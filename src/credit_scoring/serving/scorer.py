@@ -47,6 +47,58 @@ class Scored:
     reasons: list[dict[str, Any]]
     history_found: bool
     features: NDArray[np.float64]
+    #: The shadow challenger's (version, probability, decision, score), or None.
+    shadow: tuple[str, float, str, int] | None = None
+
+
+class Challenger:
+    """A second bundle scored in shadow on the champion's model row (same feature set): its
+    answer is logged, never returned, and its failure never fails a request."""
+
+    def __init__(self, bundle: Bundle, model_version: str) -> None:
+        self.bundle = bundle
+        self.model_version = model_version
+        self.failures = 0
+
+    def score_row(
+        self, x: NDArray[np.float64], review_band: float
+    ) -> tuple[str, float, str, int] | None:
+        try:
+            r = self.bundle.score_row(x, review_band=review_band, with_reasons=False)
+            return (self.model_version, r.probability, str(r.decision), round(r.points))
+        except Exception as exc:  # a challenger never fails a request
+            self._failed(exc)
+            return None
+
+    def score_matrix(
+        self, X: NDArray[np.float64], review_band: float, num_threads: int | None
+    ) -> list[tuple[str, float, str, int] | None]:
+        try:
+            f = self.bundle.score_matrix(X, review_band=review_band, num_threads=num_threads)
+            v = self.model_version
+            return [
+                (v, p, d, round(s))
+                for p, d, s in zip(
+                    f.probability.tolist(), f.decision.tolist(), f.points.tolist(), strict=True
+                )
+            ]
+        except Exception as exc:  # a challenger never fails a request
+            self._failed(exc)
+            return [None] * len(X)
+
+    def _failed(self, exc: Exception) -> None:
+        self.failures += 1
+        if self.failures == 1 or self.failures % 1000 == 0:
+            logger.warning(
+                "challenger scoring failed; decisions are logged without its answer",
+                extra={
+                    "fields": {
+                        "challenger": self.model_version,
+                        "failures": self.failures,
+                        "error": f"{exc.__class__.__name__}: {exc}"[:300],
+                    }
+                },
+            )
 
 
 def _reason_dicts(reasons: Sequence[Reason]) -> list[dict[str, Any]]:
@@ -102,8 +154,10 @@ class ServedModel:
         identity: str,
         review_band: float | None,
         batch_threads: int | None = None,
+        challenger: Challenger | None = None,
     ) -> None:
         self.bundle = bundle
+        self.challenger = challenger
         self.history = history
         self.history_clients = len(history.load_all()[0])
         self.source = source
@@ -146,6 +200,7 @@ class ServedModel:
             index = self.bundle.reason_index
             grouped = index.group_contributions(self.bundle.contributions(x))
             reasons = _reason_dicts(index.top_reasons(grouped, limit=MAX_REASONS))
+        challenger = self.challenger
         return Scored(
             probability=result.probability,
             log_odds=result.raw_score,
@@ -154,6 +209,7 @@ class ServedModel:
             reasons=reasons,
             history_found=found,
             features=x,
+            shadow=None if challenger is None else challenger.score_row(x, self.review_band),
         )
 
     def score_many(
@@ -201,6 +257,11 @@ class ServedModel:
                     for k, v in zip(ks[:c], vs[:c], strict=True)
                 ]
         found_list: list[bool] = found.tolist()
+        shadows: list[tuple[str, float, str, int] | None] = (
+            [None] * n
+            if self.challenger is None
+            else self.challenger.score_matrix(X, self.review_band, self.batch_threads)
+        )
         return [
             Scored(
                 probability=probability[i],
@@ -210,6 +271,7 @@ class ServedModel:
                 reasons=reasons.get(i, []),
                 history_found=found_list[i],
                 features=X[i],
+                shadow=shadows[i],
             )
             for i in range(n)
         ]
@@ -233,6 +295,9 @@ class ServedModel:
             "features": list(self.bundle.features),
             "categorical_features": list(self.bundle.categorical_features),
             "history_clients": self.history_clients,
+            "challenger_version": None
+            if self.challenger is None
+            else self.challenger.model_version,
         }
 
     def close(self) -> None:
@@ -283,6 +348,76 @@ def load_served_model(uri: str, settings: Settings) -> ServedModel:
         source=uri,
         model_version=model_version,
         bundle_checksum=checksum,
-        identity=identity,
+        identity=served_identity(uri, settings, identity),
         review_band=settings.review_band,
+        challenger=load_challenger(uri, bundle, settings),
     )
+
+
+CHALLENGER_ALIAS = "challenger"
+
+
+def challenger_uri(uri: str, settings: Settings) -> str | None:
+    """``settings.challenger_uri``, else the registry alias ``challenger`` of the served
+    model's name when the champion comes from the registry and the alias exists."""
+    if settings.challenger_uri:
+        return settings.challenger_uri
+    if not uri.startswith(REGISTRY_PREFIX):
+        return None
+    name = uri.removeprefix(REGISTRY_PREFIX).split("@", 1)[0].rsplit("/", 1)[0]
+    return f"{REGISTRY_PREFIX}{name}@{CHALLENGER_ALIAS}"
+
+
+def challenger_identity(uri: str, settings: Settings) -> str:
+    """What the challenger reference points to now ("" without one): a change reloads."""
+    reference = challenger_uri(uri, settings)
+    if reference is None:
+        return ""
+    try:
+        return model_identity(reference, settings)
+    except Exception:  # no challenger alias: no challenger
+        return ""
+
+
+def served_identity(uri: str, settings: Settings, champion: str | None = None) -> str:
+    """The champion's identity and the challenger's (polled: either changing reloads)."""
+    champion = model_identity(uri, settings) if champion is None else champion
+    challenger = challenger_identity(uri, settings)
+    return f"{champion}+{challenger}" if challenger else champion
+
+
+def load_challenger(uri: str, champion: Bundle, settings: Settings) -> Challenger | None:
+    """The shadow challenger, or None (none configured, or it cannot be loaded: logged, the
+    champion is served regardless). It scores the champion's model row, so it must have the
+    champion's features. Its answers are never returned, so it need not be approved; its
+    signature is verified like any bundle's when signatures are required."""
+    reference = challenger_uri(uri, settings)
+    if reference is None:
+        return None
+    if not settings.challenger_uri and not challenger_identity(uri, settings):
+        return None  # no challenger alias in the registry
+    download_dir: Path | None = None
+    try:
+        identity = model_identity(reference, settings)
+        if reference.startswith(REGISTRY_PREFIX):
+            settings.home.mkdir(parents=True, exist_ok=True)
+            download_dir = Path(tempfile.mkdtemp(prefix=".challenger-download-", dir=settings.home))
+        bundle = load_bundle(reference, settings=settings, download_dir=download_dir)
+        if bundle.features != champion.features:
+            raise ValueError(
+                f"challenger {reference} uses feature set {bundle.feature_set_version}, the "
+                f"champion {champion.feature_set_version}: a shadow challenger scores the "
+                "champion's model row, so both need the same features"
+            )
+        _ = bundle.model_id
+        version = identity if reference.startswith(REGISTRY_PREFIX) else bundle.model_id
+        return Challenger(bundle, version)
+    except Exception as exc:
+        logger.warning(
+            "challenger not loaded; serving the champion alone",
+            extra={"fields": {"challenger": reference, "error": f"{exc}"[:300]}},
+        )
+        return None
+    finally:
+        if download_dir is not None:
+            shutil.rmtree(download_dir, ignore_errors=True)

@@ -18,7 +18,7 @@ import psycopg
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Engine, Float, Integer, LargeBinary
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from credit_scoring.serving.decision_log.models import DECISION_COLUMNS, decisions
+from credit_scoring.serving.decision_log.models import DECISION_COLUMNS, SHADOW_COLUMNS, decisions
 from credit_scoring.serving.decision_log.spool import SpooledRow
 
 _JSON_COLUMNS = frozenset(c.name for c in decisions.columns if isinstance(c.type, JSON))
@@ -54,6 +54,8 @@ def decode_record(row: SpooledRow) -> dict[str, Any]:
         record["raw_input"] = orjson.loads(row.raw_input)
     record["created_at"] = datetime.fromisoformat(record["created_at"])
     record["features"] = row.features
+    for name in SHADOW_COLUMNS:
+        record.setdefault(name, None)
     return record
 
 
@@ -68,6 +70,8 @@ def _copy_values(row: SpooledRow) -> list[Any]:
             record[name] = row.raw_input.decode()
         else:
             record[name] = orjson.dumps(record[name]).decode()
+    for name in SHADOW_COLUMNS:
+        record.setdefault(name, None)
     return [record[name] for name in DECISION_COLUMNS]
 
 

@@ -140,7 +140,20 @@ def _decide(
                 "created_at": created_at,
             }
         )
-        record = b"".join((answer[:-1], provenance, dumps(result.log_odds), latency))
+        shadow = result.shadow
+        challenger = (
+            _NO_SHADOW
+            if shadow is None
+            else b',"challenger_version":'
+            + dumps(shadow[0])
+            + b',"challenger_probability":'
+            + dumps(shadow[1])
+            + b',"challenger_decision":'
+            + dumps(shadow[2])
+            + b',"challenger_score":'
+            + dumps(shadow[3])
+        )
+        record = b"".join((answer[:-1], provenance, dumps(result.log_odds), challenger, latency))
         answers.append(answer)
         entries.append(
             SpoolEntry(request_id, record, features_blob(result.features), dumps(application))
@@ -159,6 +172,13 @@ def _decide(
                 },
             )
     return _Decisions(answers, entries, scored)
+
+
+#: The shadow columns of a decision scored without a challenger (or whose challenger failed).
+_NO_SHADOW = (
+    b',"challenger_version":null,"challenger_probability":null,'
+    b'"challenger_decision":null,"challenger_score":null'
+)
 
 
 async def _commit(services: Services, decisions: _Decisions) -> None:
