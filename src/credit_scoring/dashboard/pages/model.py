@@ -64,6 +64,7 @@ def render() -> None:
     else:
         st.dataframe(fairness, hide_index=True)
     _governance(settings)
+    _shadow()
     with st.expander("Model card", expanded=False):
         st.markdown(model_info.model_card(bundle) or "_No model card in the bundle._")
 
@@ -90,6 +91,24 @@ def _governance(settings: Settings) -> None:
             file_name=f"validation-v{governance.version}.html",
             mime="text/html",
         )
+
+
+def _shadow() -> None:
+    """Champion vs shadow challenger on the logged decisions (when one was scored)."""
+    from credit_scoring.dashboard.shadow import shadow_comparison
+
+    comparison = ui.cached(shadow_comparison)
+    if comparison is None:
+        return
+    st.subheader("Shadow challenger")
+    cols = st.columns(3)
+    cols[0].metric("Decisions scored by both", f"{comparison.decisions:,}")
+    cols[1].metric("Agreement", f"{comparison.agreement_rate:.1%}")
+    swapped = int(comparison.swaps["applications"].sum())
+    cols[2].metric("Swap set", f"{swapped:,}")
+    st.caption("challenger " + ", ".join(comparison.challenger_versions))
+    st.dataframe(comparison.swaps, hide_index=True, key="swaps")
+    st.dataframe(comparison.realised, hide_index=True, key="shadow-realised")
 
 
 if __name__ == "__main__":
