@@ -458,6 +458,7 @@ def shadow_comparison(
     finally:
         for server in servers.values():
             server.stop()
+    in_process = in_process_shadow_cost(env, challenger, rows=rows_for_shadow(singles))
     without, with_ = statistics.median(p50["without"]), statistics.median(p50["with"])
     delta = with_ - without
     print()
@@ -468,8 +469,44 @@ def shadow_comparison(
     print(f"  median p50 without / with   {without:.3f} / {with_:.3f} ms")
     print(f"  p50 increase                {delta:+.3f} ms (target ≤ {TARGET_SHADOW_P50_MS} ms) "
           f"{'ok' if ok else 'MISS'}")  # fmt: skip
+    print(f"  in-process score_one without / with challenger (median µs over "
+          f"{in_process[2]:,} applications × 5 alternating passes): {in_process[0]:.1f} / "
+          f"{in_process[1]:.1f} (+{in_process[1] - in_process[0]:.1f} µs)")  # fmt: skip
     print(f"  machine load average (1 min) {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0 if ok else 1
+
+
+def rows_for_shadow(singles: list[bytes]) -> list[dict[str, Any]]:
+    """The applications of the pre-encoded single requests (their JSON bodies)."""
+    return [orjson.loads(raw.split(b"\r\n\r\n", 1)[1]) for raw in singles]
+
+
+def in_process_shadow_cost(
+    env: dict[str, str], challenger: Path, *, rows: list[dict[str, Any]]
+) -> tuple[float, float, int]:
+    """Median µs of ``ServedModel.score_one`` without and with the challenger, alternating
+    passes over the same applications in this process (no HTTP noise)."""
+    from credit_scoring.serving.scorer import load_served_model
+    from credit_scoring.settings import get_settings
+
+    settings = get_settings(
+        home=Path(env["CREDIT_SCORING_HOME"]),
+        database_url=env["DATABASE_URL"],
+        model_uri=env["CREDIT_SCORING_MODEL_URI"],
+        challenger_uri=str(challenger),
+    )
+    served = load_served_model(settings.resolved_model_uri, settings)
+    shadow = served.challenger
+    assert shadow is not None
+    timings: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(5):
+        for with_challenger in (False, True):
+            served.challenger = shadow if with_challenger else None
+            for application in rows:
+                t = time.perf_counter_ns()
+                served.score_one(application)
+                timings[with_challenger].append((time.perf_counter_ns() - t) / 1000)
+    return statistics.median(timings[False]), statistics.median(timings[True]), len(rows)
 
 
 def main() -> int:

@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from credit_scoring.runtime.approval import APPROVED_BY_TAG, REGISTRY_PREFIX, STATE_TAG
+from credit_scoring.errors import ModelNotFoundError
+from credit_scoring.runtime.approval import (
+    APPROVED_BY_TAG,
+    REGISTRY_PREFIX,
+    STATE_TAG,
+    resolve_version,
+)
 
 if TYPE_CHECKING:
     from credit_scoring.settings import Settings
@@ -37,19 +43,11 @@ def served_governance(uri: str, settings: Settings) -> Governance | None:
         return None
     from mlflow.artifacts import download_artifacts
     from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
 
     tracking = settings.resolved_mlflow_tracking_uri
-    client = MlflowClient(tracking_uri=tracking, registry_uri=tracking)
-    ref = uri.removeprefix(REGISTRY_PREFIX)
     try:
-        if "@" in ref:
-            name, alias = ref.split("@", 1)
-            version = client.get_model_version_by_alias(name, alias)
-        else:
-            name, _, number = ref.rpartition("/")
-            version = client.get_model_version(name, number)
-    except MlflowException:
+        version = resolve_version(uri, settings)
+    except ModelNotFoundError:
         return None
     tags = dict(version.tags)
     transitions = [

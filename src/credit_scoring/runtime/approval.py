@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from credit_scoring.errors import CreditScoringError, ModelNotFoundError
 
 if TYPE_CHECKING:
+    from mlflow.entities.model_registry import ModelVersion
+
     from credit_scoring.settings import Settings
 
 REGISTRY_PREFIX = "models:/"
@@ -36,11 +38,8 @@ def check_tags(name: str, version: str, tags: dict[str, str]) -> str:
     return approver
 
 
-def require_approved(uri: str, settings: Settings) -> str | None:
-    """For a registry reference, the approver of the version it points to (refusing an
-    unapproved one); None for a bundle folder (not governed by the registry)."""
-    if not uri.startswith(REGISTRY_PREFIX):
-        return None
+def resolve_version(uri: str, settings: Settings) -> ModelVersion:
+    """The registry version ``models:/<name>@<alias>`` or ``models:/<name>/<version>`` names."""
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
@@ -50,10 +49,17 @@ def require_approved(uri: str, settings: Settings) -> str | None:
     try:
         if "@" in ref:
             name, alias = ref.split("@", 1)
-            version = client.get_model_version_by_alias(name, alias)
-        else:
-            name, _, number = ref.rpartition("/")
-            version = client.get_model_version(name, number)
+            return client.get_model_version_by_alias(name, alias)
+        name, _, number = ref.rpartition("/")
+        return client.get_model_version(name, number)
     except MlflowException as exc:
         raise ModelNotFoundError(f"no registered model at {uri}: {exc.message}") from exc
+
+
+def require_approved(uri: str, settings: Settings) -> str | None:
+    """For a registry reference, the approver of the version it points to (refusing an
+    unapproved one); None for a bundle folder (not governed by the registry)."""
+    if not uri.startswith(REGISTRY_PREFIX):
+        return None
+    version = resolve_version(uri, settings)
     return check_tags(version.name, str(version.version), dict(version.tags))
