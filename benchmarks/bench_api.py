@@ -51,7 +51,8 @@ CLI = [str(Path(sys.executable).with_name("credit-scoring"))]
 POSTGRES_ADMIN_URL = os.environ.get(
     "CREDIT_SCORING_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-BENCH_DATABASE = "credit_scoring_bench_api"
+# Per run: concurrent runs on one server never drop each other's database.
+BENCH_DATABASE = f"credit_scoring_bench_api_{os.getpid()}"
 
 TARGET_P50_MS = 1.5
 TARGET_P99_MS = 5.0
