@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from credit_scoring.dashboard.auth import hash_password
-from credit_scoring.dashboard.browser import serve_dashboard, tour
-from credit_scoring.simulate.demo import backfill_demo_log, build_demo
+from credit_scoring.demo.browser_tour import serve_dashboard, tour
+from credit_scoring.demo.simulate.demo import backfill_demo_log, build_demo
 
 TARGET_SECONDS = 3.0
 USER, PASSWORD = "bench", "a benchmark password"

@@ -76,7 +76,7 @@ class SigningKeys:
         """A copy of ``bundle_dir`` at ``dest`` signed with the private key ``signed_by``."""
         import shutil
 
-        from credit_scoring.model.signing import sign_if_configured
+        from credit_scoring.training.signing import sign_if_configured
 
         shutil.copytree(bundle_dir, dest)
         sign_if_configured(dest, get_settings(signing_key_file=signed_by))

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from credit_scoring.batch import OUTPUT_COLUMNS, ApplicationScorer, BatchModel, score_batch
 from credit_scoring.batch import run as batch_run
 from credit_scoring.cli import app as cli
-from credit_scoring.features.store import publish_history
+from credit_scoring.features.publish import publish_history
 from credit_scoring.serving.scorer import load_served_model
 from credit_scoring.settings import Settings
 

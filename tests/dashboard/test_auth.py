@@ -7,7 +7,6 @@ import typer
 from typer.testing import CliRunner
 
 from credit_scoring.cli.dashboard import app as dashboard_cli
-from credit_scoring.cli.dashboard import streamlit_command
 from credit_scoring.dashboard.auth import (
     Credentials,
     PasswordHash,
@@ -15,6 +14,7 @@ from credit_scoring.dashboard.auth import (
     failure_delay,
     hash_password,
 )
+from credit_scoring.dashboard.launch import streamlit_command
 from credit_scoring.errors import ConfigurationError
 from credit_scoring.settings import get_settings
 

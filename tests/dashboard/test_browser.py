@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from credit_scoring.dashboard.browser import CHROMIUM, serve_dashboard, tour
+from credit_scoring.demo.browser_tour import CHROMIUM, serve_dashboard, tour
 
 EXPECTED_CHARTS = {
     "Score an application": 0,

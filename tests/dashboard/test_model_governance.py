@@ -14,13 +14,9 @@ def test_model_page_links_the_validation_report_of_the_approved_champion(  # typ
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     from credit_scoring.governance import lifecycle
-    from credit_scoring.model.registry import (
-        BUNDLE_ARTIFACT_PATH,
-        experiment_id,
-        mlflow_client,
-        register_candidate,
-    )
+    from credit_scoring.runtime.registry import BUNDLE_ARTIFACT_PATH, mlflow_client
     from credit_scoring.settings import get_settings
+    from credit_scoring.training.registry import experiment_id, register_candidate
 
     dashboard_settings(empty_log)
     settings = get_settings(home=tmp_path / "home")

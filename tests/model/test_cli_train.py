@@ -91,7 +91,7 @@ def test_lifecycle_validate_approve_reject_rollback_recorded(
     assert approval["report_sha256"] == sha and approval["at"]
 
     # The report is attached to the version's run.
-    from credit_scoring.model.registry import mlflow_client
+    from credit_scoring.runtime.registry import mlflow_client
     from credit_scoring.settings import get_settings
 
     client = mlflow_client(get_settings(home=home))
@@ -132,7 +132,7 @@ def test_lifecycle_validate_approve_reject_rollback_recorded(
 
 def _check_tracking(home: Path) -> None:
     """One run per candidate with metrics and provenance; plots and bundle on LightGBM's."""
-    from credit_scoring.model.registry import EXPERIMENT_NAME, mlflow_client
+    from credit_scoring.runtime.registry import EXPERIMENT_NAME, mlflow_client
     from credit_scoring.settings import get_settings
 
     client = mlflow_client(get_settings(home=home))

@@ -4,7 +4,7 @@
 and turns raw applications (schema names, one row each: Arrow columns in the local engine,
 pandas frames in Spark's ``mapInPandas`` through :func:`score_applications`) into one output
 row per application, as an Arrow batch. Model rows are built by the API's own builder
-(``OnlineFeatureBuilder.rows_from_columns`` of :mod:`credit_scoring.features.online`: the
+(``OnlineFeatureBuilder.rows_from_columns`` of :mod:`credit_scoring.runtime.online`: the
 application-feature function of training, the history join and the vocabulary encoding), so
 a file scored in batch gets exactly the answers the API gives for the same applications.
 """
@@ -22,12 +22,10 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from credit_scoring.errors import FeatureSetMismatchError
-from credit_scoring.features.application import APPLICATION_INPUT_COLUMNS
-from credit_scoring.features.build import application_columns
-from credit_scoring.features.feature_set import KEY_COLUMN, FeatureSet
-from credit_scoring.features.naming import history_source
-from credit_scoring.features.online import OnlineFeatureBuilder
-from credit_scoring.model.bundle import Bundle, Decision
+from credit_scoring.features.application import APPLICATION_INPUT_COLUMNS, application_columns
+from credit_scoring.features.feature_set import KEY_COLUMN
+from credit_scoring.runtime.bundle import Bundle, Decision
+from credit_scoring.runtime.scorer import Scorer
 from credit_scoring.schema import APPLICATION_TEST, Column, Kind
 
 #: Output columns, in order (``reasons`` only when reasons are asked for).
@@ -62,28 +60,6 @@ def output_schema(*, with_reasons: bool) -> pa.Schema:
     if with_reasons:
         fields.append(pa.field("reasons", pa.string()))  # null for approvals
     return pa.schema(fields)
-
-
-def bundle_feature_set(bundle: Bundle) -> FeatureSet:
-    """The feature set a bundle was trained on (its metadata's copy, or rebuilt from its
-    feature lists for bundles that predate it)."""
-    stored = bundle.metadata.get("feature_set")
-    if isinstance(stored, dict):
-        return FeatureSet.from_json(stored)
-    listed = bundle.metadata.get("history_features")
-    history = (
-        tuple(str(c) for c in listed)
-        if isinstance(listed, list)
-        else tuple(f for f in bundle.features if history_source(f) is not None)
-    )
-    return FeatureSet(
-        version=bundle.feature_set_version,
-        model_features=bundle.features,
-        categorical_features=bundle.categorical_features,
-        protected_columns=(),
-        history_features=history,
-        application_features=tuple(f for f in bundle.features if f not in set(history)),
-    )
 
 
 @dataclass(frozen=True)
@@ -127,7 +103,12 @@ class HistoryTable:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def rows_for(
+    def lookup(self, client_id: int) -> NDArray[np.float64] | None:
+        """The client's history row, or None when the client has no history."""
+        rows, found = self.lookup_many(np.array([client_id], dtype=np.int64))
+        return rows[0] if found[0] else None
+
+    def lookup_many(
         self, client_ids: NDArray[np.int64]
     ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         """(one history row per client, found): rows of clients without history are NaN."""
@@ -154,11 +135,12 @@ class HistoryTable:
 
 
 class ApplicationScorer:
-    """One bundle, one history and a run's options, ready to score chunks of raw applications.
+    """The runtime's :class:`~credit_scoring.runtime.scorer.Scorer` (one bundle, one history)
+    with a run's options, writing Arrow output rows.
 
-    Built once per run (the feature plan of the API's builder is made here); chunks may be
-    scored concurrently from several threads. Every method returns one output row per input
-    application, in input order, with the columns of :func:`output_schema`.
+    Built once per run; chunks may be scored concurrently from several threads. Every method
+    returns one output row per input application, in input order, with the columns of
+    :func:`output_schema`.
     """
 
     def __init__(
@@ -171,21 +153,11 @@ class ApplicationScorer:
         review_band: float | None = None,
         num_threads: int | None = None,
     ) -> None:
+        self.scorer = Scorer(bundle, history, review_band=review_band, num_threads=num_threads)
         self.bundle = bundle
-        self.history = history
         self.with_reasons = with_reasons
-        self.review_band = review_band
-        self.num_threads = num_threads
         self.schema = output_schema(with_reasons=with_reasons)
         self._model_version = pa.scalar(model_version, pa.string())
-        self._builder = OnlineFeatureBuilder(
-            bundle_feature_set(bundle), bundle.vocabularies, history.columns
-        )
-
-    def score_record_batch(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """Score applications given as Arrow columns (schema names; see
-        :func:`arrow_application_columns`), e.g. a chunk of a checked input file."""
-        return self.score_columns(client_ids(batch), arrow_application_columns(batch))
 
     def score_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Score applications given as a pandas frame (see :func:`score_applications`)."""
@@ -196,28 +168,22 @@ class ApplicationScorer:
         """Score applications given as the column input of
         :meth:`OnlineFeatureBuilder.rows_from_columns` (``ids`` are their client ids)."""
         n = len(ids)
-        history_rows, found = self.history.rows_for(ids)
-        matrix = self._builder.rows_from_columns(columns, history_rows, found)
-        bundle = self.bundle
-        scores = bundle.score_matrix(
-            matrix, review_band=self.review_band, num_threads=self.num_threads
-        )
+        scored = self.scorer.score_columns(ids, columns, with_reasons=self.with_reasons)
+        scores = scored.scores
         arrays: list[pa.Array] = [
-            pa.array(ids, pa.int64()),
+            pa.array(scored.ids, pa.int64()),
             pa.array(scores.probability, pa.float64()),
-            pa.array(np.round(scores.points).astype(np.int64), pa.int64()),
+            pa.array(scored.score, pa.int64()),
             _decision_array(scores.decision),
-            pa.array(np.full(n, bundle.threshold), pa.float64()),
+            pa.array(np.full(n, self.bundle.threshold), pa.float64()),
             pa.repeat(self._model_version, n),
-            pa.array(found, pa.bool_()),
+            pa.array(scored.history_found, pa.bool_()),
         ]
         if self.with_reasons:
             reasons: list[str | None] = [None] * n
-            adverse = np.flatnonzero(scores.decision != _APPROVE)
-            if len(adverse):
-                codes = _reason_codes(bundle, matrix[adverse], num_threads=self.num_threads)
-                for position, code in zip(adverse.tolist(), codes, strict=True):
-                    reasons[position] = code
+            codes = self.scorer.reason_code_lists(scored)
+            for position, row in zip(scored.adverse.tolist(), codes, strict=True):
+                reasons[position] = REASON_SEPARATOR.join(row)
             arrays.append(pa.array(reasons, pa.string()))
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
@@ -308,14 +274,3 @@ def _text_objects(values: pa.Array) -> NDArray[np.object_]:
         return lookup[indices.to_numpy()]
     positions = indices.to_numpy(zero_copy_only=False)  # float, NaN where missing
     return lookup[np.where(np.isnan(positions), len(distinct), positions).astype(np.intp)]
-
-
-def _reason_codes(bundle: Bundle, matrix: np.ndarray, *, num_threads: int | None) -> list[str]:
-    """The reason codes of every row (as :meth:`Bundle.reasons_frame`, with chosen threads)."""
-    contributions = bundle.contributions_frame(matrix, num_threads=num_threads)
-    order, _, count = bundle.top_reason_positions(bundle.grouped_contributions(contributions))
-    codes = [group.code for group in bundle.reason_index.groups]
-    return [
-        REASON_SEPARATOR.join(codes[k] for k in row[:n])
-        for row, n in zip(order.tolist(), count.tolist(), strict=True)
-    ]

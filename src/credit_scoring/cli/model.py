@@ -27,7 +27,7 @@ def show_command(
 ) -> None:
     """Print a bundle's identity, threshold and cross-validated metrics (checksums verified)."""
     from credit_scoring.cli.readonly import require_existing_store
-    from credit_scoring.model.bundle import load_bundle
+    from credit_scoring.runtime.bundle import load_bundle
 
     settings = get_settings()
     source = source or f"models:/{settings.registered_model_name}@champion"
@@ -58,11 +58,11 @@ def show_command(
 
 def _lifecycle_of(uri: str) -> dict[str, object]:
     from credit_scoring.governance import lifecycle
-    from credit_scoring.model.registry import _resolve, mlflow_client
+    from credit_scoring.runtime.registry import mlflow_client, resolve_version
 
     settings = get_settings()
     client = mlflow_client(settings)
-    version = _resolve(client, uri)
+    version = resolve_version(client, uri)
     registered = client.get_registered_model(version.name)
     aliases = [a for a, v in registered.aliases.items() if str(v) == str(version.version)]
     return lifecycle.describe(version, aliases)
@@ -109,7 +109,7 @@ def approve_command(
 ) -> None:
     """Approve a validated version: it becomes the champion (recorded: who, when, why)."""
     from credit_scoring.governance import lifecycle
-    from credit_scoring.model.registry import mlflow_client
+    from credit_scoring.runtime.registry import mlflow_client
 
     settings = get_settings()
     name = settings.registered_model_name
@@ -125,7 +125,7 @@ def reject_command(
 ) -> None:
     """Reject a version (it can no longer be approved)."""
     from credit_scoring.governance import lifecycle
-    from credit_scoring.model.registry import mlflow_client
+    from credit_scoring.runtime.registry import mlflow_client
 
     settings = get_settings()
     name = settings.registered_model_name
@@ -140,7 +140,7 @@ def rollback_command(
 ) -> None:
     """Give the champion alias back to the previous champion (recorded)."""
     from credit_scoring.governance import lifecycle
-    from credit_scoring.model.registry import mlflow_client
+    from credit_scoring.runtime.registry import mlflow_client
 
     settings = get_settings()
     name = settings.registered_model_name
@@ -152,7 +152,7 @@ def rollback_command(
 def list_command() -> None:
     """Registered versions with their CV cost and aliases."""
     from credit_scoring.cli.readonly import require_existing_store
-    from credit_scoring.model.registry import describe_version, mlflow_client
+    from credit_scoring.runtime.registry import describe_version, mlflow_client
 
     settings = get_settings()
     require_existing_store(

@@ -69,7 +69,7 @@ def score_batch_command(
     log(f"model {batch_model.model_version} loaded from {uri}")
     spark_session = None
     if engine == "spark":
-        from credit_scoring.features.history.engine import spark_session_or_local
+        from credit_scoring.spark_session import spark_session_or_local
 
         spark_session = spark_session_or_local()
     result = score_batch(

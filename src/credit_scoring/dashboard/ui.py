@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from credit_scoring.dashboard import queries
 from credit_scoring.dashboard.auth import Credentials, attempt_login
 from credit_scoring.errors import CreditScoringError
-from credit_scoring.model.bundle import Bundle, load_bundle
+from credit_scoring.runtime.bundle import Bundle, load_bundle
 from credit_scoring.settings import Settings, get_settings
 
 T = TypeVar("T")

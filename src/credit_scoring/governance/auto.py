@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from credit_scoring.governance import lifecycle
-from credit_scoring.model.registry import mlflow_client
+from credit_scoring.runtime.registry import mlflow_client
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
 
-    from credit_scoring.model.run import TrainingRun
     from credit_scoring.settings import Settings
+    from credit_scoring.training.run import TrainingRun
 
 
 def auto_approve_trained(

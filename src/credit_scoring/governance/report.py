@@ -252,7 +252,7 @@ def render_report(inputs: ReportInputs) -> str:
     """The report as one HTML document (Plotly's JavaScript inlined once)."""
     import plotly.graph_objects as go
 
-    from credit_scoring.model.threshold import cost_curve
+    from credit_scoring.training.threshold import cost_curve
 
     parts: list[str] = []
     first = True

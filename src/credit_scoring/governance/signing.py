@@ -1,6 +1,6 @@
 """Signing key pairs (Ed25519) for bundles: ``credit-scoring signing-key create``.
 
-Training signs with :mod:`credit_scoring.model.signing`; serving, batch and the dashboard
+Training signs with :mod:`credit_scoring.training.signing`; serving, batch and the dashboard
 verify with :mod:`credit_scoring.runtime.signature`.
 """
 

@@ -24,9 +24,9 @@ from credit_scoring.governance.report import (
     stability_table,
 )
 from credit_scoring.io import file_sha256
-from credit_scoring.model.bundle import Bundle, load_bundle
-from credit_scoring.model.registry import mlflow_client
-from credit_scoring.model.run import OOF_ARTIFACT
+from credit_scoring.runtime.bundle import Bundle, load_bundle
+from credit_scoring.runtime.registry import mlflow_client
+from credit_scoring.training.run import OOF_ARTIFACT
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion

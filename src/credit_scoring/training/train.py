@@ -1,0 +1,518 @@
+"""Training stage: baselines, LightGBM and the scorecard challenger cross-validated on the
+same folds; tuning, class imbalance and calibration chosen only when they beat the default by
+more than the noise (:mod:`credit_scoring.training.screens`); cost-optimal threshold, refit,
+bundle metadata.
+
+:func:`fit_model` is pure (arrays in, a :class:`TrainingOutcome` out); :func:`run_training`
+reads a FEATURES_DIR, writes the bundle and records everything in MLflow.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+from numpy.typing import NDArray
+
+from credit_scoring.metrics import brier_score, ks_statistic, optimal_threshold, roc_auc
+from credit_scoring.runtime.calibration import IDENTITY, PROB_MAX, PROB_MIN
+from credit_scoring.runtime.metadata import BUNDLE_FORMAT_VERSION
+from credit_scoring.runtime.points_table import PointsTable
+from credit_scoring.runtime.reasons import CATALOGUE_VERSION, ReasonIndex, reason_group
+from credit_scoring.runtime.reference import reference_bins
+from credit_scoring.runtime.scorecard import ScoreScaling
+from credit_scoring.training.baselines import LOGISTIC_C, cross_validate_baseline
+from credit_scoring.training.calibration import (
+    CalibrationChoice,
+    choose_calibration,
+    reliability_table,
+)
+from credit_scoring.training.card import bootstrap_intervals, model_card
+from credit_scoring.training.checks import check_training_set
+from credit_scoring.training.cv import (
+    INNER_VALID_FRACTION,
+    BoostingConfig,
+    CVResult,
+    binned_dataset,
+    refit,
+    size_params,
+    size_rule,
+    stratified_folds,
+)
+from credit_scoring.training.dataset import TrainingData
+from credit_scoring.training.fairness import FairnessPolicy, FairnessReport, fairness_report
+from credit_scoring.training.monotone import constraint_table, monotone_params
+from credit_scoring.training.screens import Choice, choose_imbalance, choose_tuned
+from credit_scoring.training.threshold import ThresholdReport, choose_threshold
+from credit_scoring.training.tune import tune
+from credit_scoring.training.woe_scorecard import (
+    MAX_CHARACTERISTICS,
+    cross_validate_scorecard,
+    fit_scorecard,
+)
+
+Log = Callable[[str], None]
+IMBALANCE_OPTIONS = ("none", "balanced")
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """What to train and how. Costs are per missed default / per refused good client."""
+
+    cost_fn: float = 10.0
+    cost_fp: float = 1.0
+    tune_trials: int | None = None
+    time_budget_minutes: float | None = None
+    boosting: BoostingConfig = field(default_factory=BoostingConfig)
+    params: dict[str, Any] = field(default_factory=dict)  # overrides of DEFAULT_PARAMS
+    imbalance_options: tuple[str, ...] = IMBALANCE_OPTIONS
+    review_band: float = 0.0
+    scaling: ScoreScaling = field(default_factory=ScoreScaling)
+    n_boot: int = 200
+    baselines: bool = True
+    #: Monotone constraints of :mod:`credit_scoring.training.monotone` (on by default: they cost
+    #: ≤ 0.002 AUC on the synthetic full size and the real sample, see docs/model.md).
+    monotone: bool = True
+    #: Train the scorecard challenger beside LightGBM on the same folds.
+    scorecard: bool = True
+    scorecard_characteristics: int = MAX_CHARACTERISTICS
+    #: The model the bundle serves: "lightgbm" or "scorecard" (scored from its points table).
+    served_model: str = "lightgbm"
+    fairness: FairnessPolicy = field(default_factory=FairnessPolicy)
+
+    @property
+    def tuning(self) -> bool:
+        return bool(self.tune_trials) or bool(self.time_budget_minutes)
+
+
+def candidate_metrics(
+    y_true: NDArray[np.int8], y_prob: NDArray[np.float64], *, cost_fn: float, cost_fp: float
+) -> dict[str, float]:
+    """AUC, Gini, KS, Brier and the cost-optimal threshold/cost of OOF probabilities."""
+    auc = roc_auc(y_true, y_prob)
+    best = optimal_threshold(y_true, y_prob, cost_fn=cost_fn, cost_fp=cost_fp)
+    return {
+        "auc": auc,
+        "gini": 2.0 * auc - 1.0,
+        "ks": ks_statistic(y_true, y_prob),
+        "brier": brier_score(y_true, y_prob),
+        "cost": best.cost,
+        "threshold": best.threshold,
+        "approval_rate": best.approval_rate,
+        "recall": best.recall,
+    }
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    """Everything training produced, before anything is written."""
+
+    booster: lgb.Booster
+    scorecard: PointsTable | None
+    metadata: dict[str, Any]
+    model_card: str
+    summary: dict[str, Any]
+    cv: CVResult
+    calibration: CalibrationChoice
+    threshold: ThresholdReport
+    fairness: FairnessReport
+    oof_probs: dict[str, NDArray[np.float64]]
+    y: NDArray[np.int8]
+    ids: NDArray[np.int64]
+
+
+def git_commit() -> str | None:
+    """The checkout's commit, when the package runs from a git checkout."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in ("lightgbm", "numpy", "pandas", "scikit-learn", "mlflow", "optuna", "fairlearn"):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+def _select_lightgbm(
+    data: TrainingData,
+    *,
+    folds: list[tuple[NDArray[np.intp], NDArray[np.intp]]],
+    options: TrainOptions,
+    params: dict[str, Any],
+    binned: lgb.Dataset,
+    log: Log,
+) -> tuple[CVResult, str, list[Choice], int]:
+    """Parameters (default, or tuned when they beat it by a margin), then the imbalance
+    option (``none`` unless another beats it by a margin), all on every fold."""
+    categorical = data.categorical_indices
+    n_trials = 0
+    choices: list[Choice] = []
+    default_cv: CVResult | None = None
+    if options.tuning:
+        budget = options.time_budget_minutes * 60.0 if options.time_budget_minutes else None
+        log(f"tuning: {options.tune_trials or 'unlimited'} trial(s), budget {budget or '∞'} s")
+        result = tune(
+            data.X,
+            data.y,
+            folds=folds,
+            categorical=categorical,
+            config=options.boosting,
+            n_trials=options.tune_trials,
+            timeout_seconds=budget,
+            base_params=params,
+            binned=binned,
+            on_trial=lambda i, auc: log(f"  trial {i}: OOF AUC {auc:.4f}"),
+        )
+        n_trials = result.n_trials
+        default_cv = result.base_cv
+        if result.best_cv is not None and result.base_cv is not None:
+            wins, choice = choose_tuned(
+                data.y, folds=folds, default_cv=result.base_cv, tuned_cv=result.best_cv
+            )
+            choices.append(choice)
+            log(choice.sentence())
+            if wins:
+                params, default_cv = result.params, result.best_cv
+    cv, option, choice = choose_imbalance(
+        data.X,
+        data.y,
+        folds=folds,
+        categorical=categorical,
+        params=params,
+        config=options.boosting,
+        options=options.imbalance_options,
+        binned=binned,
+        cost_fn=options.cost_fn,
+        cost_fp=options.cost_fp,
+        default_cv=default_cv,
+        log=log,
+    )
+    choices.append(choice)
+    log(choice.sentence())
+    return cv, option, choices, n_trials
+
+
+def _scorecard_candidate(
+    data: TrainingData,
+    *,
+    folds: list[tuple[NDArray[np.intp], NDArray[np.intp]]],
+    cv: CVResult,
+    options: TrainOptions,
+    log: Log,
+) -> NDArray[np.float64]:
+    """The scorecard's out-of-fold raw log-odds (each fold from its own points table)."""
+    started = time.monotonic()
+    raw = cross_validate_scorecard(
+        data.X,
+        data.y,
+        folds=folds,
+        features=data.features,
+        categorical=data.categorical_features,
+        fold_gain=cv.fold_gain,
+        scaling=options.scaling,
+        limit=options.scorecard_characteristics,
+        n_jobs=options.boosting.threads(),
+    )
+    log(
+        f"scorecard ({options.scorecard_characteristics} characteristics max, optimal monotonic "
+        f"binning + WoE logistic) on {len(folds)} folds: OOF AUC {roc_auc(data.y, raw):.4f} "
+        f"({time.monotonic() - started:.0f} s)"
+    )
+    return raw
+
+
+def fit_model(
+    data: TrainingData,
+    *,
+    options: TrainOptions,
+    model_name: str = "credit-scoring",
+    uses_protected: bool = False,
+    log: Log = lambda message: None,
+) -> TrainingOutcome:
+    """Cross-validate the candidates, choose and calibrate LightGBM, refit, describe it."""
+    started = time.monotonic()
+    config = options.boosting
+    check_training_set(data, n_folds=config.n_folds)  # degenerate or non-finite: refused
+    folds = stratified_folds(data.y, n_folds=config.n_folds, seed=config.seed)
+    y = data.y
+    oof_probs: dict[str, NDArray[np.float64]] = {}
+    candidates: dict[str, dict[str, float]] = {}
+    names = [*(("dummy", "logistic") if options.baselines else ()), "lightgbm"]
+    log(
+        f"{len(folds)}-fold stratified CV, candidates {', '.join(names)} (LightGBM imbalance "
+        f"options: {', '.join(options.imbalance_options)})"
+    )
+    if options.baselines:
+        for kind in ("dummy", "logistic"):
+            prob = cross_validate_baseline(
+                kind,
+                data.X,
+                y,
+                folds=folds,
+                categorical=data.categorical_indices,
+                seed=config.seed,
+                n_jobs=config.threads(),
+            )
+            oof_probs[kind] = prob
+            candidates[kind] = candidate_metrics(
+                y, prob, cost_fn=options.cost_fn, cost_fp=options.cost_fp
+            )
+            m = candidates[kind]
+            log(f"{kind}: OOF AUC {m['auc']:.4f}, cost {m['cost']:.4f} ({len(folds)} folds)")
+
+    params = size_params(len(y))
+    log(f"default parameters by size rule: {size_rule(len(y))}")
+    monotone = (
+        monotone_params(data.features, categorical=data.categorical_features)
+        if options.monotone
+        else {}
+    )
+    constrained = constraint_table(data.features, categorical=data.categorical_features)
+    log(
+        f"monotone constraints: {len(constrained)} feature(s) constrained"
+        if monotone
+        else "monotone constraints: off"
+    )
+    params.update(monotone)
+    params.update(options.params)
+    binned = binned_dataset(data.X, y, data.categorical_indices, feature_names=list(data.features))
+    cv, imbalance, choices, n_trials = _select_lightgbm(
+        data, folds=folds, options=options, params=params, binned=binned, log=log
+    )
+    calibration = choose_calibration(cv.oof_raw, y, folds=folds, seed=config.seed)
+    choices.append(
+        Choice(
+            name="calibration",
+            default="platt",
+            chosen=calibration.calibration.method,
+            compared=dict(calibration.brier_by_method),
+            metric="cross-fitted Brier score",
+            reason=calibration.reason,
+        )
+    )
+    log(choices[-1].sentence())
+    lgbm_prob = calibration.oof_prob
+    oof_probs["lightgbm"] = lgbm_prob
+    lgbm_metrics = candidate_metrics(y, lgbm_prob, cost_fn=options.cost_fn, cost_fp=options.cost_fp)
+    lgbm_metrics["auc_raw"] = roc_auc(y, cv.oof_raw)
+    lgbm_metrics["brier_raw"] = brier_score(y, cv.oof_prob)
+    candidates["lightgbm"] = lgbm_metrics
+    log(
+        f"lightgbm [{imbalance}]: OOF AUC raw {lgbm_metrics['auc_raw']:.4f}, calibrated "
+        f"{lgbm_metrics['auc']:.4f}; Brier raw {lgbm_metrics['brier_raw']:.5f}, calibrated "
+        f"{lgbm_metrics['brier']:.5f}; refit rounds {cv.rounds} (fold rounds "
+        f"{list(cv.best_rounds)} scaled to {len(y):,} rows)"
+    )
+    scorecard_raw: NDArray[np.float64] | None = None
+    if options.scorecard:
+        scorecard_raw = _scorecard_candidate(data, folds=folds, cv=cv, options=options, log=log)
+        scorecard_prob = IDENTITY.apply(scorecard_raw)
+        oof_probs["scorecard"] = scorecard_prob
+        candidates["scorecard"] = candidate_metrics(
+            y, scorecard_prob, cost_fn=options.cost_fn, cost_fp=options.cost_fp
+        )
+    served = options.served_model
+    if served == "scorecard" and scorecard_raw is None:
+        raise ValueError("served_model 'scorecard' needs the scorecard (scorecard=True)")
+    served_calibration = IDENTITY if served == "scorecard" else calibration.calibration
+    prob = oof_probs[served]
+    metrics = candidates[served]
+    threshold = choose_threshold(y, prob, cost_fn=options.cost_fn, cost_fp=options.cost_fp)
+    beats = all(
+        metrics["auc"] > candidates[k]["auc"] and metrics["cost"] < candidates[k]["cost"]
+        for k in ("dummy", "logistic")
+        if k in candidates
+    )
+    log(
+        f"served model {served}, out of fold on {len(folds)} folds: AUC {metrics['auc']:.4f}, "
+        f"Brier {metrics['brier']:.5f}, "
+        f"cost {metrics['cost']:.4f} at threshold {threshold.threshold:.4f} "
+        f"(cost at 0.5: {threshold.at_half.cost:.4f})"
+    )
+
+    booster = refit(
+        data.X,
+        y,
+        categorical=data.categorical_indices,
+        params=cv.params,
+        rounds=cv.rounds,
+        feature_names=list(data.features),
+        binned=binned,
+    )
+    del binned
+    gain = np.asarray(booster.feature_importance(importance_type="gain"), dtype=np.float64)
+    points_table: PointsTable | None = None
+    if options.scorecard:
+        points_table = fit_scorecard(
+            data.X,
+            y,
+            features=data.features,
+            categorical=data.categorical_features,
+            gain=gain,
+            scaling=options.scaling,
+            limit=options.scorecard_characteristics,
+            n_jobs=config.threads(),
+        ).table
+    refused = prob >= threshold.threshold
+    fairness = fairness_report(y, refused, data.groups, policy=options.fairness)
+    intervals = bootstrap_intervals(
+        y,
+        prob,
+        threshold=threshold.threshold,
+        cost_fn=options.cost_fn,
+        cost_fp=options.cost_fp,
+        n_boot=options.n_boot,
+        seed=config.seed,
+    )
+    if served == "scorecard" and points_table is not None:
+        train_raw = points_table.bind(data.features).raw_score(data.X)
+    else:
+        train_raw = np.asarray(booster.predict(data.X, raw_score=True), dtype=np.float64)
+    train_prob = served_calibration.apply(train_raw)
+    created_at = datetime.now(UTC).isoformat(timespec="seconds")
+    commit = git_commit()
+    index = ReasonIndex.build(data.features)
+    metadata: dict[str, Any] = {
+        "format_version": BUNDLE_FORMAT_VERSION,
+        "created_at": created_at,
+        "git_commit": commit,
+        "model_name": model_name,
+        "features": list(data.features),
+        "categorical_features": list(data.categorical_features),
+        "vocabularies": {k: list(v) for k, v in data.vocabularies.items()},
+        "feature_set_version": data.feature_set.version,
+        "feature_set": data.feature_set.to_json(),
+        "history_features": [
+            f for f in data.features if f in set(data.feature_set.history_features)
+        ],
+        "threshold": threshold.threshold,
+        "review_band": options.review_band,
+        "cost": {"cost_fn": options.cost_fn, "cost_fp": options.cost_fp},
+        "served_model": served,
+        "calibration": served_calibration.to_json(),
+        "probability_interval": [PROB_MIN, PROB_MAX],
+        "score_scaling": options.scaling.to_json(),
+        "reasons": {
+            "catalogue_version": CATALOGUE_VERSION,
+            "max_reasons": 4,
+            "groups": [{"code": g.code, "text": g.text} for g in index.groups],
+            "feature_groups": {f: reason_group(f).code for f in data.features},
+        },
+        "reference_bins": reference_bins(
+            data.X,
+            features=data.features,
+            vocabularies=data.vocabularies,
+            outputs={
+                "probability": train_prob,
+                "points": options.scaling.points(train_prob),
+                "oof_probability": prob,
+            },
+        ),
+        "data_fingerprint": data.fingerprint,
+        "library_versions": library_versions(),
+        "training": {
+            "params": {k: v for k, v in cv.params.items() if k != "num_threads"},
+            "rounds": cv.rounds,
+            "fold_best_rounds": list(cv.best_rounds),
+            "fold_fit_rows": list(cv.fit_rows),
+            "inner_valid_fraction": INNER_VALID_FRACTION,
+            "size_rule": size_rule(len(y)),
+            "imbalance": imbalance,
+            "choices": [c.to_json() for c in choices],
+            "monotone_constraints": constrained if monotone else [],
+            "tuning_trials": n_trials,
+            "n_folds": config.n_folds,
+            "seed": config.seed,
+            "n_rows": len(y),
+            "default_rate": float(np.mean(y)),
+        },
+        "metrics": {
+            "candidates": candidates,
+            "threshold": threshold.to_json(),
+            "brier_by_method": calibration.brier_by_method,
+            "lightgbm_calibration": calibration.calibration.to_json(),
+            "intervals": {k: list(v) for k, v in intervals.items()},
+            "beats_baselines": beats,
+        },
+    }
+    summary: dict[str, Any] = {
+        "model_name": model_name,
+        "created_at": created_at,
+        "git_commit": commit,
+        "feature_set_version": data.feature_set.version,
+        "bundle_format_version": BUNDLE_FORMAT_VERSION,
+        "uses_protected": uses_protected,
+        "n_rows": len(y),
+        "n_folds": config.n_folds,
+        "default_rate": float(np.mean(y)),
+        "n_features": len(data.features),
+        "n_history_features": len(metadata["history_features"]),
+        "data_fingerprint": data.fingerprint,
+        "candidates": candidates,
+        "metrics": metrics,
+        "served_model": served,
+        "intervals": intervals,
+        "threshold": threshold.to_json(),
+        "imbalance": imbalance,
+        "rounds": cv.rounds,
+        "fold_best_rounds": list(cv.best_rounds),
+        "tuning_trials": n_trials,
+        "choices": [c.to_json() for c in choices],
+        "size_rule": size_rule(len(y)),
+        "monotone_constraints": constrained if monotone else [],
+        "calibration_method": served_calibration.method
+        if served == "lightgbm"
+        else "none (scorecard log-odds)",
+        "brier_by_method": calibration.brier_by_method,
+        "probability_interval": [PROB_MIN, PROB_MAX],
+        "scorecard_points": points_table.rows() if points_table is not None else [],
+        "reliability": reliability_table(y, prob),
+        "fairness": fairness.to_json(),
+        "beats_baselines": beats,
+        "feature_gain": dict(zip(data.features, (float(g) for g in gain), strict=True)),
+        "fairness_policy": options.fairness.to_json(),
+        "seconds": time.monotonic() - started,
+    }
+    metadata["metrics"]["reliability"] = summary["reliability"]
+    metadata["metrics"]["fairness"] = summary["fairness"]
+    card = model_card(summary)
+    return TrainingOutcome(
+        booster=booster,
+        scorecard=points_table,
+        metadata=metadata,
+        model_card=card,
+        summary=summary,
+        cv=cv,
+        calibration=calibration,
+        threshold=threshold,
+        fairness=fairness,
+        oof_probs=oof_probs,
+        y=y,
+        ids=data.ids,
+    )
+
+
+__all__ = ["LOGISTIC_C", "TrainOptions", "TrainingOutcome", "candidate_metrics", "fit_model"]
