@@ -535,9 +535,10 @@ def main() -> int:
     try:
         from credit_scoring.features.publish import publish_history
         from credit_scoring.runtime.bundle import load_bundle
-        from credit_scoring.serving.db import create_db_engine, upgrade_database
         from credit_scoring.serving.keys import create_key
         from credit_scoring.settings import get_settings
+        from credit_scoring.store.engine import create_db_engine
+        from credit_scoring.store.migrate import upgrade_database
 
         upgrade_database(database_url)
         publish_history(artefacts.features_dir, database_url)

@@ -208,8 +208,8 @@ class Stack:
 
 
 def _keys(database_url: str) -> tuple[dict[str, str], str]:
-    from credit_scoring.serving.db import create_db_engine
     from credit_scoring.serving.keys import create_key, revoke_key
+    from credit_scoring.store.engine import create_db_engine
 
     engine = create_db_engine(database_url)
     try:
@@ -269,7 +269,7 @@ def api_stack(
     ``credit-scoring serve`` on it with production defaults; all removed afterwards (the
     server log is copied to ``keep_logs`` when given)."""
     from credit_scoring.features.publish import publish_history
-    from credit_scoring.serving.db import upgrade_database
+    from credit_scoring.store.migrate import upgrade_database
 
     database = f"credit_scoring_drill_{name.replace('-', '_')}_{secrets.token_hex(3)}"
     with psycopg.connect(admin_url, autocommit=True) as connection:

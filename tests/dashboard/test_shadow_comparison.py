@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from credit_scoring.dashboard.queries import read_only_engine
 from credit_scoring.dashboard.shadow import shadow_comparison
-from credit_scoring.serving.db import upgrade_database
-from credit_scoring.serving.decision_log.models import decisions, outcomes
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.migrate import upgrade_database
+from credit_scoring.store.tables import decisions, outcomes
 
 
 def _row(i: int, decision: str, challenger: str | None, p: float, q: float) -> dict[str, object]:
@@ -52,7 +52,7 @@ def test_agreement_swap_set_and_later_default_rates(tmp_path: Path) -> None:
         connection.execute(outcomes.insert(), outcome_rows)
     engine.dispose()
 
-    result = shadow_comparison(read_only_engine(url))
+    result = shadow_comparison(create_db_engine(url, read_only=True))
     assert result is not None
     assert result.decisions == 75 and result.challenger_versions == ["m/2"]
     assert result.agreement_rate == pytest.approx(60 / 75)

@@ -4,8 +4,6 @@ a stand-in model for the HTTP plumbing, and a dedicated PostgreSQL database."""
 from __future__ import annotations
 
 import math
-import os
-import secrets
 import shutil
 import threading
 import warnings
@@ -21,31 +19,16 @@ import pytest
 from fastapi import FastAPI
 
 from credit_scoring.serving.app import create_app
-from credit_scoring.serving.db import create_db_engine, upgrade_database
 from credit_scoring.serving.keys import create_key, revoke_key
 from credit_scoring.serving.scorer import Scored
 from credit_scoring.settings import Settings, get_settings
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.migrate import upgrade_database
 
 with warnings.catch_warnings():
     # Starlette suggests another HTTP client for its TestClient; httpx is what we have.
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
-
-
-def _postgres_admin_url() -> str:
-    """The PostgreSQL server of the `postgres` tests (a database is created per session on it):
-    ``CREDIT_SCORING_TEST_POSTGRES_URL``, else a PostgreSQL ``DATABASE_URL``, else the local
-    server on 127.0.0.1:5432."""
-    configured = os.environ.get("CREDIT_SCORING_TEST_POSTGRES_URL")
-    database_url = os.environ.get("DATABASE_URL", "")
-    if configured:
-        return configured
-    if database_url.startswith(("postgresql", "postgres:")):
-        return database_url.replace("postgresql+psycopg://", "postgresql://")
-    return "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-POSTGRES_ADMIN_URL = _postgres_admin_url()
 
 
 def clean_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -215,27 +198,6 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 def auth(keys: Keys) -> Callable[[str], dict[str, str]]:
     """Headers carrying the key of a scope (``everything`` for all scopes)."""
     return lambda scope="everything": {"X-API-Key": getattr(keys, scope)}
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this session (fails, never skips, if the server is
-    down), dropped at the end."""
-    name = f"cs_test_{secrets.token_hex(4)}"
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is required for the postgres tests ({POSTGRES_ADMIN_URL}): {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    from sqlalchemy.engine import make_url
-
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class LiveServer:
@@ -462,9 +424,9 @@ class TcpProxy:
         """``database_url`` (PostgreSQL) rewritten to go through this proxy."""
         from sqlalchemy.engine import make_url
 
-        from credit_scoring.serving.db import normalise_url
+        from credit_scoring.store.engine import normalise_database_url
 
-        parsed = make_url(normalise_url(database_url))
+        parsed = make_url(normalise_database_url(database_url))
         return parsed.set(host="127.0.0.1", port=self.port).render_as_string(hide_password=False)
 
 

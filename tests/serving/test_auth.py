@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from credit_scoring.errors import ConfigurationError
 from credit_scoring.serving.app import create_app
-from credit_scoring.serving.db import create_db_engine
-from credit_scoring.serving.decision_log.models import api_keys
 from credit_scoring.serving.keys import ApiKeyError, create_key, list_keys, revoke_key
 from credit_scoring.settings import Settings
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.tables import api_keys
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient

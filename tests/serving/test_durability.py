@@ -17,9 +17,9 @@ import psycopg
 import pytest
 
 from credit_scoring.serving.app import create_app
-from credit_scoring.serving.db import upgrade_database
 from credit_scoring.serving.decision_log.spool import find_spool_files
 from credit_scoring.settings import get_settings
+from credit_scoring.store.migrate import upgrade_database
 
 pytestmark = pytest.mark.postgres
 

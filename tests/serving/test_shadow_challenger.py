@@ -12,9 +12,14 @@ import numpy as np
 import sqlalchemy as sa
 
 from credit_scoring.serving.app import create_app
-from credit_scoring.serving.decision_log.models import SHADOW_COLUMNS
 from credit_scoring.serving.scorer import load_served_model
 
+SHADOW_COLUMNS = (
+    "challenger_version",
+    "challenger_probability",
+    "challenger_decision",
+    "challenger_score",
+)
 SHADOW_FIELDS = set(SHADOW_COLUMNS)
 
 

@@ -1,4 +1,4 @@
-"""``credit-scoring db upgrade``: apply the serving database migrations."""
+"""``credit-scoring db upgrade``: apply the database migrations (``credit_scoring.store``)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ def upgrade_command(
     ] = None,
 ) -> None:
     """Migrate the database to ``revision`` (default: the newest)."""
-    from credit_scoring.serving.db import redact, upgrade_database
+    from credit_scoring.store.engine import redact_database_url
+    from credit_scoring.store.migrate import upgrade_database
 
     url = database_url or get_settings().resolved_database_url
     reached = upgrade_database(url, revision)
-    typer.echo(f"database {redact(url)} at revision {reached}")
+    typer.echo(f"database {redact_database_url(url)} at revision {reached}")

@@ -177,15 +177,16 @@ def report_command(
     since: _Since = None,
 ) -> None:
     """Write a self-contained HTML drift report from the stored drift results."""
-    from credit_scoring.dashboard.queries import read_only_engine, stored_results
     from credit_scoring.io import atomic_write_bytes
     from credit_scoring.monitoring.report import drift_report_html, is_drift_report
     from credit_scoring.outputs import claim_output_file
+    from credit_scoring.store.engine import create_db_engine
+    from credit_scoring.store.reads import stored_results
 
     claim_output_file(out, command="monitor report", is_own=is_drift_report)
     settings = get_settings()
     spec = window or settings.monitor_window
-    engine = read_only_engine(settings.resolved_database_url)
+    engine = create_db_engine(settings.resolved_database_url, read_only=True)
     try:
         start = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
         rows = stored_results(engine, job="drift", window=spec, since=start)

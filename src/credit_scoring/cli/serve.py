@@ -32,7 +32,8 @@ def _is_loopback(host: str) -> bool:
 def prepare_server(settings: Settings, *, migrate: bool = True) -> None:
     """Pre-start: refuse unsafe settings, wait for the database, apply the migrations, and
     export the settings the worker processes must share."""
-    from credit_scoring.serving.db import redact, upgrade_database, wait_for_database
+    from credit_scoring.store.engine import redact_database_url
+    from credit_scoring.store.migrate import upgrade_database, wait_for_database
 
     if settings.open_local_mode and not _is_loopback(settings.api_host):
         raise ConfigurationError(
@@ -44,7 +45,9 @@ def prepare_server(settings: Settings, *, migrate: bool = True) -> None:
     if migrate:
         wait_for_database(settings.resolved_database_url)
         revision = upgrade_database(settings.resolved_database_url)
-        typer.echo(f"database {redact(settings.resolved_database_url)} at revision {revision}")
+        typer.echo(
+            f"database {redact_database_url(settings.resolved_database_url)} at revision {revision}"
+        )
     # Workers are fresh processes that read their settings from the environment.
     os.environ["CREDIT_SCORING_MODEL_URI"] = settings.resolved_model_uri
     if settings.challenger_uri:

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import Engine, case, func, inspect, select
 
 from credit_scoring.metrics import roc_auc
-from credit_scoring.serving.decision_log.models import decisions, outcomes
+from credit_scoring.store.tables import decisions, outcomes
 
 #: Rows with outcomes read for the realised AUCs (the most recent ones).
 MAX_OUTCOME_ROWS = 200_000

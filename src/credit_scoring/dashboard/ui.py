@@ -12,11 +12,12 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from credit_scoring.dashboard import queries
 from credit_scoring.dashboard.auth import Credentials, attempt_login
 from credit_scoring.errors import CreditScoringError
 from credit_scoring.runtime.bundle import Bundle, load_bundle
 from credit_scoring.settings import Settings, get_settings
+from credit_scoring.store import reads
+from credit_scoring.store.engine import create_db_engine
 
 T = TypeVar("T")
 USER_KEY = "dashboard_user"
@@ -36,7 +37,7 @@ def settings() -> Settings:
 @st.cache_resource(show_spinner=False)
 def engine(url: str) -> Engine:
     """One read-only engine per database URL for the dashboard process."""
-    return queries.read_only_engine(url)
+    return create_db_engine(url, read_only=True)
 
 
 def database_url() -> str:
@@ -131,18 +132,18 @@ def sidebar_account() -> None:
 
 @dataclass(frozen=True)
 class Filters:
-    granularity: queries.Granularity
+    granularity: reads.Granularity
     since: datetime | None
 
 
-def time_filters(*, default_granularity: queries.Granularity = "day") -> Filters:
+def time_filters(*, default_granularity: reads.Granularity = "day") -> Filters:
     """Period and time-bucket selectors in the sidebar."""
     with st.sidebar:
         period = st.selectbox("Period", list(PERIODS), index=3, key="period")
         granularity = st.selectbox(
             "Time bucket",
-            queries.GRANULARITIES,
-            index=queries.GRANULARITIES.index(default_granularity),
+            reads.GRANULARITIES,
+            index=reads.GRANULARITIES.index(default_granularity),
             key="granularity",
         )
     span = PERIODS[period]
@@ -160,7 +161,7 @@ def empty_state(message: str, hint: str | None = None) -> None:
 
 def log_is_empty() -> bool:
     """Show the empty state of a log without decisions (``True`` if so)."""
-    summary = cached(queries.log_summary)
+    summary = cached(reads.log_summary)
     if summary["decisions"] == 0:
         empty_state(
             "No decisions yet: the decision log is empty.",
@@ -173,7 +174,7 @@ def log_is_empty() -> bool:
 
 def window_choice(job: str, *, key: str) -> str | None:
     """A selector of the window widths with stored results of ``job`` (``None``: none)."""
-    sizes = cached(queries.stored_window_sizes, job)
+    sizes = cached(reads.stored_window_sizes, job)
     if not sizes:
         return None
     with st.sidebar:

@@ -111,7 +111,10 @@ class _Fields:
         return value
 
     def number(self, name: str, source: Mapping[str, Any] | None = None) -> float:
-        value = (source if source is not None else self.payload).get(name)
+        fields = source if source is not None else self.payload
+        if name not in fields:
+            raise self.fail(name, "is missing")
+        value = fields[name]
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(name, f"must be a number, not {value!r}")
         return float(value)

@@ -31,7 +31,6 @@ from credit_scoring.errors import (
     FeatureSetMismatchError,
     ModelNotFoundError,
 )
-from credit_scoring.serving.db import create_db_engine
 from credit_scoring.serving.decision_log.drain import DecisionDrain
 from credit_scoring.serving.decision_log.drain_process import DrainProcess
 from credit_scoring.serving.decision_log.sink import DecisionSink
@@ -45,6 +44,7 @@ from credit_scoring.serving.schemas import application_model, batch_request_mode
 from credit_scoring.serving.scorer import ServedModel, load_served_model, served_identity
 from credit_scoring.serving.state import Services
 from credit_scoring.settings import Settings, get_settings
+from credit_scoring.store.engine import create_db_engine
 
 logger = logging.getLogger("credit_scoring.serving")
 

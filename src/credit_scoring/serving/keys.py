@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, insert, select, update
 
 from credit_scoring.errors import CreditScoringError
-from credit_scoring.serving.decision_log.models import api_keys
+from credit_scoring.store.tables import api_keys
 
 #: ``score``: POST scores and outcomes; ``read``: GET decisions and the model card;
 #: ``admin``: reload the model.

@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from credit_scoring.metrics import brier_score, ks_statistic, optimal_threshold, roc_auc
-from credit_scoring.runtime.calibration import IDENTITY, PROB_MAX, PROB_MIN
+from credit_scoring.runtime.calibration import IDENTITY, PROB_MAX, PROB_MIN, Calibration
 from credit_scoring.runtime.metadata import BUNDLE_FORMAT_VERSION
 from credit_scoring.runtime.points_table import PointsTable
 from credit_scoring.runtime.reasons import CATALOGUE_VERSION, ReasonIndex, reason_group
@@ -244,45 +244,92 @@ def _scorecard_candidate(
     return raw
 
 
-def fit_model(
-    data: TrainingData,
-    *,
-    options: TrainOptions,
-    model_name: str = "credit-scoring",
-    uses_protected: bool = False,
-    log: Log = lambda message: None,
-) -> TrainingOutcome:
-    """Cross-validate the candidates, choose and calibrate LightGBM, refit, describe it."""
-    started = time.monotonic()
+Folds = list[tuple[NDArray[np.intp], NDArray[np.intp]]]
+
+
+@dataclass
+class Candidates:
+    """Out-of-fold probabilities and metrics of every candidate, by name (labels ``y``)."""
+
+    y: NDArray[np.int8]
+    oof_probs: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def add(self, name: str, prob: NDArray[np.float64], options: TrainOptions) -> dict[str, float]:
+        self.oof_probs[name] = prob
+        self.metrics[name] = candidate_metrics(
+            self.y, prob, cost_fn=options.cost_fn, cost_fp=options.cost_fp
+        )
+        return self.metrics[name]
+
+
+@dataclass(frozen=True)
+class LightGBMCandidate:
+    """The cross-validated LightGBM: its CV, the choices made (tuning, imbalance, calibration),
+    its calibration and the parameters' monotone constraints."""
+
+    cv: CVResult
+    imbalance: str
+    choices: list[Choice]
+    n_trials: int
+    calibration: CalibrationChoice
+    monotone: bool
+    constrained: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ServedChoice:
+    """The model served, its calibration, out-of-fold probabilities and metrics, the
+    cost-optimal threshold and whether it beats the baselines."""
+
+    served: str
+    calibration: Calibration
+    prob: NDArray[np.float64]
+    metrics: dict[str, float]
+    threshold: ThresholdReport
+    beats: bool
+
+
+@dataclass(frozen=True)
+class Refit:
+    """The final models fitted on every row and the evaluation of the served one."""
+
+    booster: lgb.Booster
+    gain: NDArray[np.float64]
+    points_table: PointsTable | None
+    fairness: FairnessReport
+    intervals: dict[str, Any]
+    train_prob: NDArray[np.float64]
+
+
+def _cross_validate_baselines(
+    data: TrainingData, *, folds: Folds, options: TrainOptions, log: Log
+) -> Candidates:
+    """The dummy and logistic baselines (when asked for) on the shared folds."""
     config = options.boosting
-    check_training_set(data, n_folds=config.n_folds)  # degenerate or non-finite: refused
-    folds = stratified_folds(data.y, n_folds=config.n_folds, seed=config.seed)
-    y = data.y
-    oof_probs: dict[str, NDArray[np.float64]] = {}
-    candidates: dict[str, dict[str, float]] = {}
-    names = [*(("dummy", "logistic") if options.baselines else ()), "lightgbm"]
-    log(
-        f"{len(folds)}-fold stratified CV, candidates {', '.join(names)} (LightGBM imbalance "
-        f"options: {', '.join(options.imbalance_options)})"
-    )
+    candidates = Candidates(data.y)
     if options.baselines:
         for kind in ("dummy", "logistic"):
             prob = cross_validate_baseline(
                 kind,
                 data.X,
-                y,
+                data.y,
                 folds=folds,
                 categorical=data.categorical_indices,
                 seed=config.seed,
                 n_jobs=config.threads(),
             )
-            oof_probs[kind] = prob
-            candidates[kind] = candidate_metrics(
-                y, prob, cost_fn=options.cost_fn, cost_fp=options.cost_fp
-            )
-            m = candidates[kind]
+            m = candidates.add(kind, prob, options)
             log(f"{kind}: OOF AUC {m['auc']:.4f}, cost {m['cost']:.4f} ({len(folds)} folds)")
+    return candidates
 
+
+def _cross_validate_lightgbm(
+    data: TrainingData, *, folds: Folds, options: TrainOptions, log: Log
+) -> tuple[LightGBMCandidate, lgb.Dataset]:
+    """LightGBM's parameters (size rule, monotone constraints, tuning, imbalance) and its
+    calibration, chosen on the shared folds; and the binned training set (for the refit)."""
+    y = data.y
     params = size_params(len(y))
     log(f"default parameters by size rule: {size_rule(len(y))}")
     monotone = (
@@ -302,7 +349,7 @@ def fit_model(
     cv, imbalance, choices, n_trials = _select_lightgbm(
         data, folds=folds, options=options, params=params, binned=binned, log=log
     )
-    calibration = choose_calibration(cv.oof_raw, y, folds=folds, seed=config.seed)
+    calibration = choose_calibration(cv.oof_raw, y, folds=folds, seed=options.boosting.seed)
     choices.append(
         Choice(
             name="calibration",
@@ -314,37 +361,42 @@ def fit_model(
         )
     )
     log(choices[-1].sentence())
-    lgbm_prob = calibration.oof_prob
-    oof_probs["lightgbm"] = lgbm_prob
-    lgbm_metrics = candidate_metrics(y, lgbm_prob, cost_fn=options.cost_fn, cost_fp=options.cost_fp)
-    lgbm_metrics["auc_raw"] = roc_auc(y, cv.oof_raw)
-    lgbm_metrics["brier_raw"] = brier_score(y, cv.oof_prob)
-    candidates["lightgbm"] = lgbm_metrics
-    log(
-        f"lightgbm [{imbalance}]: OOF AUC raw {lgbm_metrics['auc_raw']:.4f}, calibrated "
-        f"{lgbm_metrics['auc']:.4f}; Brier raw {lgbm_metrics['brier_raw']:.5f}, calibrated "
-        f"{lgbm_metrics['brier']:.5f}; refit rounds {cv.rounds} (fold rounds "
-        f"{list(cv.best_rounds)} scaled to {len(y):,} rows)"
+    candidate = LightGBMCandidate(
+        cv=cv,
+        imbalance=imbalance,
+        choices=choices,
+        n_trials=n_trials,
+        calibration=calibration,
+        monotone=bool(monotone),
+        constrained=constrained,
     )
-    scorecard_raw: NDArray[np.float64] | None = None
-    if options.scorecard:
-        scorecard_raw = _scorecard_candidate(data, folds=folds, cv=cv, options=options, log=log)
-        scorecard_prob = IDENTITY.apply(scorecard_raw)
-        oof_probs["scorecard"] = scorecard_prob
-        candidates["scorecard"] = candidate_metrics(
-            y, scorecard_prob, cost_fn=options.cost_fn, cost_fp=options.cost_fp
-        )
+    return candidate, binned
+
+
+def _choose_served(
+    data: TrainingData,
+    candidates: Candidates,
+    lgbm: LightGBMCandidate,
+    *,
+    folds: Folds,
+    options: TrainOptions,
+    log: Log,
+) -> ServedChoice:
+    """The served model (LightGBM, or the scorecard when asked for), its threshold, and
+    whether it beats the baselines on AUC and cost."""
+    y = data.y
     served = options.served_model
-    if served == "scorecard" and scorecard_raw is None:
+    if served == "scorecard" and "scorecard" not in candidates.oof_probs:
         raise ValueError("served_model 'scorecard' needs the scorecard (scorecard=True)")
-    served_calibration = IDENTITY if served == "scorecard" else calibration.calibration
-    prob = oof_probs[served]
-    metrics = candidates[served]
+    calibration = IDENTITY if served == "scorecard" else lgbm.calibration.calibration
+    prob = candidates.oof_probs[served]
+    metrics = candidates.metrics[served]
     threshold = choose_threshold(y, prob, cost_fn=options.cost_fn, cost_fp=options.cost_fp)
     beats = all(
-        metrics["auc"] > candidates[k]["auc"] and metrics["cost"] < candidates[k]["cost"]
+        metrics["auc"] > candidates.metrics[k]["auc"]
+        and metrics["cost"] < candidates.metrics[k]["cost"]
         for k in ("dummy", "logistic")
-        if k in candidates
+        if k in candidates.metrics
     )
     log(
         f"served model {served}, out of fold on {len(folds)} folds: AUC {metrics['auc']:.4f}, "
@@ -352,17 +404,31 @@ def fit_model(
         f"cost {metrics['cost']:.4f} at threshold {threshold.threshold:.4f} "
         f"(cost at 0.5: {threshold.at_half.cost:.4f})"
     )
+    return ServedChoice(served, calibration, prob, metrics, threshold, beats)
 
-    booster = refit(
+
+def _refit_lightgbm(
+    data: TrainingData, lgbm: LightGBMCandidate, binned: lgb.Dataset
+) -> lgb.Booster:
+    """LightGBM refitted on every row with the chosen parameters and rounds."""
+    return refit(
         data.X,
-        y,
+        data.y,
         categorical=data.categorical_indices,
-        params=cv.params,
-        rounds=cv.rounds,
+        params=lgbm.cv.params,
+        rounds=lgbm.cv.rounds,
         feature_names=list(data.features),
         binned=binned,
     )
-    del binned
+
+
+def _evaluate(
+    data: TrainingData, booster: lgb.Booster, choice: ServedChoice, *, options: TrainOptions
+) -> Refit:
+    """The scorecard refitted on every row (when asked for); fairness and bootstrap intervals
+    of the served model's out-of-fold decisions; its probabilities on the training rows."""
+    y = data.y
+    config = options.boosting
     gain = np.asarray(booster.feature_importance(importance_type="gain"), dtype=np.float64)
     points_table: PointsTable | None = None
     if options.scorecard:
@@ -376,29 +442,114 @@ def fit_model(
             limit=options.scorecard_characteristics,
             n_jobs=config.threads(),
         ).table
-    refused = prob >= threshold.threshold
+    refused = choice.prob >= choice.threshold.threshold
     fairness = fairness_report(y, refused, data.groups, policy=options.fairness)
     intervals = bootstrap_intervals(
         y,
-        prob,
-        threshold=threshold.threshold,
+        choice.prob,
+        threshold=choice.threshold.threshold,
         cost_fn=options.cost_fn,
         cost_fp=options.cost_fp,
         n_boot=options.n_boot,
         seed=config.seed,
     )
-    if served == "scorecard" and points_table is not None:
+    if choice.served == "scorecard" and points_table is not None:
         train_raw = points_table.bind(data.features).raw_score(data.X)
     else:
         train_raw = np.asarray(booster.predict(data.X, raw_score=True), dtype=np.float64)
-    train_prob = served_calibration.apply(train_raw)
-    created_at = datetime.now(UTC).isoformat(timespec="seconds")
-    commit = git_commit()
+    train_prob = choice.calibration.apply(train_raw)
+    return Refit(booster, gain, points_table, fairness, intervals, train_prob)
+
+
+def fit_model(
+    data: TrainingData,
+    *,
+    options: TrainOptions,
+    model_name: str = "credit-scoring",
+    uses_protected: bool = False,
+    log: Log = lambda message: None,
+) -> TrainingOutcome:
+    """Cross-validate the candidates, choose and calibrate LightGBM, refit, describe it:
+    baselines → LightGBM → scorecard → served model and threshold → refit and evaluation →
+    bundle metadata and training summary."""
+    started = time.monotonic()
+    config = options.boosting
+    check_training_set(data, n_folds=config.n_folds)  # degenerate or non-finite: refused
+    folds = stratified_folds(data.y, n_folds=config.n_folds, seed=config.seed)
+    y = data.y
+    names = [*(("dummy", "logistic") if options.baselines else ()), "lightgbm"]
+    log(
+        f"{len(folds)}-fold stratified CV, candidates {', '.join(names)} (LightGBM imbalance "
+        f"options: {', '.join(options.imbalance_options)})"
+    )
+    candidates = _cross_validate_baselines(data, folds=folds, options=options, log=log)
+    lgbm, binned = _cross_validate_lightgbm(data, folds=folds, options=options, log=log)
+    cv, calibration = lgbm.cv, lgbm.calibration
+    lgbm_metrics = candidates.add("lightgbm", calibration.oof_prob, options)
+    lgbm_metrics["auc_raw"] = roc_auc(y, cv.oof_raw)
+    lgbm_metrics["brier_raw"] = brier_score(y, cv.oof_prob)
+    log(
+        f"lightgbm [{lgbm.imbalance}]: OOF AUC raw {lgbm_metrics['auc_raw']:.4f}, calibrated "
+        f"{lgbm_metrics['auc']:.4f}; Brier raw {lgbm_metrics['brier_raw']:.5f}, calibrated "
+        f"{lgbm_metrics['brier']:.5f}; refit rounds {cv.rounds} (fold rounds "
+        f"{list(cv.best_rounds)} scaled to {len(y):,} rows)"
+    )
+    if options.scorecard:
+        scorecard_raw = _scorecard_candidate(data, folds=folds, cv=cv, options=options, log=log)
+        candidates.add("scorecard", IDENTITY.apply(scorecard_raw), options)
+    choice = _choose_served(data, candidates, lgbm, folds=folds, options=options, log=log)
+    booster = _refit_lightgbm(data, lgbm, binned)
+    del binned  # its memory back before the scorecard's refit
+    fitted = _evaluate(data, booster, choice, options=options)
+    metadata = _bundle_metadata(
+        data, lgbm, choice, fitted, candidates=candidates, options=options, model_name=model_name
+    )
+    summary = _training_summary(
+        data,
+        lgbm,
+        choice,
+        fitted,
+        metadata=metadata,
+        uses_protected=uses_protected,
+        options=options,
+        seconds=time.monotonic() - started,
+    )
+    metadata["metrics"]["reliability"] = summary["reliability"]
+    metadata["metrics"]["fairness"] = summary["fairness"]
+    card = model_card(summary)
+    return TrainingOutcome(
+        booster=fitted.booster,
+        scorecard=fitted.points_table,
+        metadata=metadata,
+        model_card=card,
+        summary=summary,
+        cv=cv,
+        calibration=calibration,
+        threshold=choice.threshold,
+        fairness=fitted.fairness,
+        oof_probs=candidates.oof_probs,
+        y=y,
+        ids=data.ids,
+    )
+
+
+def _bundle_metadata(
+    data: TrainingData,
+    lgbm: LightGBMCandidate,
+    choice: ServedChoice,
+    fitted: Refit,
+    *,
+    candidates: Candidates,
+    options: TrainOptions,
+    model_name: str,
+) -> dict[str, Any]:
+    """The bundle's ``metadata.json`` (format :data:`BUNDLE_FORMAT_VERSION`)."""
+    y, cv, config = data.y, lgbm.cv, options.boosting
     index = ReasonIndex.build(data.features)
-    metadata: dict[str, Any] = {
+    return {
         "format_version": BUNDLE_FORMAT_VERSION,
-        "created_at": created_at,
-        "git_commit": commit,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_commit": git_commit(),
         "model_name": model_name,
         "features": list(data.features),
         "categorical_features": list(data.categorical_features),
@@ -408,11 +559,11 @@ def fit_model(
         "history_features": [
             f for f in data.features if f in set(data.feature_set.history_features)
         ],
-        "threshold": threshold.threshold,
+        "threshold": choice.threshold.threshold,
         "review_band": options.review_band,
         "cost": {"cost_fn": options.cost_fn, "cost_fp": options.cost_fp},
-        "served_model": served,
-        "calibration": served_calibration.to_json(),
+        "served_model": choice.served,
+        "calibration": choice.calibration.to_json(),
         "probability_interval": [PROB_MIN, PROB_MAX],
         "score_scaling": options.scaling.to_json(),
         "reasons": {
@@ -426,9 +577,9 @@ def fit_model(
             features=data.features,
             vocabularies=data.vocabularies,
             outputs={
-                "probability": train_prob,
-                "points": options.scaling.points(train_prob),
-                "oof_probability": prob,
+                "probability": fitted.train_prob,
+                "points": options.scaling.points(fitted.train_prob),
+                "oof_probability": choice.prob,
             },
         ),
         "data_fingerprint": data.fingerprint,
@@ -440,28 +591,43 @@ def fit_model(
             "fold_fit_rows": list(cv.fit_rows),
             "inner_valid_fraction": INNER_VALID_FRACTION,
             "size_rule": size_rule(len(y)),
-            "imbalance": imbalance,
-            "choices": [c.to_json() for c in choices],
-            "monotone_constraints": constrained if monotone else [],
-            "tuning_trials": n_trials,
+            "imbalance": lgbm.imbalance,
+            "choices": [c.to_json() for c in lgbm.choices],
+            "monotone_constraints": lgbm.constrained if lgbm.monotone else [],
+            "tuning_trials": lgbm.n_trials,
             "n_folds": config.n_folds,
             "seed": config.seed,
             "n_rows": len(y),
             "default_rate": float(np.mean(y)),
         },
         "metrics": {
-            "candidates": candidates,
-            "threshold": threshold.to_json(),
-            "brier_by_method": calibration.brier_by_method,
-            "lightgbm_calibration": calibration.calibration.to_json(),
-            "intervals": {k: list(v) for k, v in intervals.items()},
-            "beats_baselines": beats,
+            "candidates": candidates.metrics,
+            "threshold": choice.threshold.to_json(),
+            "brier_by_method": lgbm.calibration.brier_by_method,
+            "lightgbm_calibration": lgbm.calibration.calibration.to_json(),
+            "intervals": {k: list(v) for k, v in fitted.intervals.items()},
+            "beats_baselines": choice.beats,
         },
     }
-    summary: dict[str, Any] = {
-        "model_name": model_name,
-        "created_at": created_at,
-        "git_commit": commit,
+
+
+def _training_summary(
+    data: TrainingData,
+    lgbm: LightGBMCandidate,
+    choice: ServedChoice,
+    fitted: Refit,
+    *,
+    metadata: dict[str, Any],
+    uses_protected: bool,
+    options: TrainOptions,
+    seconds: float,
+) -> dict[str, Any]:
+    """What the model card and the training output report."""
+    y, cv, config = data.y, lgbm.cv, options.boosting
+    return {
+        "model_name": metadata["model_name"],
+        "created_at": metadata["created_at"],
+        "git_commit": metadata["git_commit"],
         "feature_set_version": data.feature_set.version,
         "bundle_format_version": BUNDLE_FORMAT_VERSION,
         "uses_protected": uses_protected,
@@ -471,48 +637,31 @@ def fit_model(
         "n_features": len(data.features),
         "n_history_features": len(metadata["history_features"]),
         "data_fingerprint": data.fingerprint,
-        "candidates": candidates,
-        "metrics": metrics,
-        "served_model": served,
-        "intervals": intervals,
-        "threshold": threshold.to_json(),
-        "imbalance": imbalance,
+        "candidates": metadata["metrics"]["candidates"],
+        "metrics": choice.metrics,
+        "served_model": choice.served,
+        "intervals": fitted.intervals,
+        "threshold": choice.threshold.to_json(),
+        "imbalance": lgbm.imbalance,
         "rounds": cv.rounds,
         "fold_best_rounds": list(cv.best_rounds),
-        "tuning_trials": n_trials,
-        "choices": [c.to_json() for c in choices],
+        "tuning_trials": lgbm.n_trials,
+        "choices": [c.to_json() for c in lgbm.choices],
         "size_rule": size_rule(len(y)),
-        "monotone_constraints": constrained if monotone else [],
-        "calibration_method": served_calibration.method
-        if served == "lightgbm"
+        "monotone_constraints": lgbm.constrained if lgbm.monotone else [],
+        "calibration_method": choice.calibration.method
+        if choice.served == "lightgbm"
         else "none (scorecard log-odds)",
-        "brier_by_method": calibration.brier_by_method,
+        "brier_by_method": lgbm.calibration.brier_by_method,
         "probability_interval": [PROB_MIN, PROB_MAX],
-        "scorecard_points": points_table.rows() if points_table is not None else [],
-        "reliability": reliability_table(y, prob),
-        "fairness": fairness.to_json(),
-        "beats_baselines": beats,
-        "feature_gain": dict(zip(data.features, (float(g) for g in gain), strict=True)),
+        "scorecard_points": fitted.points_table.rows() if fitted.points_table is not None else [],
+        "reliability": reliability_table(y, choice.prob),
+        "fairness": fitted.fairness.to_json(),
+        "beats_baselines": choice.beats,
+        "feature_gain": dict(zip(data.features, (float(g) for g in fitted.gain), strict=True)),
         "fairness_policy": options.fairness.to_json(),
-        "seconds": time.monotonic() - started,
+        "seconds": seconds,
     }
-    metadata["metrics"]["reliability"] = summary["reliability"]
-    metadata["metrics"]["fairness"] = summary["fairness"]
-    card = model_card(summary)
-    return TrainingOutcome(
-        booster=booster,
-        scorecard=points_table,
-        metadata=metadata,
-        model_card=card,
-        summary=summary,
-        cv=cv,
-        calibration=calibration,
-        threshold=threshold,
-        fairness=fairness,
-        oof_probs=oof_probs,
-        y=y,
-        ids=data.ids,
-    )
 
 
 __all__ = ["LOGISTIC_C", "TrainOptions", "TrainingOutcome", "candidate_metrics", "fit_model"]

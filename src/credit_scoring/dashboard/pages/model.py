@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from credit_scoring.dashboard import charts, model_info, queries, ui
+from credit_scoring.dashboard import charts, model_info, ui
+from credit_scoring.store import reads
 
 if TYPE_CHECKING:
     from credit_scoring.settings import Settings
@@ -40,7 +41,7 @@ def render() -> None:
     curve, label = model_info.cost_curve(bundle)
     curves = {label: curve} if not curve.empty else {}
     realised = ui.cached(
-        queries.realised_cost_curve, cost_fn=settings.cost_fn, cost_fp=settings.cost_fp
+        reads.realised_cost_curve, cost_fn=settings.cost_fn, cost_fp=settings.cost_fp
     )
     if not realised.empty:
         curves["realised (logged decisions with outcomes)"] = realised

@@ -208,7 +208,7 @@ def _drain_main(
     errors: Synchronized[int],
     failures: Synchronized[int],
 ) -> None:  # pragma: no cover - runs in the child process (tested through its effects)
-    from credit_scoring.serving.db import create_db_engine
+    from credit_scoring.store.engine import create_db_engine
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when this stops
     with contextlib.suppress(OSError):

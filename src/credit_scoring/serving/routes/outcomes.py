@@ -7,14 +7,14 @@ from fastapi import APIRouter, HTTPException, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from credit_scoring.serving.decision_log.spool import find_in_spools
-from credit_scoring.serving.decision_log.store import (
+from credit_scoring.serving.deps import ScoreKey, ServicesDep
+from credit_scoring.serving.routes._responses import AUTH, INVALID, NOT_FOUND, ErrorBody
+from credit_scoring.serving.schemas import OutcomeCreate, OutcomePublic
+from credit_scoring.store.decision_log import (
     OutcomeConflictError,
     decision_exists,
     record_outcome,
 )
-from credit_scoring.serving.deps import ScoreKey, ServicesDep
-from credit_scoring.serving.routes._responses import AUTH, INVALID, NOT_FOUND, ErrorBody
-from credit_scoring.serving.schemas import OutcomeCreate, OutcomePublic
 
 router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"])
 

@@ -1,7 +1,7 @@
 """Shadow challenger: its version, probability, decision and score beside each decision.
 
-Revision ID: 0005_shadow_challenger
-Revises: 0004
+Revision ID: 0006_shadow_challenger
+Revises: 0005_feature_sets
 Create Date: 2026-12-04
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_shadow_challenger"
-down_revision: str | None = "0004"
+revision: str = "0006_shadow_challenger"
+down_revision: str | None = "0005_feature_sets"
 branch_labels: str | None = None
 depends_on: str | None = None
 
