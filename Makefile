@@ -30,7 +30,7 @@ export CREDIT_SCORING_HOME := $(HOME_DIR)
 export MAKE_STARTED := $(shell date +%s)
 STEP        = @echo "[make $$(printf '%4d' $$(($$(date +%s) - $(MAKE_STARTED))))s] $(1)"
 
-.PHONY: help install lock data data-sample features train serve dashboard demo demo-pipeline test test-full lint format bench drills $(addprefix drill-,$(DRILLS)) up clean
+.PHONY: help install lock data data-sample features train serve dashboard demo demo-keys demo-pipeline test test-full lint format bench drills $(addprefix drill-,$(DRILLS)) up clean
 
 # Every target with a `## text` comment, in file order, and each drill from its `#: drill-…` line.
 # A name longer than the column puts its text on the next line instead of overflowing.
@@ -81,7 +81,7 @@ features: install ## Build history + application features from DATA_DIR, publish
 	$(call STEP,features: publishing the history store)
 	$(CLI) features publish $(FEATURES_DIR)
 
-train: install ## Train, evaluate and register the model on FEATURES_DIR
+train: install ## Train, evaluate and register the model on FEATURES_DIR (as a candidate)
 	$(call STEP,train: cross-validate → calibrate → register on $(FEATURES_DIR))
 	$(CLI) train $(FEATURES_DIR) --data-dir $(DATA_DIR)
 
@@ -91,13 +91,25 @@ serve: install ## Start the scoring API
 dashboard: install ## Start the monitoring dashboard
 	$(CLI) dashboard
 
-demo: data features train ## data → features → train → register, then API + dashboard (API_PORT, DASHBOARD_PORT)
+# The demo signs its bundles with a key pair of its own (under HOME_DIR/demo/signing), requires
+# signatures, and approves its model automatically, recorded as approved by "make demo".
+DEMO_KEYS   := $(HOME_DIR)/demo/signing
+demo demo-pipeline: export CREDIT_SCORING_AUTO_APPROVE_BY := make demo
+demo demo-pipeline: export CREDIT_SCORING_SIGNING_KEY_FILE := $(DEMO_KEYS)/bundle-signing.pem
+demo demo-pipeline: export CREDIT_SCORING_TRUSTED_PUBLIC_KEYS := $(DEMO_KEYS)/bundle-signing.pub
+demo demo-pipeline: export CREDIT_SCORING_REQUIRE_SIGNED_BUNDLES := true
+
+demo-keys: install ## The demo's bundle-signing key pair (HOME_DIR/demo/signing), made once
+	@test -f $(DEMO_KEYS)/bundle-signing.pem || $(CLI) signing-key create \
+	  --private $(DEMO_KEYS)/bundle-signing.pem --public $(DEMO_KEYS)/bundle-signing.pub
+
+demo: demo-keys data features train ## data → features → train → register, then API + dashboard (API_PORT, DASHBOARD_PORT)
 	$(call STEP,demo: pipeline done; starting the API and the dashboard)
 	@CLI=$(CLI) PY=$(PY) DATA_DIR=$(DATA_DIR) DEMO_STARTED=$(MAKE_STARTED) \
 	  CREDIT_SCORING_API_PORT=$(API_PORT) CREDIT_SCORING_DASHBOARD_PORT=$(DASHBOARD_PORT) \
 	  bash scripts/demo-up.sh
 
-demo-pipeline: data features train ## The demo's pipeline only (no servers): data → features → train
+demo-pipeline: demo-keys data features train ## The demo's pipeline only (no servers): data → features → train
 
 lint: install ## ruff (lint + format check), mypy and the import layers (import-linter)
 	$(VENV)/bin/ruff check $(LINT_PATHS)

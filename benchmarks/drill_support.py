@@ -246,6 +246,20 @@ def start_server(
     return server
 
 
+def _signed_copy(bundle_dir: Path, run_dir: Path) -> tuple[Path, Path]:
+    """A copy of ``bundle_dir`` signed with a new key pair; (the copy, the public key)."""
+    from credit_scoring.governance.signing import create_key_pair
+    from credit_scoring.settings import get_settings
+    from credit_scoring.training.signing import sign_if_configured
+
+    private, public = run_dir / "signing" / "drill.pem", run_dir / "signing" / "drill.pub"
+    create_key_pair(private, public)
+    signed = run_dir / "bundle"
+    shutil.copytree(bundle_dir, signed)
+    sign_if_configured(signed, get_settings(signing_key_file=private))
+    return signed, public
+
+
 @contextlib.contextmanager
 def api_stack(
     artefacts: Artefacts,
@@ -273,12 +287,15 @@ def api_stack(
         upgrade_database(database_url)
         publish_history(artefacts.features_dir, database_url)
         keys, revoked = _keys(database_url)
+        # Production requires signed bundles: the drill signs a copy with a key of its own.
+        bundle_dir, public_key = _signed_copy(artefacts.bundle_dir, run_dir)
         stack_env = {
             **os.environ,
             "CREDIT_SCORING_HOME": str(run_dir / "home"),
             # (``route_database``: the server reaches it another way, e.g. through a proxy)
             "DATABASE_URL": route_database(database_url) if route_database else database_url,
-            "CREDIT_SCORING_MODEL_URI": str(artefacts.bundle_dir),
+            "CREDIT_SCORING_MODEL_URI": str(bundle_dir),
+            "CREDIT_SCORING_TRUSTED_PUBLIC_KEYS": str(public_key),
             "CREDIT_SCORING_ENVIRONMENT": "production",
             **(env or {}),
         }

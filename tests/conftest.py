@@ -40,6 +40,87 @@ def settings(tmp_path: Path) -> Settings:
     return get_settings(environment="test", home=tmp_path / "home", drain_process=False)
 
 
+def _approve_version(client: object, model_name: str, version: str) -> None:
+    """Validate (a stand-in report checksum) and approve ``version`` through the lifecycle."""
+    from credit_scoring.governance import lifecycle
+
+    v = client.get_model_version(model_name, version)  # type: ignore[attr-defined]
+    lifecycle.mark_validated(
+        client,  # type: ignore[arg-type]
+        v,
+        by="test validator",
+        report_sha256="0" * 64,
+        reason="test: stand-in report",
+    )
+    lifecycle.approve(
+        client,  # type: ignore[arg-type]
+        model_name,
+        version,
+        by="test approver",
+        reason="test",
+    )
+
+
+@pytest.fixture(scope="session")
+def approve_version():  # type: ignore[no-untyped-def]
+    """``approve_version(client, model_name, version)``: validated and approved (champion)."""
+    return _approve_version
+
+
+class SigningKeys:
+    """A trusted and a foreign Ed25519 key pair, and bundle copies signed (or not) by them."""
+
+    def __init__(self, folder: Path) -> None:
+        from credit_scoring.governance.signing import create_key_pair
+
+        self.trusted_private, self.trusted_public = folder / "trusted.pem", folder / "trusted.pub"
+        self.foreign_private, self.foreign_public = folder / "foreign.pem", folder / "foreign.pub"
+        create_key_pair(self.trusted_private, self.trusted_public)
+        create_key_pair(self.foreign_private, self.foreign_public)
+
+    def copy(self, bundle_dir: Path, dest: Path, *, signed_by: Path | None) -> Path:
+        """A copy of ``bundle_dir`` at ``dest`` signed with the private key ``signed_by``."""
+        import shutil
+
+        from credit_scoring.training.signing import sign_if_configured
+
+        shutil.copytree(bundle_dir, dest)
+        sign_if_configured(dest, get_settings(signing_key_file=signed_by))
+        return dest
+
+    def variants(self, bundle_dir: Path, folder: Path) -> dict[str, Path]:
+        """Copies of ``bundle_dir``: ``good`` (trusted key), ``unsigned``, ``foreign`` (another
+        key), ``altered`` (signed, then one byte of model.txt changed) and ``resigned-manifest``
+        (model.txt altered and checksums.json rewritten to match, signature left as it was)."""
+        import json
+
+        from credit_scoring.io import file_sha256
+
+        out = {
+            "good": self.copy(bundle_dir, folder / "good", signed_by=self.trusted_private),
+            "unsigned": self.copy(bundle_dir, folder / "unsigned", signed_by=None),
+            "foreign": self.copy(bundle_dir, folder / "foreign", signed_by=self.foreign_private),
+        }
+        for name in ("altered", "resigned-manifest"):
+            path = self.copy(bundle_dir, folder / name, signed_by=self.trusted_private)
+            model = path / "model.txt"
+            model.write_bytes(model.read_bytes().replace(b"version=", b"version =", 1))
+            if name == "resigned-manifest":
+                manifest = json.loads((path / "checksums.json").read_text())
+                manifest["files"]["model.txt"] = file_sha256(model)
+                (path / "checksums.json").write_text(json.dumps(manifest))
+            out[name] = path
+        return out
+
+    def settings_overrides(self) -> dict[str, object]:
+        return {"require_signed_bundles": True, "trusted_public_keys": str(self.trusted_public)}
+
+
+@pytest.fixture(scope="session")
+def signing_keys(tmp_path_factory: pytest.TempPathFactory) -> SigningKeys:
+    return SigningKeys(tmp_path_factory.mktemp("signing-keys"))
+
+
 def _postgres_admin_url() -> str:
     """The PostgreSQL server of the `postgres` tests (a database is created per use on it):
     ``CREDIT_SCORING_TEST_POSTGRES_URL``, else a PostgreSQL ``DATABASE_URL``, else the local

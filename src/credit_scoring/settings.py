@@ -41,6 +41,24 @@ class Settings(BaseSettings):
     #: Engine of ``features build`` when ``--engine`` is not given (Spark for scale-out).
     feature_engine: Literal["duckdb", "spark"] = "duckdb"
 
+    # Model governance (docs/model.md, "Lifecycle").
+    #: Who approves automatically: when set, ``train`` validates, approves and promotes a
+    #: candidate that beats the champion on the same data (demos only: ``make demo`` sets
+    #: "make demo"). Unset: a candidate waits for ``credit-scoring model approve``.
+    auto_approve_by: str | None = None
+    #: Ed25519 private key that signs a trained bundle's checksums (PEM file, or the PEM text
+    #: in ``CREDIT_SCORING_SIGNING_KEY``); never in the repository.
+    signing_key_file: Path | None = None
+    signing_key: SecretStr | None = None
+    #: Public keys (PEM files, comma-separated) whose signatures serve, score-batch and the
+    #: dashboard accept.
+    trusted_public_keys: str | None = None
+    #: Refuse an unsigned, foreign-signed or altered bundle. Unset: required in production,
+    #: off elsewhere; set it to false only for local use.
+    require_signed_bundles: bool | None = None
+    #: A challenger scored in shadow beside the champion (bundle folder or ``models:/…``).
+    challenger_uri: str | None = None
+
     # Scoring API (``credit-scoring serve``).
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
@@ -131,6 +149,19 @@ class Settings(BaseSettings):
     def resolved_model_uri(self) -> str:
         """:attr:`model_uri` or the registry's champion: ``models:/<name>@champion``."""
         return self.model_uri or f"models:/{self.registered_model_name}@champion"
+
+    @property
+    def signatures_required(self) -> bool:
+        """:attr:`require_signed_bundles`, or True in production when unset."""
+        if self.require_signed_bundles is None:
+            return self.environment == "production"
+        return self.require_signed_bundles
+
+    @property
+    def trusted_key_files(self) -> list[Path]:
+        """:attr:`trusted_public_keys` as paths."""
+        raw = self.trusted_public_keys or ""
+        return [Path(p.strip()) for p in raw.split(",") if p.strip()]
 
     @property
     def resolved_spool_dir(self) -> Path:

@@ -42,6 +42,17 @@ COMPOSE_TEST_ENV = {
     "CREDIT_SCORING_AUDIT_KEY": "0" * 64,
     "CREDIT_SCORING_DASHBOARD_USER": "tester",
     "CREDIT_SCORING_DASHBOARD_PASSWORD_HASH": "scrypt:32768:8:1:00:00",
+    "MLFLOW_ADMIN_USER": "tester",
+    "MLFLOW_ADMIN_PASSWORD": "test-mlflow-password",
+    "MLFLOW_FLASK_SERVER_SECRET_KEY": "0" * 64,
+}
+#: MLflow's own variables (its server's basic authentication and its clients' login).
+MLFLOW_ENV = {
+    "MLFLOW_AUTH_ADMIN_USERNAME",
+    "MLFLOW_AUTH_ADMIN_PASSWORD",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_FLASK_SERVER_SECRET_KEY",
 }
 #: Variables of the base image and of uv, not settings of the package.
 IMAGE_ENV = {
@@ -315,7 +326,7 @@ def test_every_published_port_is_on_loopback_and_clients_get_tls_in_front() -> N
 def test_every_variable_the_containers_set_is_a_setting() -> None:
     known = settings_env_names()
     for name in APP_SERVICES:
-        unknown = set(environment(name)) - known
+        unknown = set(environment(name)) - known - MLFLOW_ENV
         assert not unknown, f"compose.yaml sets {sorted(unknown)} on {name}: not in Settings"
     for stage in dockerfile_stages().values():
         unknown = set(stage.env) - known - IMAGE_ENV
@@ -327,6 +338,7 @@ def test_secrets_come_only_from_the_environment_and_fail_clearly_when_missing() 
     secrets = {"POSTGRES_PASSWORD", "DASHBOARD_DB_PASSWORD", "CREDIT_SCORING_AUDIT_KEY"}
     secrets |= {"OWNER_DB_PASSWORD", "API_DB_PASSWORD"}
     secrets |= {"CREDIT_SCORING_DASHBOARD_USER", "CREDIT_SCORING_DASHBOARD_PASSWORD_HASH"}
+    secrets |= {"MLFLOW_ADMIN_USER", "MLFLOW_ADMIN_PASSWORD", "MLFLOW_FLASK_SERVER_SECRET_KEY"}
     seen: set[str] = set()
     for match in _INTERPOLATION.finditer(text):
         name, operator, message = match.groups()
@@ -336,6 +348,9 @@ def test_secrets_come_only_from_the_environment_and_fail_clearly_when_missing() 
     assert seen == secrets
     for name in (*APP_SERVICES, "postgres"):
         for key, value in environment(name).items():
+            if key == "CREDIT_SCORING_TRUSTED_PUBLIC_KEYS":  # public keys: not a secret
+                assert value.startswith("/etc/credit-scoring/keys/"), value
+                continue
             if re.search(r"PASSWORD|KEY|SECRET|HASH", key):
                 assert value.startswith("${") and ":?" in value, f"{name}.{key} has a value"
     with pytest.raises(AssertionError, match="API_DB_PASSWORD is required"):

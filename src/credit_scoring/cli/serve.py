@@ -50,6 +50,8 @@ def prepare_server(settings: Settings, *, migrate: bool = True) -> None:
         )
     # Workers are fresh processes that read their settings from the environment.
     os.environ["CREDIT_SCORING_MODEL_URI"] = settings.resolved_model_uri
+    if settings.challenger_uri:
+        os.environ["CREDIT_SCORING_CHALLENGER_URI"] = settings.challenger_uri
     # Idle OpenMP threads of a batch predict sleep instead of spinning on the shared cores.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ["CREDIT_SCORING_HOME"] = str(settings.home)
@@ -158,6 +160,13 @@ def serve_command(
         str | None,
         typer.Option(help="Bundle folder or models:/<name>@<alias> (default: the champion)."),
     ] = None,
+    challenger: Annotated[
+        str | None,
+        typer.Option(
+            help="A challenger scored in shadow on every request (bundle folder or "
+            "models:/…; default: the registry alias challenger, if any). Logged, never returned."
+        ),
+    ] = None,
     migrate: Annotated[
         bool, typer.Option(help="Wait for the database and apply migrations first.")
     ] = True,
@@ -170,6 +179,7 @@ def serve_command(
             "api_port": port,
             "api_workers": workers,
             "model_uri": model,
+            "challenger_uri": challenger,
         }.items()
         if v is not None
     }

@@ -58,6 +58,13 @@ class Scored:
     reasons: list[dict[str, Any]]
     history_found: bool
     features: NDArray[np.float64]
+    #: A shadow challenger's (version, probability, decision, score) for the same row: logged
+    #: with the decision by the API, never returned (None without a challenger).
+    shadow: Shadow | None = None
+
+
+#: A shadow challenger's answer: (model version, probability, decision, score points).
+Shadow = tuple[str, float, str, int]
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from credit_scoring.serving.routes import admin, health, model, outcomes
 from credit_scoring.serving.routes.scores import scores_router
 from credit_scoring.serving.runtime import ModelRuntime
 from credit_scoring.serving.schemas import application_model, batch_request_model
-from credit_scoring.serving.scorer import ServedModel, load_served_model, model_identity
+from credit_scoring.serving.scorer import ServedModel, load_served_model, served_identity
 from credit_scoring.serving.state import Services
 from credit_scoring.settings import Settings, get_settings
 from credit_scoring.store.engine import create_db_engine, service_timeouts
@@ -295,7 +295,7 @@ def create_app(
         return load_served_model(uri, settings)
 
     def default_identity(uri: str) -> str:
-        return model_identity(uri, settings)
+        return served_identity(uri, settings)
 
     loader = model_loader or default_loader
     identify = model_identity_of or default_identity

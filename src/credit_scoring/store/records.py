@@ -83,6 +83,16 @@ class DecisionRecord:
     features: Annotated[
         bytes | None, Field(description="The model row: float64 little-endian, bundle order.")
     ] = None
+    challenger_version: Annotated[
+        str | None, Field(description="The shadow challenger scored beside the model, if any.")
+    ] = None
+    challenger_probability: Annotated[
+        float | None, Field(description="The challenger's probability of default (logged only).")
+    ] = None
+    challenger_decision: Annotated[
+        str | None, Field(description="The challenger's decision (logged, never answered).")
+    ] = None
+    challenger_score: Annotated[int | None, Field(description="The challenger's points.")] = None
 
     def as_row(self) -> dict[str, Any]:
         """The ``decisions`` row (column → value)."""
@@ -115,6 +125,10 @@ LOGGED_FIELDS: tuple[str, ...] = (
     "feature_set_version",
     "latency_ms",
     "log_odds",
+    "challenger_version",
+    "challenger_probability",
+    "challenger_decision",
+    "challenger_score",
 )
 #: Spooled beside the JSON record: the fields as sent (JSON) and the model row (bytes).
 APART_FIELDS: tuple[str, ...] = ("raw_input", "features")
@@ -174,6 +188,10 @@ class EncodeDecision(Protocol):
         reasons: Sequence[Mapping[str, Any]],
         history_found: bool,
         log_odds: float,
+        challenger_version: str | None,
+        challenger_probability: float | None,
+        challenger_decision: str | None,
+        challenger_score: int | None,
     ) -> tuple[bytes, bytes]: ...
 
 

@@ -64,6 +64,12 @@ decisions = Table(
     Column("raw_input", _JSON, nullable=False),
     # The model row (float64 little-endian, the bundle's feature order): drift and audit.
     Column("features", LargeBinary, nullable=True),
+    # The shadow challenger's answer to the same request (never returned to the client; null
+    # without a challenger or when it failed).
+    Column("challenger_version", String(64), nullable=True),
+    Column("challenger_probability", Float, nullable=True),
+    Column("challenger_decision", String(8), nullable=True),
+    Column("challenger_score", Integer, nullable=True),
     Index("ix_decisions_created_at", "created_at", "request_id"),
     Index("ix_decisions_client_created", "client_id", "created_at", "request_id"),
 )

@@ -139,6 +139,7 @@ def _decide(
             reasons=result.reasons,
             history_found=result.history_found,
             log_odds=result.log_odds,
+            **_shadow_fields(result.shadow),
         )
         answers.append(answer)
         entries.append(
@@ -158,6 +159,26 @@ def _decide(
                 },
             )
     return _Decisions(answers, entries, scored)
+
+
+_NO_SHADOW: dict[str, Any] = {
+    "challenger_version": None,
+    "challenger_probability": None,
+    "challenger_decision": None,
+    "challenger_score": None,
+}
+
+
+def _shadow_fields(shadow: tuple[str, float, str, int] | None) -> dict[str, Any]:
+    """The logged (never answered) fields of a shadow challenger's answer."""
+    if shadow is None:
+        return _NO_SHADOW
+    return {
+        "challenger_version": shadow[0],
+        "challenger_probability": shadow[1],
+        "challenger_decision": shadow[2],
+        "challenger_score": shadow[3],
+    }
 
 
 async def _commit(services: Services, decisions: _Decisions) -> None:

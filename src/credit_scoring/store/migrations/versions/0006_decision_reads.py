@@ -1,6 +1,6 @@
 """Read audit: one row per read of a logged decision (who, which decision, when).
 
-Revision ID: i16_decision_reads
+Revision ID: 0006_decision_reads
 Revises: 0005_feature_sets
 Create Date: 2026-12-04
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "i16_decision_reads"
+revision: str = "0006_decision_reads"
 down_revision: str | None = "0005_feature_sets"
 branch_labels: str | None = None
 depends_on: str | None = None
