@@ -219,7 +219,7 @@ def test_real_answers_validate_against_the_documented_response_models(
     spooled = client.get(f"/v1/scores/{request_id}", headers=auth("read"))
     drain.drain_once(drain.spool)
     client.post("/v1/outcomes", json={"request_id": request_id, "defaulted": True},
-                headers=auth("score"))  # fmt: skip
+                headers=auth("outcomes"))  # fmt: skip
     logged = client.get(f"/v1/scores/{request_id}", headers=auth("read"))
     page = client.get("/v1/scores?limit=2", headers=auth("read"))
 
