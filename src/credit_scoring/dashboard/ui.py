@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 import streamlit as st
@@ -135,15 +135,14 @@ class Filters:
     since: datetime | None
 
 
-def time_filters(*, default_granularity: queries.Granularity = "day") -> Filters:
-    """Period and time-bucket selectors in the sidebar."""
+def time_filters(*, default_granularity: str = "auto") -> Filters:
+    """Period and time-bucket selectors in the sidebar; ``auto`` picks the finest bucket that
+    keeps the period's decisions within a readable number of buckets."""
+    options = ["auto", *queries.GRANULARITIES]
     with st.sidebar:
         period = st.selectbox("Period", list(PERIODS), index=3, key="period")
-        granularity = st.selectbox(
-            "Time bucket",
-            queries.GRANULARITIES,
-            index=queries.GRANULARITIES.index(default_granularity),
-            key="granularity",
+        choice = st.selectbox(
+            "Time bucket", options, index=options.index(default_granularity), key="granularity"
         )
     span = PERIODS[period]
     since = None
@@ -151,6 +150,16 @@ def time_filters(*, default_granularity: queries.Granularity = "day") -> Filters
         # Rounded down to the hour, so the cache key stays the same within an hour.
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         since = now - span
+    if choice == "auto":
+        summary = cached(queries.log_summary)
+        first = (
+            summary["first"]
+            if since is None or summary["first"] is None
+            else max(summary["first"], since)
+        )
+        granularity = queries.auto_granularity(first, summary["last"])
+    else:
+        granularity = cast(queries.Granularity, choice)
     return Filters(granularity=granularity, since=since)
 
 

@@ -9,6 +9,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from credit_scoring.dashboard import charts, scoring, ui
+from credit_scoring.dashboard.performance_view import points_delta
 from credit_scoring.errors import CreditScoringError
 from credit_scoring.serving.scorer import ServedModel
 
@@ -84,7 +85,7 @@ def _result(model: ServedModel, outcome: scoring.ScoreOutcome) -> None:
         st.metric(
             "Probability of default",
             f"{scored.probability:.1%}",
-            delta=f"{scored.probability - model.threshold:+.1%} vs threshold {model.threshold:.1%}",
+            delta=points_delta(scored.probability, model.threshold),
             delta_color="inverse",
         )
         if not scored.history_found:
