@@ -7,10 +7,13 @@ override any of them; nothing is read or created at import time.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from credit_scoring.runtime.counter_offer import CounterOfferPolicy
 
 
 class Settings(BaseSettings):
@@ -65,6 +68,13 @@ class Settings(BaseSettings):
     #: Half-width of the REVIEW band around the threshold, in probability units (0: no band;
     #: unset: the bundle's own band).
     review_band: float | None = Field(default=None, ge=0.0, le=0.5)
+    #: Counter-offers for REFUSE/REVIEW decisions: the largest approvable amount on a grid from
+    #: ``counter_offer_floor`` of the request up, in steps of ``counter_offer_step`` of the
+    #: request, rounded down to ``counter_offer_rounding`` currency units.
+    counter_offers: bool = True
+    counter_offer_floor: float = Field(default=0.30, gt=0.0, lt=1.0)
+    counter_offer_step: float = Field(default=0.05, gt=0.0, lt=1.0)
+    counter_offer_rounding: float = Field(default=1000.0, gt=0.0)
     #: Serve without API keys: development only, refused in production and off loopback.
     open_local_mode: bool = False
     #: Seconds an API key lookup is cached (a revoked key stops working within this delay).
@@ -122,6 +132,18 @@ class Settings(BaseSettings):
     def resolved_mlflow_tracking_uri(self) -> str:
         """``MLFLOW_TRACKING_URI`` or a local SQLite MLflow store under :attr:`home`."""
         return self.mlflow_tracking_uri or f"sqlite:///{(self.home / 'mlflow.db').as_posix()}"
+
+    def counter_offer_policy(self) -> CounterOfferPolicy | None:
+        """The counter-offer grid of these settings (None when counter-offers are off)."""
+        from credit_scoring.runtime.counter_offer import CounterOfferPolicy
+
+        if not self.counter_offers:
+            return None
+        return CounterOfferPolicy(
+            floor_share=self.counter_offer_floor,
+            step_share=self.counter_offer_step,
+            rounding=self.counter_offer_rounding,
+        )
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -21,11 +21,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from credit_scoring.features.feature_set import FeatureSet
-from credit_scoring.features.online import OnlineFeatureBuilder
+from credit_scoring.features.online import OnlineFeatureBuilder, _columns
 from credit_scoring.features.store import HistoryStore
 from credit_scoring.io import file_sha256
 from credit_scoring.model.bundle import CHECKSUMS_FILE, Bundle, Decision, load_bundle
 from credit_scoring.model.reasons import MAX_REASONS, Reason
+from credit_scoring.runtime.counter_offer import CounterOfferPolicy, counter_offers
 from credit_scoring.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class Scored:
     reasons: list[dict[str, Any]]
     history_found: bool
     features: NDArray[np.float64]
+    #: The largest approvable amount for a REFUSE/REVIEW (``CounterOffer.as_dict``), or None.
+    counter_offer: dict[str, Any] | None = None
 
 
 def _reason_dicts(reasons: Sequence[Reason]) -> list[dict[str, Any]]:
@@ -102,6 +105,7 @@ class ServedModel:
         identity: str,
         review_band: float | None,
         batch_threads: int | None = None,
+        counter_offer_policy: CounterOfferPolicy | None = None,
     ) -> None:
         self.bundle = bundle
         self.history = history
@@ -120,6 +124,8 @@ class ServedModel:
         self.builder = OnlineFeatureBuilder(
             _feature_set(bundle, history), bundle.vocabularies, history.columns
         )
+        #: Grid of counter-offers for REFUSE/REVIEW decisions (None: no counter-offers).
+        self.counter_offer_policy = counter_offer_policy
         #: LightGBM threads of a batch's predict and TreeSHAP (single rows use one).
         self.batch_threads = batch_threads
         # Tabulate TreeSHAP and load its compiled kernel now, not on the first refusal.
@@ -138,14 +144,22 @@ class ServedModel:
         Reasons (the feature groups pushing most toward default) are given for REFUSE and
         REVIEW decisions, the adverse ones; an approval carries none.
         """
-        x, found = self.feature_row(application)
+        history_row = self.history.lookup(int(application[CLIENT_KEY]))
+        x = self.builder.row(application, history_row)
+        found = history_row is not None
         result = self.bundle.score_row(x, review_band=self.review_band, with_reasons=False)
         decision = str(result.decision)
         reasons: list[dict[str, Any]] = []
+        offer = None
         if decision != APPROVE:
             index = self.bundle.reason_index
             grouped = index.group_contributions(self.bundle.contributions(x))
             reasons = _reason_dicts(index.top_reasons(grouped, limit=MAX_REASONS))
+            if self.counter_offer_policy is not None:
+                rows = np.full((1, len(self.history.columns)), np.nan)
+                if history_row is not None:
+                    rows[0] = history_row
+                offer = self._offers(_columns([application]), rows, np.array([found]))[0]
         return Scored(
             probability=result.probability,
             log_odds=result.raw_score,
@@ -154,7 +168,21 @@ class ServedModel:
             reasons=reasons,
             history_found=found,
             features=x,
+            counter_offer=offer,
         )
+
+    def _offers(
+        self,
+        columns: Mapping[str, Any],
+        history_rows: NDArray[np.float64],
+        found: NDArray[np.bool_],
+    ) -> list[dict[str, Any] | None]:
+        assert self.counter_offer_policy is not None
+        offers = counter_offers(
+            columns, history_rows, found, builder=self.builder, scorer=self.bundle,
+            review_band=self.review_band, policy=self.counter_offer_policy,
+        )  # fmt: skip
+        return [None if o is None else o.as_dict() for o in offers]
 
     def score_many(
         self,
@@ -189,6 +217,14 @@ class ServedModel:
         decisions: list[str] = frame.decision.tolist()
         adverse = np.flatnonzero(frame.decision != APPROVE)
         reasons: dict[int, list[dict[str, Any]]] = {}
+        offers: dict[int, dict[str, Any] | None] = {}
+        if len(adverse) and self.counter_offer_policy is not None:
+            if columns is None:
+                subset = _columns([applications[i] for i in adverse.tolist()])
+            else:
+                subset = {k: np.asarray(v)[adverse] for k, v in columns.items()}
+            found_offers = self._offers(subset, history_rows[adverse], found[adverse])
+            offers = dict(zip(adverse.tolist(), found_offers, strict=True))
         if len(adverse):
             contrib = bundle.contributions_frame(X[adverse], num_threads=self.batch_threads)
             order, top, count = bundle.top_reason_positions(bundle.grouped_contributions(contrib))
@@ -210,6 +246,7 @@ class ServedModel:
                 reasons=reasons.get(i, []),
                 history_found=found_list[i],
                 features=X[i],
+                counter_offer=offers.get(i),
             )
             for i in range(n)
         ]
@@ -282,4 +319,5 @@ def load_served_model(uri: str, settings: Settings) -> ServedModel:
         bundle_checksum=checksum,
         identity=identity,
         review_band=settings.review_band,
+        counter_offer_policy=settings.counter_offer_policy(),
     )

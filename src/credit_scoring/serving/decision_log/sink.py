@@ -22,6 +22,9 @@ from credit_scoring.serving.decision_log.models import DECISION_COLUMNS, decisio
 from credit_scoring.serving.decision_log.spool import SpooledRow
 
 _JSON_COLUMNS = frozenset(c.name for c in decisions.columns if isinstance(c.type, JSON))
+_NULLABLE_JSON = frozenset(
+    c.name for c in decisions.columns if c.name in _JSON_COLUMNS and c.nullable
+)
 _STAGING = "decisions_staging"
 _COLUMN_LIST = ", ".join(DECISION_COLUMNS)
 
@@ -54,6 +57,7 @@ def decode_record(row: SpooledRow) -> dict[str, Any]:
         record["raw_input"] = orjson.loads(row.raw_input)
     record["created_at"] = datetime.fromisoformat(record["created_at"])
     record["features"] = row.features
+    record.setdefault("counter_offer", None)
     return record
 
 
@@ -66,6 +70,9 @@ def _copy_values(row: SpooledRow) -> list[Any]:
     for name in _JSON_COLUMNS:
         if name == "raw_input" and row.raw_input is not None:
             record[name] = row.raw_input.decode()
+        elif name in _NULLABLE_JSON:
+            value = record.get(name)
+            record[name] = None if value is None else orjson.dumps(value).decode()
         else:
             record[name] = orjson.dumps(record[name]).decode()
     return [record[name] for name in DECISION_COLUMNS]

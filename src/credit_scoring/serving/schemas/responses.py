@@ -20,6 +20,16 @@ class Reason(BaseModel):
     )
 
 
+class CounterOffer(BaseModel):
+    """The largest credit amount the same model approves, for a REFUSE or REVIEW decision."""
+
+    amount: float = Field(description="Credit amount (currency units), below the request.")
+    annuity: float | None = Field(description="Annuity scaled with the amount (same term).")
+    goods_price: float | None = Field(description="Goods price scaled, capped at the amount.")
+    probability: float = Field(ge=0.0, le=1.0, description="Probability of default at it.")
+    points: int = Field(description="Score points at the offered amount.")
+
+
 class ScoreResult(BaseModel):
     """The decision for one application."""
 
@@ -30,6 +40,9 @@ class ScoreResult(BaseModel):
     decision: Decision
     threshold: float = Field(description="Probability of default at and above which we refuse.")
     reasons: list[Reason] = Field(max_length=4)
+    counter_offer: CounterOffer | None = Field(
+        default=None, description="For REFUSE/REVIEW: the largest approvable amount; else null."
+    )
     model_version: str
     history_found: bool = Field(description="false: the client has no history; scored without it.")
     created_at: datetime
@@ -70,6 +83,7 @@ class DecisionDetail(DecisionSummary):
     feature_set_version: str
     log_odds: float
     reasons: list[Reason]
+    counter_offer: CounterOffer | None = None
     application: dict[str, Any]
     outcome: OutcomePublic | None = None
     logged: bool = Field(description="true: in the database; false: still in the local spool.")

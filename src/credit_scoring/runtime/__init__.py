@@ -1,0 +1,1 @@
+"""Everything needed to score: bundle, predict, reasons, points, online features."""
