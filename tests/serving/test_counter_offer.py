@@ -40,8 +40,14 @@ def _adverse(served: ServedModel, applications: list[dict[str, Any]]) -> list[di
     out = []
     for a in applications:
         for factor in (1.0, 3.0):  # larger requests: more refusals with room to lend less
-            candidate = validate({**a, "AMT_CREDIT": a["AMT_CREDIT"] * factor,
-                                  "AMT_ANNUITY": (a.get("AMT_ANNUITY") or 0) * factor or None})  # fmt: skip
+            annuity = a.get("AMT_ANNUITY")
+            candidate = validate(
+                {
+                    **a,
+                    "AMT_CREDIT": a["AMT_CREDIT"] * factor,
+                    "AMT_ANNUITY": None if annuity is None else annuity * factor,
+                }
+            )
             if served.score_one(candidate).decision != "APPROVE":
                 out.append(candidate)
     return out

@@ -28,6 +28,7 @@ from credit_scoring.features.feature_set import KEY_COLUMN, FeatureSet
 from credit_scoring.features.naming import history_source
 from credit_scoring.features.online import OnlineFeatureBuilder
 from credit_scoring.model.bundle import Bundle, Decision
+from credit_scoring.runtime.counter_offer import CounterOfferPolicy, CounterOfferSearch
 from credit_scoring.schema import APPLICATION_TEST, Column, Kind
 
 #: Output columns, in order (``reasons`` only when reasons are asked for).
@@ -48,8 +49,18 @@ _DECISIONS = (_APPROVE, *(str(d) for d in Decision if d is not Decision.APPROVE)
 _DECISION_LABELS = pa.array(_DECISIONS, pa.string())
 
 
-def output_schema(*, with_reasons: bool) -> pa.Schema:
-    """Arrow schema of the output: probability in [0, 1], score in points, reasons as codes."""
+#: Output columns of the counter-offer (null for approvals and when no amount is approved).
+COUNTER_OFFER_COLUMNS: tuple[str, ...] = (
+    "counter_offer_amount",
+    "counter_offer_annuity",
+    "counter_offer_probability",
+    "counter_offer_points",
+)
+
+
+def output_schema(*, with_reasons: bool, with_offers: bool = False) -> pa.Schema:
+    """Arrow schema of the output: probability in [0, 1], score in points, reasons as codes,
+    and (``with_offers``) the counter-offer of each REFUSE/REVIEW decision."""
     fields = [
         pa.field(KEY_COLUMN, pa.int64(), nullable=False),
         pa.field("probability", pa.float64(), nullable=False),
@@ -61,6 +72,13 @@ def output_schema(*, with_reasons: bool) -> pa.Schema:
     ]
     if with_reasons:
         fields.append(pa.field("reasons", pa.string()))  # null for approvals
+    if with_offers:
+        fields += [
+            pa.field("counter_offer_amount", pa.float64()),
+            pa.field("counter_offer_annuity", pa.float64()),
+            pa.field("counter_offer_probability", pa.float64()),
+            pa.field("counter_offer_points", pa.int64()),
+        ]
     return pa.schema(fields)
 
 
@@ -170,16 +188,30 @@ class ApplicationScorer:
         with_reasons: bool = True,
         review_band: float | None = None,
         num_threads: int | None = None,
+        counter_offers: CounterOfferPolicy | None = None,
     ) -> None:
         self.bundle = bundle
+        self.counter_offers = counter_offers
         self.history = history
         self.with_reasons = with_reasons
         self.review_band = review_band
         self.num_threads = num_threads
-        self.schema = output_schema(with_reasons=with_reasons)
+        self.schema = output_schema(
+            with_reasons=with_reasons, with_offers=counter_offers is not None
+        )
         self._model_version = pa.scalar(model_version, pa.string())
         self._builder = OnlineFeatureBuilder(
             bundle_feature_set(bundle), bundle.vocabularies, history.columns
+        )
+        self._offers = (
+            None
+            if counter_offers is None
+            else CounterOfferSearch(
+                self._builder,
+                bundle,
+                policy=counter_offers,
+                review_band=bundle.review_band if review_band is None else review_band,
+            )
         )
 
     def score_record_batch(self, batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -219,7 +251,42 @@ class ApplicationScorer:
                 for position, code in zip(adverse.tolist(), codes, strict=True):
                     reasons[position] = code
             arrays.append(pa.array(reasons, pa.string()))
+        if self.counter_offers is not None:
+            arrays += self._offer_arrays(columns, matrix, scores.decision)
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+    def _offer_arrays(
+        self,
+        columns: Mapping[str, Any],
+        matrix: NDArray[np.float64],
+        decision: NDArray[np.str_],
+    ) -> list[pa.Array]:
+        """The counter-offer columns: grids of every adverse row scored in one predict."""
+        assert self._offers is not None
+        n = len(decision)
+        values = np.full((3, n), np.nan)
+        points = np.zeros(n, dtype=np.int64)
+        has = np.zeros(n, dtype=bool)
+        adverse = np.flatnonzero(decision != _APPROVE)
+        if len(adverse):
+            inputs = {name: np.asarray(column)[adverse] for name, column in columns.items()}
+            offers = self._offers.offers(matrix[adverse], inputs)
+            for i, offer in zip(adverse.tolist(), offers, strict=True):
+                if offer is not None:
+                    has[i] = True
+                    values[:, i] = (
+                        offer.amount,
+                        np.nan if offer.annuity is None else offer.annuity,
+                        offer.probability,
+                    )
+                    points[i] = offer.points
+        mask = ~has
+        return [
+            pa.array(values[0], pa.float64(), mask=mask),
+            pa.array(values[1], pa.float64(), mask=mask | np.isnan(values[1])),
+            pa.array(values[2], pa.float64(), mask=mask),
+            pa.array(points, pa.int64(), mask=mask),
+        ]
 
 
 def _decision_array(decision: NDArray[np.str_]) -> pa.Array:

@@ -40,6 +40,13 @@ def score_batch_command(
     reasons: Annotated[
         bool, typer.Option(help="Reason codes for adverse decisions (TreeSHAP, slower).")
     ] = True,
+    counter_offers: Annotated[
+        bool,
+        typer.Option(
+            help="Counter-offer columns: the largest approvable amount of each REFUSE/REVIEW "
+            "(local engine)."
+        ),
+    ] = True,
     chunk_rows: Annotated[int, typer.Option(min=1, help="Applications scored per chunk.")] = 20_000,
     workers: Annotated[
         int | None, typer.Option(min=1, help="Local threads (default: every core).")
@@ -85,6 +92,7 @@ def score_batch_command(
         workers=workers,
         spark_session=spark_session,
         log=log,
+        counter_offers=settings.counter_offer_policy() if counter_offers else None,
     )
     decisions = ", ".join(f"{k} {v:,}" for k, v in sorted(result.decisions.items()))
     seconds = result.seconds["total"]

@@ -4,19 +4,22 @@ For a REFUSE or REVIEW decision, the application is scored again at a grid of sm
 amounts, from a floor (``floor_share`` of the request, 30 % by default) up to the request in
 steps of ``step_share``, each rounded down to ``rounding`` currency units. At each amount the
 annuity is scaled in proportion (same term) and the goods price likewise, capped at the
-amount. Every grid point goes through the same feature builder and the same scoring code as
-the decision itself, all applications' grids in one predict call; the offer is the largest
-amount whose decision is APPROVE, or none.
+amount. The offer is the largest grid amount whose decision is APPROVE, or none.
 
-The whole grid is scored, so no monotonicity of the probability in the amount is assumed:
-the model's monotone constraint on ``AMT_CREDIT`` (when trained with one) acts on one feature
-among several that move with the amount (credit/income, annuity/income, credit/goods …), so
-it does not make the probability monotone by itself. With 14 grid points the cost per
-refused application is measured in ``benchmarks/bench_counter_offer.py``.
+Every grid point is scored by the same code as the decision: the application features are
+recomputed by the same vectorised function, the model row is the decision's own row with the
+amount-dependent features replaced, and the whole grid of every application is predicted in
+one call. Which features depend on the amounts is found once per model by probing the feature
+function itself (two inputs differing only in the amounts), so no feature formula is copied
+here. Because the whole grid is scored, no monotonicity of the probability in the amount is
+assumed: a monotone constraint on ``AMT_CREDIT`` acts on one feature among several that move
+with the amount (credit/income, annuity/income, credit/goods …), so it does not make the
+probability monotone by itself. Cost: ``benchmarks/bench_counter_offer.py``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,19 +28,19 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from credit_scoring.features.application import (
+    APPLICATION_CATEGORICAL_FEATURES,
+    APPLICATION_INPUT_COLUMNS,
+    application_features,
+)
 from credit_scoring.model.bundle import Decision, FrameScores
 
 CREDIT, ANNUITY, GOODS = "AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE"
+AMOUNT_INPUTS = (CREDIT, ANNUITY, GOODS)
 APPROVE = str(Decision.APPROVE)
-
-
-class RowBuilder(Protocol):
-    def rows_from_columns(
-        self,
-        columns: Mapping[str, Any],
-        history_rows: NDArray[np.float64],
-        found: NDArray[np.bool_],
-    ) -> NDArray[np.float64]: ...
+NUMERIC_INPUTS = tuple(
+    c for c in APPLICATION_INPUT_COLUMNS if c not in set(APPLICATION_CATEGORICAL_FEATURES)
+)
 
 
 class MatrixScorer(Protocol):
@@ -48,6 +51,11 @@ class MatrixScorer(Protocol):
         review_band: float | None = None,
         num_threads: int | None = None,
     ) -> FrameScores: ...
+
+
+class NumericFeatures(Protocol):
+    @property
+    def numeric_features(self) -> list[tuple[int, str]]: ...
 
 
 @dataclass(frozen=True)
@@ -69,9 +77,9 @@ class CounterOfferPolicy:
 
     @property
     def shares(self) -> NDArray[np.float64]:
-        n = int(math.floor((1.0 - self.floor_share) / self.step_share - 1e-9)) + 1
-        shares = self.floor_share + self.step_share * np.arange(n)
-        return shares[shares < 1.0 - 1e-9]
+        n = math.floor((1.0 - self.floor_share) / self.step_share - 1e-9) + 1
+        shares = self.floor_share + self.step_share * np.arange(n, dtype=np.float64)
+        return np.asarray(shares[shares < 1.0 - 1e-9], dtype=np.float64)
 
     def amounts(self, requested: NDArray[np.float64]) -> NDArray[np.float64]:
         """``(len(requested), len(shares))`` grid amounts, ascending along each row."""
@@ -103,70 +111,93 @@ class CounterOffer:
         }
 
 
+@functools.cache
+def amount_dependent_features() -> frozenset[str]:
+    """Application features whose value moves with the amounts, found by probing
+    :func:`application_features` with two inputs that differ only in the amounts."""
+    rng = np.random.default_rng(0)
+    columns = {name: np.repeat(rng.uniform(1.0, 2.0), 2) for name in NUMERIC_INPUTS}
+    for name in AMOUNT_INPUTS:
+        columns[name] = columns[name] * np.array([1.0, 0.37])
+    features = application_features(columns)
+    moved = set()
+    for name, values in features.items():
+        values = np.asarray(values)
+        if values.dtype.kind == "f" and not (
+            values[0] == values[1] or (np.isnan(values[0]) and np.isnan(values[1]))
+        ):
+            moved.add(name)
+    return frozenset(moved)
+
+
 def _number(value: float) -> float | None:
     return None if math.isnan(value) else round(float(value), 2)
 
 
-def counter_offers(
-    columns: Mapping[str, Any],
-    history_rows: NDArray[np.float64],
-    found: NDArray[np.bool_],
-    *,
-    builder: RowBuilder,
-    scorer: MatrixScorer,
-    review_band: float,
-    policy: CounterOfferPolicy,
-) -> list[CounterOffer | None]:
-    """The counter-offer of each application given as columns (the column input of the
-    feature builder; typically only the refused or reviewed ones), ``None`` where no grid
-    amount is approved."""
-    credit = np.asarray(columns[CREDIT], dtype=np.float64)
-    m = len(credit)
-    # Nothing to lend less of: a missing, zero or sub-unit request gets no offer.
-    usable = np.isfinite(credit) & (credit >= 1.0)
-    if not usable.all():
-        keep = np.flatnonzero(usable)
-        partial = counter_offers(
-            {name: np.asarray(values)[keep] for name, values in columns.items()},
-            np.asarray(history_rows)[keep], np.asarray(found)[keep], builder=builder,
-            scorer=scorer, review_band=review_band, policy=policy,
-        )  # fmt: skip
+class CounterOfferSearch:
+    """Counter-offers of a model: its feature builder (for the column of each feature), its
+    scorer, its review band and the grid policy. Built once per model load."""
+
+    def __init__(
+        self,
+        builder: NumericFeatures,
+        scorer: MatrixScorer,
+        *,
+        review_band: float,
+        policy: CounterOfferPolicy,
+    ) -> None:
+        dependent = amount_dependent_features()
+        self._dependent = [(j, name) for j, name in builder.numeric_features if name in dependent]
+        self.scorer = scorer
+        self.review_band = review_band
+        self.policy = policy
+
+    def offers(
+        self, rows: NDArray[np.float64], inputs: Mapping[str, Any]
+    ) -> list[CounterOffer | None]:
+        """The counter-offer of each application: ``rows`` are their model rows (as decided),
+        ``inputs`` their raw numeric fields as columns (name → one value per application;
+        absent names are missing). ``None`` where no grid amount is approved, or where
+        nothing can be lent less of (a missing or sub-unit request)."""
+        m = len(rows)
         offers: list[CounterOffer | None] = [None] * m
-        for i, offer in zip(keep.tolist(), partial, strict=True):
-            offers[i] = offer
-        return offers
-    if m == 0:
-        return []
-    amounts = policy.amounts(credit)  # (m, k)
-    k = amounts.shape[1]
-    ratio = (amounts / credit.reshape(-1, 1)).ravel()
-    grid = {name: np.repeat(np.asarray(values), k) for name, values in columns.items()}
-    flat_amounts = amounts.ravel()
-    grid[CREDIT] = flat_amounts
-    if ANNUITY in grid:
-        grid[ANNUITY] = np.asarray(grid[ANNUITY], dtype=np.float64) * ratio
-    if GOODS in grid:
-        goods = np.asarray(grid[GOODS], dtype=np.float64) * ratio
-        grid[GOODS] = np.where(goods > flat_amounts, flat_amounts, goods)
-    rows = builder.rows_from_columns(
-        grid, np.repeat(np.asarray(history_rows), k, axis=0), np.repeat(found, k)
-    )
-    scores = scorer.score_matrix(rows, review_band=review_band, num_threads=1)
-    approved = (scores.decision == APPROVE).reshape(m, k)
-    offers = []
-    for i in range(m):
-        hits = np.flatnonzero(approved[i])
-        if not hits.size:
-            offers.append(None)
-            continue
-        j = i * k + int(hits[-1])
-        offers.append(
-            CounterOffer(
+        credit = np.asarray(inputs[CREDIT], dtype=np.float64).reshape(m)
+        usable = np.flatnonzero(np.isfinite(credit) & (credit >= 1.0))
+        if not len(usable):
+            return offers
+        names = [n for n in NUMERIC_INPUTS if n in inputs]
+        numeric = np.array([inputs[n] for n in names], dtype=np.float64).reshape(len(names), m)
+        numeric = numeric[:, usable]
+        amounts = self.policy.amounts(credit[usable])  # (u, k)
+        k = amounts.shape[1]
+        flat_amounts = amounts.ravel()
+        ratio = flat_amounts / np.repeat(credit[usable], k)
+        grid = dict(zip(names, np.repeat(numeric, k, axis=1), strict=True))
+        grid[CREDIT] = flat_amounts
+        annuity = grid.get(ANNUITY)
+        if annuity is not None:
+            grid[ANNUITY] = annuity * ratio
+        goods = grid.get(GOODS)
+        if goods is not None:
+            scaled = goods * ratio
+            grid[GOODS] = np.where(scaled > flat_amounts, flat_amounts, scaled)
+        with np.errstate(over="ignore"):  # an overflowing ratio is inf, as on the decision
+            features = application_features(grid)
+        matrix = np.repeat(np.asarray(rows, dtype=np.float64)[usable], k, axis=0)
+        for j, name in self._dependent:
+            matrix[:, j] = features[name]
+        scores = self.scorer.score_matrix(matrix, review_band=self.review_band, num_threads=1)
+        approved = (scores.decision == APPROVE).reshape(len(usable), k)
+        for u, i in enumerate(usable.tolist()):
+            hits = np.flatnonzero(approved[u])
+            if not hits.size:
+                continue
+            j = u * k + int(hits[-1])
+            offers[i] = CounterOffer(
                 amount=float(flat_amounts[j]),
                 annuity=_number(grid[ANNUITY][j]) if ANNUITY in grid else None,
                 goods_price=_number(grid[GOODS][j]) if GOODS in grid else None,
                 probability=float(scores.probability[j]),
                 points=round(float(scores.points[j])),
             )
-        )
-    return offers
+        return offers

@@ -21,12 +21,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from credit_scoring.features.feature_set import FeatureSet
-from credit_scoring.features.online import OnlineFeatureBuilder, _columns
+from credit_scoring.features.online import OnlineFeatureBuilder, application_columns
 from credit_scoring.features.store import HistoryStore
 from credit_scoring.io import file_sha256
 from credit_scoring.model.bundle import CHECKSUMS_FILE, Bundle, Decision, load_bundle
 from credit_scoring.model.reasons import MAX_REASONS, Reason
-from credit_scoring.runtime.counter_offer import CounterOfferPolicy, counter_offers
+from credit_scoring.runtime.counter_offer import CounterOfferPolicy, CounterOfferSearch
 from credit_scoring.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -124,14 +124,15 @@ class ServedModel:
         self.builder = OnlineFeatureBuilder(
             _feature_set(bundle, history), bundle.vocabularies, history.columns
         )
-        #: Grid of counter-offers for REFUSE/REVIEW decisions (None: no counter-offers).
-        self.counter_offer_policy = counter_offer_policy
         #: LightGBM threads of a batch's predict and TreeSHAP (single rows use one).
         self.batch_threads = batch_threads
         # Tabulate TreeSHAP and load its compiled kernel now, not on the first refusal.
         bundle.contributions(np.full(len(bundle.features), np.nan))
         groups = bundle.reason_index.groups
         self._reason_words = ([g.code for g in groups], [g.text for g in groups])
+        #: Grid of counter-offers for REFUSE/REVIEW decisions (None: no counter-offers).
+        self._counter_offers: CounterOfferSearch | None = None
+        self.counter_offer_policy = counter_offer_policy
 
     def feature_row(self, application: Mapping[str, Any]) -> tuple[NDArray[np.float64], bool]:
         """The model row of one raw application and whether the client has history."""
@@ -144,9 +145,7 @@ class ServedModel:
         Reasons (the feature groups pushing most toward default) are given for REFUSE and
         REVIEW decisions, the adverse ones; an approval carries none.
         """
-        history_row = self.history.lookup(int(application[CLIENT_KEY]))
-        x = self.builder.row(application, history_row)
-        found = history_row is not None
+        x, found = self.feature_row(application)
         result = self.bundle.score_row(x, review_band=self.review_band, with_reasons=False)
         decision = str(result.decision)
         reasons: list[dict[str, Any]] = []
@@ -156,10 +155,7 @@ class ServedModel:
             grouped = index.group_contributions(self.bundle.contributions(x))
             reasons = _reason_dicts(index.top_reasons(grouped, limit=MAX_REASONS))
             if self.counter_offer_policy is not None:
-                rows = np.full((1, len(self.history.columns)), np.nan)
-                if history_row is not None:
-                    rows[0] = history_row
-                offer = self._offers(_columns([application]), rows, np.array([found]))[0]
+                offer = self._offers(x.reshape(1, -1), application_columns([application]))[0]
         return Scored(
             probability=result.probability,
             log_odds=result.raw_score,
@@ -171,18 +167,27 @@ class ServedModel:
             counter_offer=offer,
         )
 
+    @property
+    def counter_offer_policy(self) -> CounterOfferPolicy | None:
+        return None if self._counter_offers is None else self._counter_offers.policy
+
+    @counter_offer_policy.setter
+    def counter_offer_policy(self, policy: CounterOfferPolicy | None) -> None:
+        self._counter_offers = (
+            None
+            if policy is None
+            else CounterOfferSearch(
+                self.builder, self.bundle, review_band=self.review_band, policy=policy
+            )
+        )
+
     def _offers(
-        self,
-        columns: Mapping[str, Any],
-        history_rows: NDArray[np.float64],
-        found: NDArray[np.bool_],
+        self, rows: NDArray[np.float64], inputs: Mapping[str, Any]
     ) -> list[dict[str, Any] | None]:
-        assert self.counter_offer_policy is not None
-        offers = counter_offers(
-            columns, history_rows, found, builder=self.builder, scorer=self.bundle,
-            review_band=self.review_band, policy=self.counter_offer_policy,
-        )  # fmt: skip
-        return [None if o is None else o.as_dict() for o in offers]
+        assert self._counter_offers is not None
+        return [
+            None if o is None else o.as_dict() for o in self._counter_offers.offers(rows, inputs)
+        ]
 
     def score_many(
         self,
@@ -220,10 +225,10 @@ class ServedModel:
         offers: dict[int, dict[str, Any] | None] = {}
         if len(adverse) and self.counter_offer_policy is not None:
             if columns is None:
-                subset = _columns([applications[i] for i in adverse.tolist()])
+                subset = application_columns([applications[i] for i in adverse.tolist()])
             else:
                 subset = {k: np.asarray(v)[adverse] for k, v in columns.items()}
-            found_offers = self._offers(subset, history_rows[adverse], found[adverse])
+            found_offers = self._offers(X[adverse], subset)
             offers = dict(zip(adverse.tolist(), found_offers, strict=True))
         if len(adverse):
             contrib = bundle.contributions_frame(X[adverse], num_threads=self.batch_threads)
