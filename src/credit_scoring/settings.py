@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     #: ``counter_offer_floor`` of the request up, in steps of ``counter_offer_step`` of the
     #: request, rounded down to ``counter_offer_rounding`` currency units.
     counter_offers: bool = True
+    #: Reasons an underwriter may give for a final decision (JSON list in the environment;
+    #: unset: the default list of ``credit_scoring.store.reviews``).
+    review_reasons: tuple[str, ...] | None = None
     counter_offer_floor: float = Field(default=0.30, gt=0.0, lt=1.0)
     counter_offer_step: float = Field(default=0.05, gt=0.0, lt=1.0)
     counter_offer_rounding: float = Field(default=1000.0, gt=0.0)

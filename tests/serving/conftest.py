@@ -162,6 +162,7 @@ class Keys:
     admin: str
     everything: str
     revoked: str
+    review: str
 
 
 def make_keys(database_url: str) -> Keys:
@@ -174,7 +175,8 @@ def make_keys(database_url: str) -> Keys:
                 "read": ["read"],
                 "admin": ["admin"],
                 "everything": ["score", "read", "admin"],
-                "revoked": ["score", "read", "admin"],
+                "revoked": ["score", "read", "admin", "review"],
+                "review": ["review"],
             }.items()
         }
         revoke_key(engine, made["revoked"].split("_")[1])

@@ -39,7 +39,7 @@ from credit_scoring.serving.decision_log.spool import SpoolFile, SpoolWriter
 from credit_scoring.serving.docs import add_offline_docs
 from credit_scoring.serving.keys import KeyVerifier
 from credit_scoring.serving.observability import AccessMiddleware, Metrics
-from credit_scoring.serving.routes import admin, health, model, outcomes
+from credit_scoring.serving.routes import admin, health, model, outcomes, reviews
 from credit_scoring.serving.routes.scores import scores_router
 from credit_scoring.serving.runtime import ModelRuntime
 from credit_scoring.serving.schemas import application_model, batch_request_model
@@ -296,6 +296,7 @@ def create_app(
         openapi_tags=[
             {"name": "scores", "description": "Score applications; read logged decisions."},
             {"name": "outcomes", "description": "Observed outcomes of decisions."},
+            {"name": "reviews", "description": "Final decisions of reviewed applications."},
             {"name": "model", "description": "The model being served."},
             {"name": "admin", "description": "Operations."},
             {"name": "health", "description": "Probes and metrics (no key needed)."},
@@ -304,6 +305,7 @@ def create_app(
     app.include_router(scores_router(settings))
     app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     app.include_router(outcomes.router)
+    app.include_router(reviews.router)
     app.include_router(model.router)
     app.include_router(admin.router)
     app.include_router(health.router)

@@ -23,8 +23,8 @@ from credit_scoring.errors import CreditScoringError
 from credit_scoring.serving.decision_log.models import api_keys
 
 #: ``score``: POST scores and outcomes; ``read``: GET decisions and the model card;
-#: ``admin``: reload the model.
-SCOPES: tuple[str, ...] = ("score", "read", "admin")
+#: ``admin``: reload the model; ``review``: record the final decision of a review.
+SCOPES: tuple[str, ...] = ("score", "read", "admin", "review")
 _KEY_PATTERN = re.compile(r"^cs_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$")
 _MAX_CACHED = 10_000
 

@@ -58,6 +58,7 @@ from credit_scoring.serving.schemas.requests import REQUEST_ID_PATTERN, applicat
 from credit_scoring.serving.scorer import Scored, ServedModel
 from credit_scoring.serving.state import Services
 from credit_scoring.settings import Settings
+from credit_scoring.store.reviews import final_decision, review_trail
 
 logger = logging.getLogger("credit_scoring.serving.decisions")
 
@@ -256,6 +257,8 @@ def scores_router(settings: Settings) -> APIRouter:
             except Exception:
                 record, database_ok = None, False
             if record is not None:
+                trail = await run_in_threadpool(review_trail, services.engine, request_id)
+                record["final"] = final_decision(record["decision"], trail)
                 return _detail(record, logged=True)
             if attempt == 0:
                 spooled = await run_in_threadpool(
@@ -264,6 +267,7 @@ def scores_router(settings: Settings) -> APIRouter:
                 if spooled is not None:
                     found = record_from_spool(spooled)
                     found["outcome"] = None
+                    found["final"] = final_decision(found["decision"], [])
                     return _detail(found, logged=False)
         if not database_ok:
             raise HTTPException(
@@ -315,6 +319,7 @@ def _detail(record: dict[str, Any], *, logged: bool) -> Response:
         counter_offer=record.get("counter_offer"),
         application=record["raw_input"],
         outcome=record.get("outcome"),
+        final=record.get("final"),
         logged=logged,
     )
     return Response(orjson.dumps(detail), media_type=JSON)

@@ -76,6 +76,21 @@ class OutcomePublic(BaseModel):
     recorded_at: datetime
 
 
+class FinalDecision(BaseModel):
+    """The final decision: ``automatic`` (the model's stands), ``pending_review`` (a REVIEW
+    waiting for an underwriter) or ``reviewed`` (the latest human decision)."""
+
+    status: Literal["automatic", "pending_review", "reviewed"]
+    final_decision: Literal["APPROVE", "REFUSE", "REVIEW", "APPROVE_COUNTER_OFFER"] | None
+    reviewer: str | None = None
+    reviewed_at: datetime | None = None
+    channel: str | None = None
+    amount: float | None = None
+    reason: str | None = None
+    comment: str | None = None
+    reviews: int = 0
+
+
 class DecisionDetail(DecisionSummary):
     """A logged decision with its inputs, reasons, model provenance and outcome."""
 
@@ -86,6 +101,9 @@ class DecisionDetail(DecisionSummary):
     counter_offer: CounterOffer | None = None
     application: dict[str, Any]
     outcome: OutcomePublic | None = None
+    final: FinalDecision | None = Field(
+        default=None, description="The final decision and its status (after any review)."
+    )
     logged: bool = Field(description="true: in the database; false: still in the local spool.")
 
 

@@ -1,0 +1,1 @@
+"""The database home: tables, engines, migrations, records and read functions."""
