@@ -9,4 +9,11 @@ ALTER ROLE dashboard_reader SET default_transaction_read_only = on;
 GRANT CONNECT ON DATABASE :"db" TO dashboard_reader;
 GRANT USAGE ON SCHEMA public TO dashboard_reader;
 ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA public GRANT SELECT ON TABLES TO dashboard_reader;
+-- The dashboard's writes (users, login attempts, reviews, access audit): this role reads
+-- every table and may insert into / update only those, granted by the migration that
+-- creates them (migration i18_people).
+CREATE ROLE dashboard_writer LOGIN PASSWORD :'reader_password';
+GRANT CONNECT ON DATABASE :"db" TO dashboard_writer;
+GRANT USAGE ON SCHEMA public TO dashboard_writer;
+ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA public GRANT SELECT ON TABLES TO dashboard_writer;
 SQL

@@ -101,10 +101,8 @@ class Settings(BaseSettings):
     monitor_window: str = Field(default="1d", pattern=r"^\s*\d+\s*[mhdw]\s*$")
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8501, ge=1, le=65535)
-    #: The dashboard login: a user name and its password hash from
-    #: ``credit-scoring dashboard hash-password`` (no default password; no login without both).
-    dashboard_user: str | None = None
-    dashboard_password_hash: SecretStr | None = None
+    #: Minutes without activity after which a dashboard session is logged out.
+    dashboard_idle_minutes: float = Field(default=30.0, gt=0.0)
     #: Database the dashboard reads (use a read-only role on PostgreSQL); default: the decision
     #: log's database, opened read-only.
     dashboard_database_url: str | None = None

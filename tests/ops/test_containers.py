@@ -38,8 +38,6 @@ COMPOSE_TEST_ENV = {
     "POSTGRES_PASSWORD": "test-postgres-password",
     "DASHBOARD_DB_PASSWORD": "test-reader-password",
     "CREDIT_SCORING_AUDIT_KEY": "0" * 64,
-    "CREDIT_SCORING_DASHBOARD_USER": "tester",
-    "CREDIT_SCORING_DASHBOARD_PASSWORD_HASH": "scrypt:32768:8:1:00:00",
 }
 #: Variables of the base image and of uv, not settings of the package.
 IMAGE_ENV = {
@@ -306,7 +304,6 @@ def test_every_variable_the_containers_set_is_a_setting() -> None:
 def test_secrets_come_only_from_the_environment_and_fail_clearly_when_missing() -> None:
     text = COMPOSE_FILE.read_text()
     secrets = {"POSTGRES_PASSWORD", "DASHBOARD_DB_PASSWORD", "CREDIT_SCORING_AUDIT_KEY"}
-    secrets |= {"CREDIT_SCORING_DASHBOARD_USER", "CREDIT_SCORING_DASHBOARD_PASSWORD_HASH"}
     seen: set[str] = set()
     for match in _INTERPOLATION.finditer(text):
         name, operator, message = match.groups()

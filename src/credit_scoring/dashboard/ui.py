@@ -3,6 +3,7 @@ the login page, sidebar filters and empty states."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,14 +14,18 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from credit_scoring.dashboard import queries
-from credit_scoring.dashboard.auth import Credentials, attempt_login
+from credit_scoring.dashboard.auth import authenticate
 from credit_scoring.errors import CreditScoringError
 from credit_scoring.model.bundle import Bundle, load_bundle
+from credit_scoring.serving.db import create_db_engine
 from credit_scoring.settings import Settings, get_settings
+from credit_scoring.store.reviews import record_access
+from credit_scoring.store.users import DashboardUser, get_user
 
 T = TypeVar("T")
 USER_KEY = "dashboard_user"
-FAILURES_KEY = "dashboard_login_failures"
+ACTIVE_KEY = "dashboard_last_active"
+NOTICE_KEY = "dashboard_notice"
 PERIODS: dict[str, timedelta | None] = {
     "last 24 hours": timedelta(days=1),
     "last 7 days": timedelta(days=7),
@@ -37,6 +42,17 @@ def settings() -> Settings:
 def engine(url: str) -> Engine:
     """One read-only engine per database URL for the dashboard process."""
     return queries.read_only_engine(url)
+
+
+@st.cache_resource(show_spinner=False)
+def _writer(url: str) -> Engine:
+    return create_db_engine(url)
+
+
+def write_engine() -> Engine:
+    """The serving database, writable: users, login attempts, reviews and the access audit
+    (the monitoring queries keep their read-only engine)."""
+    return _writer(settings().resolved_database_url)
 
 
 def database_url() -> str:
@@ -80,49 +96,99 @@ def current_bundle() -> Bundle | None:
         return None
 
 
-# -- login ---------------------------------------------------------------------------------
+# -- login, roles, sessions -----------------------------------------------------------------
+
+
+def client_address() -> str:
+    """The browser's address as Streamlit sees it (``local`` when unknown, e.g. in tests)."""
+    try:
+        address = st.context.ip_address
+    except Exception:
+        address = None
+    return str(address or "local")
 
 
 def logged_in() -> bool:
-    return bool(st.session_state.get(USER_KEY))
+    """Whether this session has a user, expiring it after the idle timeout."""
+    if not st.session_state.get(USER_KEY):
+        return False
+    now = time.monotonic()
+    last = float(st.session_state.get(ACTIVE_KEY, now))
+    if now - last > 60.0 * settings().dashboard_idle_minutes:
+        _log_out()
+        st.session_state[NOTICE_KEY] = "Your session expired after inactivity: log in again."
+        return False
+    st.session_state[ACTIVE_KEY] = now
+    return True
+
+
+def current_user() -> DashboardUser | None:
+    """The logged-in user as stored now (a disabled user or changed role applies at once)."""
+    name = st.session_state.get(USER_KEY)
+    if not name:
+        return None
+    user = get_user(write_engine(), str(name))
+    if user is None or user.disabled:
+        _log_out()
+        return None
+    return user
+
+
+def require_role(role: str) -> DashboardUser:
+    """Stop the page unless the user has ``role`` (or a higher one)."""
+    user = current_user()
+    if user is None or not user.may(role):
+        st.error(f"This page needs the {role} role.", icon=":material/block:")
+        st.stop()
+    assert user is not None
+    return user
+
+
+def audit(action: str, *, request_id: str | None = None, **detail: Any) -> None:
+    """Record an action of the logged-in user (e.g. opening an applicant's data)."""
+    record_access(
+        write_engine(), username=str(st.session_state.get(USER_KEY, "-")), action=action,
+        request_id=request_id, detail=detail or None,
+    )  # fmt: skip
 
 
 def login_page() -> None:
     """The only page before login."""
     st.title("credit-scoring monitoring")
-    try:
-        credentials = Credentials.from_settings(settings())
-    except CreditScoringError as exc:
-        st.error(str(exc))
-        return
-    if credentials is None:
-        st.error(
-            "Login is not configured: set CREDIT_SCORING_DASHBOARD_USER and "
-            "CREDIT_SCORING_DASHBOARD_PASSWORD_HASH (create the hash with "
-            "`credit-scoring dashboard hash-password`). There is no default password."
-        )
-        return
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        st.warning(notice)
     with st.form("login"):
         user = st.text_input("User", key="login_user")
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Log in")
+    st.caption(
+        "Users are created with `credit-scoring users add NAME --role viewer|underwriter|admin`; "
+        "there is no default user."
+    )
     if submitted:
-        failures = int(st.session_state.get(FAILURES_KEY, 0))
-        if attempt_login(credentials, user, password, failures=failures):
-            st.session_state[USER_KEY] = user
-            st.session_state[FAILURES_KEY] = 0
+        try:
+            result = authenticate(
+                write_engine(), username=user, password=password, address=client_address()
+            )
+        except CreditScoringError as exc:
+            st.error(str(exc))
+            return
+        if result.user is not None:
+            st.session_state[USER_KEY] = result.user.username
+            st.session_state[ACTIVE_KEY] = time.monotonic()
             st.rerun()
-        st.session_state[FAILURES_KEY] = failures + 1
-        st.error("Wrong user or password.")
+        st.error(result.message)
 
 
 def _log_out() -> None:
     st.session_state.pop(USER_KEY, None)
+    st.session_state.pop(ACTIVE_KEY, None)
 
 
-def sidebar_account() -> None:
+def sidebar_account(user: DashboardUser) -> None:
     with st.sidebar:
-        st.caption(f"Signed in as **{st.session_state.get(USER_KEY)}** · read-only")
+        st.caption(f"Signed in as **{user.username}** · {user.role}")
         st.button("Log out", key="logout", on_click=_log_out)
 
 

@@ -9,6 +9,7 @@ from credit_scoring.dashboard import charts, queries, ui
 
 
 def render() -> None:
+    ui.require_role("viewer")
     st.title("Drift")
     st.caption(
         "PSI of every model feature and of the model outputs against the training reference "

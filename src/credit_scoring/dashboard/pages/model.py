@@ -8,6 +8,7 @@ from credit_scoring.dashboard import charts, model_info, queries, ui
 
 
 def render() -> None:
+    ui.require_role("viewer")
     st.title("Model")
     bundle = ui.current_bundle()
     if bundle is None:

@@ -8,6 +8,7 @@ from credit_scoring.dashboard import charts, queries, ui
 
 
 def render() -> None:
+    ui.require_role("viewer")
     st.title("Overview")
     filters = ui.time_filters()
     if ui.log_is_empty():

@@ -47,6 +47,7 @@ def _calibration(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def render() -> None:
+    ui.require_role("viewer")
     st.title("Performance")
     window = ui.window_choice("performance", key="performance_window")
     rows = ui.cached(queries.stored_results, job="performance", window=window) if window else None

@@ -90,6 +90,16 @@ def _result(model: ServedModel, outcome: scoring.ScoreOutcome) -> None:
         )
         if not scored.history_found:
             st.caption("No credit history found for this client id (scored as a new client).")
+    offer = scored.counter_offer
+    if offer is not None:
+        st.success(
+            f"Counter-offer: **{offer['amount']:,.0f}** (annuity "
+            f"{(offer['annuity'] or 0):,.0f}) would be approved — probability of default "
+            f"{offer['probability']:.1%}, {offer['points']} points.",
+            icon=":material/handshake:",
+        )
+    elif scored.decision != "APPROVE":
+        st.caption("No counter-offer: even the smallest amount offered is not approved.")
     if scored.reasons:
         st.subheader("Reasons")
         st.dataframe(
@@ -103,6 +113,7 @@ def _result(model: ServedModel, outcome: scoring.ScoreOutcome) -> None:
 
 
 def render() -> None:
+    ui.require_role("underwriter")
     st.title("Score an application")
     st.caption(
         "Scored with the served model's own code (bundle + history store), without calling "

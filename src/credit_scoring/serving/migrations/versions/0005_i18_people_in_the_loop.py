@@ -64,6 +64,20 @@ def upgrade() -> None:
         sa.Column("detail", sa.JSON, nullable=True),
     )
     op.create_index("ix_access_audit_at", "access_audit", ["at"])
+    if op.get_bind().dialect.name == "postgresql":
+        # The dashboard's writer role (docker/postgres-init), when it exists: these writes only.
+        op.execute(
+            """
+            DO $$ BEGIN
+              IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'dashboard_writer') THEN
+                GRANT INSERT ON reviews, login_attempts, access_audit TO dashboard_writer;
+                GRANT UPDATE ON dashboard_users TO dashboard_writer;
+                GRANT USAGE ON SEQUENCE reviews_id_seq, login_attempts_id_seq,
+                  access_audit_id_seq TO dashboard_writer;
+              END IF;
+            END $$;
+            """
+        )
 
 
 def downgrade() -> None:
