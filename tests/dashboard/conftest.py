@@ -103,6 +103,7 @@ class Dashboard:
     user = USER
     password = PASSWORD
     pages = PAGES
+    users = USERS
 
     @staticmethod
     def app(*, logged_in: bool, role: str = "admin") -> AppTest:
@@ -128,3 +129,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Folder for the browser test's page screenshots (default: a temporary folder). "
         "Pass tests/dashboard on the command line so this option is known.",
     )
+
+
+@pytest.fixture
+def private_filled_log(filled_log: FilledLog, tmp_path: Path) -> str:
+    """A copy of the filled log this test may write to (reviews, audit)."""
+    return copy_log(filled_log, tmp_path / "private-log")
