@@ -34,7 +34,7 @@ def main() -> None:
     st.set_page_config(
         page_title="credit-scoring", page_icon=":material/monitoring:", layout="wide"
     )
-    user = ui.current_user() if ui.logged_in() else None
+    user = ui.current_user()
     if user is None:
         login = st.Page(ui.login_page, title="Log in", icon=":material/login:")
         navigation = st.navigation([login])

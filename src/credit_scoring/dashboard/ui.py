@@ -123,10 +123,11 @@ def logged_in() -> bool:
 
 
 def current_user() -> DashboardUser | None:
-    """The logged-in user as stored now (a disabled user or changed role applies at once)."""
-    name = st.session_state.get(USER_KEY)
-    if not name:
+    """The logged-in user as stored now (a disabled user or changed role applies at once;
+    an idle session has expired)."""
+    if not logged_in():
         return None
+    name = st.session_state.get(USER_KEY)
     user = get_user(write_engine(), str(name))
     if user is None or user.disabled:
         _log_out()
@@ -137,6 +138,8 @@ def current_user() -> DashboardUser | None:
 def require_role(role: str) -> DashboardUser:
     """Stop the page unless the user has ``role`` (or a higher one)."""
     user = current_user()
+    if user is None and st.session_state.get(NOTICE_KEY):
+        st.warning(st.session_state.pop(NOTICE_KEY))
     if user is None or not user.may(role):
         st.error(f"This page needs the {role} role.", icon=":material/block:")
         st.stop()
