@@ -90,7 +90,7 @@ def test_an_underwriter_works_a_queue_item_end_to_end(  # type: ignore[no-untype
     no_exception(at)
     assert [t.value for t in at.title] == ["Review queue"]
     assert at.selectbox(key="review_pick").value == oldest  # oldest first
-    next(b for b in at.button if b.label == "Open").click()
+    next(b for b in at.button if b.label == "Open the application").click()
     at.run()
     no_exception(at)
     assert any(oldest in str(s.value) for s in at.subheader)

@@ -181,7 +181,7 @@ def tour(
                 if link == "Review queue" and work_queue:
                     step = "open the oldest application of the queue"
                     started = time.perf_counter()
-                    page.get_by_role("button", name="Open").click()
+                    page.get_by_role("button", name="Open the application", exact=True).click()
                     page.get_by_role("heading", name="Application").first.wait_for()
                     visits.append(
                         _visit(page, OPENED, out_dir / "1b-review-opened.png", started, timeout_ms)

@@ -162,7 +162,7 @@ def render() -> None:
     ids = list(queue["request_id"])
     with st.form("open"):
         chosen = st.selectbox("Application", ids, key="review_pick")
-        opened = st.form_submit_button("Open")
+        opened = st.form_submit_button("Open the application")
     if opened and chosen:
         st.session_state[OPEN_KEY] = chosen
         ui.audit("open_application", request_id=chosen)
