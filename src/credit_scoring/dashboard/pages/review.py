@@ -44,7 +44,7 @@ def _summary() -> None:
     cols[2].metric("Reviewed", f"{summary['reviews']:,}")
     cols[3].metric("Override rate", ui.percent(summary["override_rate"]))
     cols[4].metric(
-        "Default rate overridden / confirmed",
+        "Defaults: overridden / confirmed",
         f"{ui.percent(summary['default_rate_overridden'])} / "
         f"{ui.percent(summary['default_rate_confirmed'])}",
         help=f"Among reviewed decisions with an outcome: {summary['overridden_with_outcome']} "
@@ -119,7 +119,7 @@ def _application(record: dict[str, Any]) -> None:
             sorted((str(k), str(v)) for k, v in (record["raw_input"] or {}).items()),
             columns=["field", "value"],
         )
-        st.dataframe(fields, hide_index=True, height=420)
+        st.dataframe(fields, hide_index=True, height=min(420, 35 * (len(fields) + 1) + 3))
 
 
 def _decide(record: dict[str, Any], reviewer: str) -> None:
