@@ -150,7 +150,7 @@ def tour(
     (``1b-review-opened.png``) and approved with the first reason (``1c-review-decided.png``);
     with ``score_form`` the default application is scored (``2b-scored.png``); with ``admin``
     (user, password) a second login opens the Users page (``9-users.png``). The first page is
-    timed from the login click."""
+    timed from the login click. An empty queue is only shown (nothing to work)."""
     from playwright.sync_api import sync_playwright
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -178,7 +178,8 @@ def tour(
                 page.get_by_role("heading", name=heading, exact=True).wait_for()
                 shot = out_dir / f"{number}-{link.lower().replace(' ', '-')}.png"
                 visits.append(_visit(page, heading, shot, started, timeout_ms))
-                if link == "Review queue" and work_queue:
+                empty_queue = page.get_by_text("The review queue is empty").count() > 0
+                if link == "Review queue" and work_queue and not empty_queue:
                     step = "open the oldest application of the queue"
                     started = time.perf_counter()
                     page.get_by_role("button", name="Open the application", exact=True).click()
