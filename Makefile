@@ -53,10 +53,18 @@ $(VENV)/.synced: requirements.lock pyproject.toml
 
 install: $(VENV)/.synced ## Create/sync the locked environment in .venv
 
-lock: ## Re-lock dependencies from pyproject.toml (hashes, no registry addresses)
+ROLES       := serve train dashboard spark
+
+lock: ## Re-lock dependencies (requirements.lock: everything, for dev; requirements/<role>.lock per image)
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	$(UV) pip compile --quiet --refresh pyproject.toml --all-extras --generate-hashes \
 	  --python-version 3.11 -o requirements.lock
+	@mkdir -p requirements
+	@for role in $(ROLES); do \
+	  echo "locking the $$role role → requirements/$$role.lock"; \
+	  $(UV) pip compile --quiet pyproject.toml --extra $$role --generate-hashes \
+	    --python-version 3.11 -c requirements.lock -o requirements/$$role.lock || exit 1; \
+	done
 
 data: install ## Generate a synthetic population (CLIENTS, SEED) and load it as validated Parquet
 	$(call STEP,data: generating $(CLIENTS) + $(TEST_CLIENTS) synthetic clients (seed $(SEED)))
@@ -91,10 +99,11 @@ demo: data features train ## data → features → train → register, then API 
 
 demo-pipeline: data features train ## The demo's pipeline only (no servers): data → features → train
 
-lint: install ## ruff (lint + format check) and mypy on the package
+lint: install ## ruff (lint + format check), mypy and the import layers (import-linter)
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 format: install ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix $(LINT_PATHS)

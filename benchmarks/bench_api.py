@@ -46,7 +46,8 @@ CLI = [str(Path(sys.executable).with_name("credit-scoring"))]
 POSTGRES_ADMIN_URL = os.environ.get(
     "CREDIT_SCORING_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-BENCH_DATABASE = "credit_scoring_bench_api"
+# One database per run: two runs on the same server never share (or drop) each other's.
+BENCH_DATABASE = f"credit_scoring_bench_api_{os.getpid()}_{time.time_ns() % 10**6}"
 
 TARGET_P50_MS = 1.5
 TARGET_P99_MS = 5.0
@@ -441,8 +442,8 @@ def main() -> int:
     run_dir = Path(tempfile.mkdtemp(prefix="bench-api-"))
     server: Server | None = None
     try:
-        from credit_scoring.features.store import publish_history
-        from credit_scoring.model.bundle import load_bundle
+        from credit_scoring.features.publish import publish_history
+        from credit_scoring.runtime.bundle import load_bundle
         from credit_scoring.serving.db import create_db_engine, upgrade_database
         from credit_scoring.serving.keys import create_key
         from credit_scoring.settings import get_settings

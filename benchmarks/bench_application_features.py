@@ -26,7 +26,7 @@ from credit_scoring.features.application import (
     application_features,
 )
 from credit_scoring.features.feature_set import FeatureSet, feature_set_version
-from credit_scoring.features.online import OnlineFeatureBuilder
+from credit_scoring.runtime.online import OnlineFeatureBuilder
 from credit_scoring.schema import APPLICATION_TEST
 
 TARGET_MEDIAN_US = 50.0

@@ -27,11 +27,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before LightGBM loads Ope
 
 import pandas as pd
 
+from credit_scoring.demo.simulate.demo import build_demo
 from credit_scoring.runtime.counter_offer import CounterOfferPolicy
 from credit_scoring.serving.schemas.requests import application_validator
 from credit_scoring.serving.scorer import ServedModel, load_served_model
 from credit_scoring.settings import get_settings
-from credit_scoring.simulate.demo import build_demo
 
 TARGET_MS = 0.3
 

@@ -116,7 +116,7 @@ def ensure_data(data_dir: Path | None, *, quick: bool, seed: int) -> Path:
     cache = HERE / "results" / f"data_{size['clients']}_{seed}"
     if all((cache / f"{t}.parquet").is_file() for t in TABLES):
         return cache
-    from credit_scoring.data.generator import generate_dataset
+    from credit_scoring.demo.generator import generate_dataset
 
     print(f"generating {size['clients']:,} + {size['test_clients']:,} clients into {cache} …")
     started = time.perf_counter()
@@ -150,6 +150,7 @@ def store_figures(history_path: Path, url: str) -> None:
     """Publish the history features to ``url``, load them back, time lookups."""
     import pyarrow.parquet as pq
 
+    from credit_scoring.dburl import redact_database_url
     from credit_scoring.features.application import (
         APPLICATION_CATEGORICAL_FEATURES,
         APPLICATION_FEATURES,
@@ -161,7 +162,8 @@ def store_figures(history_path: Path, url: str) -> None:
         feature_set_version,
         write_feature_set,
     )
-    from credit_scoring.features.store import HistoryStore, publish_history, redacted
+    from credit_scoring.features.publish import publish_history
+    from credit_scoring.runtime.history_store import HistoryStore
 
     history = tuple(pq.read_schema(history_path).names[1:])
     categorical = tuple(c for c in APPLICATION_CATEGORICAL_FEATURES if c not in PROTECTED_COLUMNS)
@@ -199,7 +201,9 @@ def store_figures(history_path: Path, url: str) -> None:
             store.lookup(client)
             times.append((clock() - t0) / 1000)
         assert all(row is not None for row in memory)
-    print(f"\nhistory store at {redacted(url)}: {result.row_count:,} × {result.n_columns}")
+    print(
+        f"\nhistory store at {redact_database_url(url)}: {result.row_count:,} × {result.n_columns}"
+    )
     print(f"  publish {publish_s:.1f} s   load_all {load_s:.1f} s")
     print(f"  lookup by SQL {sql_ms:.2f} ms   in memory {statistics.median(times):.2f} µs")
 

@@ -43,7 +43,7 @@ KAGGLE_RATIOS = {
 
 _CHILD = """
 import json, sys
-from credit_scoring.data.generator import generate_dataset
+from credit_scoring.demo.generator import generate_dataset
 args = json.loads(sys.argv[1])
 result = generate_dataset(args.pop("out"), **args)
 print(json.dumps(result.oracle))

@@ -82,7 +82,7 @@ def _mark_ready(folder: Path, spec: dict[str, object]) -> None:
 
 def build_generated(folder: Path, *, fraction: float) -> None:
     """The generator's population at ``fraction`` of the Kaggle client counts, as CSV."""
-    from credit_scoring.data.generator import GENERATOR_VERSION, generate_dataset
+    from credit_scoring.demo.generator import GENERATOR_VERSION, generate_dataset
 
     clients = round(KAGGLE_ROWS["application_train"] * fraction)
     test_clients = round(KAGGLE_ROWS["application_test"] * fraction)

@@ -201,7 +201,7 @@ def main() -> int:
                                   scratch / "out.parquet", engine="local", reasons=reasons,
                                   **common))  # fmt: skip
         if not args.no_spark:
-            from credit_scoring.features.history.engine import local_spark_session
+            from credit_scoring.spark_session import local_spark_session
 
             spark = local_spark_session(cores=2)
             spark.sparkContext.setLogLevel("ERROR")

@@ -132,7 +132,7 @@ def monotone_effect(data: Any, outcome: Any) -> dict[str, float]:
     """OOF AUC and cost of the trained LightGBM configuration without the monotone
     constraints, on the same folds (what the constraints cost or gain)."""
     from credit_scoring.metrics import optimal_threshold, roc_auc
-    from credit_scoring.model.cv import (
+    from credit_scoring.training.cv import (
         BoostingConfig,
         binned_dataset,
         cross_validate,
@@ -170,7 +170,7 @@ def size_robustness(data: Any, watch: Stopwatch) -> list[dict[str, float]]:
     """The default configuration vs the logistic baseline on stratified subsamples."""
     from dataclasses import replace
 
-    from credit_scoring.model.train import TrainOptions, fit_model
+    from credit_scoring.training.train import TrainOptions, fit_model
 
     rng = np.random.default_rng(0)
     rows = []
@@ -205,9 +205,9 @@ def real_sample_metrics(work: Path, watch: Stopwatch) -> dict[str, dict[str, flo
 
     from credit_scoring.data.loader import load_dataset
     from credit_scoring.features.build import build_features
-    from credit_scoring.model.cv import BoostingConfig
-    from credit_scoring.model.dataset import load_training_data
-    from credit_scoring.model.train import TrainOptions, fit_model
+    from credit_scoring.training.cv import BoostingConfig
+    from credit_scoring.training.dataset import load_training_data
+    from credit_scoring.training.train import TrainOptions, fit_model
 
     t = time.perf_counter()
     load_dataset(sample_dir(), work / "real-data")
@@ -267,15 +267,15 @@ def main() -> int:
     # Idle OpenMP threads must sleep, not spin, on a shared machine (set before LightGBM loads).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-    from credit_scoring.data.generator import ORACLE_FILE, TRUTH_FILE, generate_dataset
     from credit_scoring.data.loader import load_dataset
+    from credit_scoring.demo.generator import ORACLE_FILE, TRUTH_FILE, generate_dataset
     from credit_scoring.features.build import build_features
     from credit_scoring.io import read_json
-    from credit_scoring.model.bundle import load_bundle
-    from credit_scoring.model.dataset import load_training_data
-    from credit_scoring.model.run import run_training
-    from credit_scoring.model.train import TrainOptions, candidate_metrics, fit_model
+    from credit_scoring.runtime.bundle import load_bundle
     from credit_scoring.settings import get_settings
+    from credit_scoring.training.dataset import load_training_data
+    from credit_scoring.training.run import run_training
+    from credit_scoring.training.train import TrainOptions, candidate_metrics, fit_model
 
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="bench-train-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -153,7 +153,7 @@ def _sentinel_traffic(stack: Stack, application: dict[str, Any]) -> list[str]:
 
 def _tampered_bundle(result: DrillResult, stack: Stack, artefacts: Artefacts) -> None:
     from credit_scoring.errors import BundleIntegrityError
-    from credit_scoring.model.bundle import load_bundle
+    from credit_scoring.runtime.bundle import load_bundle
     from credit_scoring.serving.app import create_app
     from credit_scoring.settings import get_settings
 

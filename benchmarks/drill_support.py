@@ -254,7 +254,7 @@ def api_stack(
     """A fresh database on ``admin_url`` (migrated, history published, keys made) and
     ``credit-scoring serve`` on it with production defaults; all removed afterwards (the
     server log is copied to ``keep_logs`` when given)."""
-    from credit_scoring.features.store import publish_history
+    from credit_scoring.features.publish import publish_history
     from credit_scoring.serving.db import upgrade_database
 
     database = f"credit_scoring_drill_{name.replace('-', '_')}_{secrets.token_hex(3)}"

@@ -7,13 +7,10 @@ override any of them; nothing is read or created at import time.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-if TYPE_CHECKING:
-    from credit_scoring.runtime.counter_offer import CounterOfferPolicy
 
 
 class Settings(BaseSettings):
@@ -133,18 +130,6 @@ class Settings(BaseSettings):
     def resolved_mlflow_tracking_uri(self) -> str:
         """``MLFLOW_TRACKING_URI`` or a local SQLite MLflow store under :attr:`home`."""
         return self.mlflow_tracking_uri or f"sqlite:///{(self.home / 'mlflow.db').as_posix()}"
-
-    def counter_offer_policy(self) -> CounterOfferPolicy | None:
-        """The counter-offer grid of these settings (None when counter-offers are off)."""
-        from credit_scoring.runtime.counter_offer import CounterOfferPolicy
-
-        if not self.counter_offers:
-            return None
-        return CounterOfferPolicy(
-            floor_share=self.counter_offer_floor,
-            step_share=self.counter_offer_step,
-            rounding=self.counter_offer_rounding,
-        )
 
 
 def get_settings(**overrides: object) -> Settings:

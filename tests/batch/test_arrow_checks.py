@@ -21,7 +21,7 @@ from credit_scoring.batch.arrow_checks import ContractScreen
 from credit_scoring.batch.inputs import open_applications, open_parquet_applications
 from credit_scoring.batch.scoring import arrow_application_columns
 from credit_scoring.errors import DataContractError, FeatureSetMismatchError
-from credit_scoring.features.build import application_columns
+from credit_scoring.features.application import application_columns
 from credit_scoring.schema import table
 
 Corrupt = Callable[[pd.DataFrame], pd.DataFrame | pa.Table]
@@ -206,12 +206,12 @@ def test_history_rows_by_client_id() -> None:
     history = HistoryTable.from_matrix(
         np.array([30, 10, 20]), np.array([[3.0, 3.5], [1.0, 1.5], [2.0, np.nan]]), ["A", "B"]
     )
-    rows, found = history.rows_for(np.array([20, 99, 30, 5]))
+    rows, found = history.lookup_many(np.array([20, 99, 30, 5]))
     assert found.tolist() == [True, False, True, False]
     np.testing.assert_array_equal(
         rows, [[2.0, np.nan], [np.nan, np.nan], [3.0, 3.5], [np.nan, np.nan]]
     )
-    empty_rows, empty_found = HistoryTable.empty(["A"]).rows_for(np.array([1, 2]))
+    empty_rows, empty_found = HistoryTable.empty(["A"]).lookup_many(np.array([1, 2]))
     assert empty_rows.shape == (2, 1) and not empty_found.any()
     with pytest.raises(FeatureSetMismatchError, match="more than once"):
         HistoryTable.from_matrix(np.array([1, 2, 1]), np.zeros((3, 1)), ["A"])

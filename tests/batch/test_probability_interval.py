@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from credit_scoring.batch import load_batch_model, score_batch
-from credit_scoring.features.store import publish_history
-from credit_scoring.model.bundle import load_bundle, write_bundle
-from credit_scoring.model.calibration import PROB_MAX, PROB_MIN
+from credit_scoring.features.publish import publish_history
+from credit_scoring.runtime.bundle import load_bundle, write_bundle
+from credit_scoring.runtime.calibration import PROB_MAX, PROB_MIN
 from credit_scoring.serving.scorer import load_served_model
 from credit_scoring.settings import Settings
 

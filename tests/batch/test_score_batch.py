@@ -16,7 +16,7 @@ from credit_scoring.batch import OUTPUT_COLUMNS, ApplicationScorer, BatchModel, 
 from credit_scoring.batch import run as batch_run
 from credit_scoring.batch.scoring import COUNTER_OFFER_COLUMNS
 from credit_scoring.cli import app as cli
-from credit_scoring.features.store import publish_history
+from credit_scoring.features.publish import publish_history
 from credit_scoring.runtime.counter_offer import CounterOfferPolicy
 from credit_scoring.serving.scorer import load_served_model
 from credit_scoring.settings import Settings

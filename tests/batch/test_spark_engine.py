@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from credit_scoring.batch import BatchModel, score_batch
-from credit_scoring.batch.model import bundle_files
-from credit_scoring.features.store import publish_history
+from credit_scoring.features.publish import publish_history
+from credit_scoring.runtime.source import bundle_files
 from credit_scoring.settings import Settings
 
 pytestmark = pytest.mark.spark

@@ -12,8 +12,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from credit_scoring.dashboard.auth import hash_password
+from credit_scoring.demo.simulate.demo import (
+    DemoEnvironment,
+    DemoLog,
+    backfill_demo_log,
+    build_demo,
+)
 from credit_scoring.serving.db import create_db_engine
-from credit_scoring.simulate.demo import DemoEnvironment, DemoLog, backfill_demo_log, build_demo
 from credit_scoring.store.users import UserError, add_user
 
 APP = Path(__file__).resolve().parents[2] / "src" / "credit_scoring" / "dashboard" / "app.py"

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 
 from credit_scoring.cli import app as cli
 from credit_scoring.cli.dashboard import app as dashboard_cli
-from credit_scoring.cli.dashboard import streamlit_command
 from credit_scoring.dashboard import auth
 from credit_scoring.dashboard.auth import PasswordHash, authenticate, hash_password
+from credit_scoring.dashboard.launch import streamlit_command
 from credit_scoring.errors import ConfigurationError
 from credit_scoring.serving.db import create_db_engine, upgrade_database
 from credit_scoring.store.users import ThrottlePolicy, add_user, set_disabled, throttled

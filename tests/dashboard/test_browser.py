@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from credit_scoring.dashboard.browser import CHROMIUM, serve_dashboard, tour
+from credit_scoring.demo.browser_tour import CHROMIUM, serve_dashboard, tour
 from credit_scoring.serving.db import create_db_engine
 from credit_scoring.serving.decision_log.models import access_audit, reviews
 

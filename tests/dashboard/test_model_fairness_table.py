@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from credit_scoring.dashboard.model_info import fairness_table
-from credit_scoring.model.fairness import fairness_report
+from credit_scoring.training.fairness import fairness_report
 
 
 def test_the_table_is_the_training_report_with_reference_and_intervals_first() -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from credit_scoring.data.generator import generate_dataset
+from credit_scoring.demo.generator import generate_dataset
 from credit_scoring.schema import TABLES, Column, Kind, Table
 
 DATASET_ENV = "CREDIT_SCORING_DATASET_DIR"

@@ -10,14 +10,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from credit_scoring.data.generator import (
+from credit_scoring.data.loader import load_dataset
+from credit_scoring.demo.generator import (
     ORACLE_FILE,
     TRUTH_FILE,
     GenerationError,
     generate_dataset,
     truth_intercept,
 )
-from credit_scoring.data.loader import load_dataset
 from credit_scoring.schema import DAYS_SENTINEL, TABLES, Kind, table
 
 # A population spread over several chunks, so chunk boundaries are exercised everywhere.

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from credit_scoring.cli import app
-from credit_scoring.data.generator import ORACLE_FILE, TRUTH_FILE, generate_dataset
+from credit_scoring.demo.generator import ORACLE_FILE, TRUTH_FILE, generate_dataset
 from credit_scoring.schema import TABLES, Kind, table
 
 PANDAS_DTYPE = {Kind.INT: "int64", Kind.FLOAT: "float64", Kind.CATEGORY: "object"}

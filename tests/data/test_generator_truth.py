@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from credit_scoring.data.generator import ORACLE_FILE, TRUTH_FILE, generate_dataset
-from credit_scoring.data.generator.truth import application_logit, history_logit
+from credit_scoring.demo.generator import ORACLE_FILE, TRUTH_FILE, generate_dataset
+from credit_scoring.demo.generator.truth import application_logit, history_logit
 from credit_scoring.schema import Kind, table
 
 DPD_BUCKET = {"1": 1.0, "2": 2.0, "3": 3.0, "4": 4.0, "5": 5.0}

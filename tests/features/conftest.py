@@ -200,9 +200,9 @@ def postgres_url() -> Iterator[str]:
     """
     import sqlalchemy as sa
 
-    from credit_scoring.features.store import normalize_database_url
+    from credit_scoring.dburl import normalise_database_url
 
-    base = normalize_database_url(_postgres_url())
+    base = normalise_database_url(_postgres_url())
     schema = f"features_test_{uuid.uuid4().hex[:10]}"
     engine = sa.create_engine(base)
     try:

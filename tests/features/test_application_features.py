@@ -15,9 +15,9 @@ from credit_scoring.features.application import (
     APPLICATION_CATEGORICAL_FEATURES,
     APPLICATION_FEATURES,
     APPLICATION_NUMERIC_FEATURES,
+    application_columns,
     application_features,
 )
-from credit_scoring.features.build import application_columns
 from credit_scoring.schema import DAYS_SENTINEL
 
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from credit_scoring.cli import app
 from credit_scoring.features.feature_set import read_feature_set
-from credit_scoring.features.store import HistoryStore
+from credit_scoring.runtime.history_store import HistoryStore
 
 
 def test_build_then_publish_to_the_default_store(

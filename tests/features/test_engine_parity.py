@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from credit_scoring.features.history import compute_history
-from credit_scoring.features.history.engine import local_spark_session
+from credit_scoring.spark_session import local_spark_session
 
 pytestmark = pytest.mark.spark
 

@@ -17,8 +17,9 @@ from credit_scoring.cli import app
 from credit_scoring.errors import CreditScoringError, DataContractError
 from credit_scoring.features.build import build_features
 from credit_scoring.features.feature_set import read_feature_set
-from credit_scoring.features.store import HistoryStore, publish_history, published_versions
-from credit_scoring.model.dataset import data_fingerprint
+from credit_scoring.features.publish import publish_history, published_versions
+from credit_scoring.runtime.history_store import HistoryStore
+from credit_scoring.training.dataset import data_fingerprint
 
 
 def snapshot(root: Path) -> dict[str, str]:

@@ -16,8 +16,9 @@ from credit_scoring.features.application import APPLICATION_INPUT_COLUMNS
 from credit_scoring.features.encoding import fit_vocabularies
 from credit_scoring.features.feature_set import read_feature_set
 from credit_scoring.features.matrix import feature_matrix
-from credit_scoring.features.online import OnlineFeatureBuilder, build_feature_row
-from credit_scoring.features.store import HistoryStore, publish_history
+from credit_scoring.features.publish import publish_history
+from credit_scoring.runtime.history_store import HistoryStore
+from credit_scoring.runtime.online import OnlineFeatureBuilder, build_feature_row
 
 
 def raw_applications(data_dir: Path, name: str) -> list[dict[str, Any]]:

@@ -15,8 +15,9 @@ from credit_scoring.features.application import APPLICATION_INPUT_COLUMNS
 from credit_scoring.features.encoding import fit_vocabularies
 from credit_scoring.features.feature_set import FeatureSet, read_feature_set
 from credit_scoring.features.matrix import feature_matrix
-from credit_scoring.features.online import OnlineFeatureBuilder
-from credit_scoring.features.store import HistoryStore, publish_history
+from credit_scoring.features.publish import publish_history
+from credit_scoring.runtime.history_store import HistoryStore
+from credit_scoring.runtime.online import OnlineFeatureBuilder
 
 
 def raw_applications(data_dir: Path, name: str) -> list[dict[str, Any]]:

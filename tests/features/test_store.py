@@ -10,7 +10,8 @@ import pytest
 
 from credit_scoring.errors import FeatureSetMismatchError
 from credit_scoring.features.feature_set import read_feature_set, write_feature_set
-from credit_scoring.features.store import HistoryStore, publish_history, published_versions
+from credit_scoring.features.publish import publish_history, published_versions
+from credit_scoring.runtime.history_store import HistoryStore
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

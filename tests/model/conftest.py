@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 
 from credit_scoring.features.feature_set import FeatureSet, feature_set_version, write_feature_set
-from credit_scoring.model.bundle import Bundle, load_bundle, write_bundle
-from credit_scoring.model.cv import BoostingConfig
-from credit_scoring.model.dataset import TrainingData, load_training_data
-from credit_scoring.model.train import TrainingOutcome, TrainOptions, fit_model
+from credit_scoring.runtime.bundle import Bundle, load_bundle, write_bundle
+from credit_scoring.training.cv import BoostingConfig
+from credit_scoring.training.dataset import TrainingData, load_training_data
+from credit_scoring.training.train import TrainingOutcome, TrainOptions, fit_model
 
 EDUCATION = ("Secondary / secondary special", "Higher education", "Incomplete higher")
 INCOME_TYPE = ("Working", "Commercial associate", "Pensioner", "State servant")

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from credit_scoring.errors import DataContractError, FeatureSetMismatchError
-from credit_scoring.model.bundle import Bundle
-from credit_scoring.model.dataset import TrainingData, load_training_data
-from credit_scoring.model.train import TrainingOutcome
+from credit_scoring.runtime.bundle import Bundle
+from credit_scoring.training.dataset import TrainingData, load_training_data
+from credit_scoring.training.train import TrainingOutcome
 
 
 def test_more_days_past_due_never_lowers_the_default_probability_on_average(

@@ -11,10 +11,10 @@ import pytest
 
 from credit_scoring.errors import BundleIntegrityError, FeatureSetMismatchError
 from credit_scoring.features.feature_set import FeatureSet
-from credit_scoring.model.bundle import Bundle, Decision, load_bundle
-from credit_scoring.model.dataset import TrainingData
-from credit_scoring.model.fast_predict import SingleRowPredictor
-from credit_scoring.model.train import TrainingOutcome
+from credit_scoring.runtime.bundle import Bundle, Decision, load_bundle
+from credit_scoring.runtime.fast_predict import SingleRowPredictor
+from credit_scoring.training.dataset import TrainingData
+from credit_scoring.training.train import TrainingOutcome
 
 
 def test_loaded_bundle_predicts_exactly_like_the_trained_booster(

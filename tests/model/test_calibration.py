@@ -10,17 +10,15 @@ import pytest
 
 from credit_scoring.errors import BundleIntegrityError
 from credit_scoring.metrics import brier_score, roc_auc
-from credit_scoring.model.calibration import (
-    PROB_MAX,
-    PROB_MIN,
-    Calibration,
+from credit_scoring.runtime.calibration import PROB_MAX, PROB_MIN, Calibration
+from credit_scoring.training.calibration import (
     choose_calibration,
     cross_fitted,
     fit_isotonic,
     fit_platt,
     reliability_table,
 )
-from credit_scoring.model.cv import stratified_folds
+from credit_scoring.training.cv import stratified_folds
 
 
 @pytest.fixture(scope="module")

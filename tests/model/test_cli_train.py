@@ -55,7 +55,7 @@ def test_train_writes_a_bundle_logs_runs_and_registers_the_champion(
 
 def _check_tracking(home: Path) -> None:
     """One run per candidate with metrics and provenance; plots and bundle on LightGBM's."""
-    from credit_scoring.model.registry import EXPERIMENT_NAME, mlflow_client
+    from credit_scoring.runtime.registry import EXPERIMENT_NAME, mlflow_client
     from credit_scoring.settings import get_settings
 
     client = mlflow_client(get_settings(home=home))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from credit_scoring.model.fairness import FairnessPolicy, age_band, fairness_report
+from credit_scoring.training.fairness import FairnessPolicy, age_band, fairness_report
 
 
 def test_group_rates_and_adverse_impact_ratio_by_hand() -> None:

@@ -9,8 +9,8 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from credit_scoring.model import cv as cv_module
-from credit_scoring.model.cv import (
+from credit_scoring.training import cv as cv_module
+from credit_scoring.training.cv import (
     DEFAULT_PARAMS,
     BoostingConfig,
     CVResult,
@@ -19,7 +19,7 @@ from credit_scoring.model.cv import (
     size_params,
     stratified_folds,
 )
-from credit_scoring.model.dataset import TrainingData
+from credit_scoring.training.dataset import TrainingData
 
 CONFIG = BoostingConfig(max_rounds=60, early_stopping_rounds=10, n_folds=3, seed=3, num_threads=1)
 
@@ -111,8 +111,8 @@ def test_small_tables_get_a_lower_learning_rate_and_stronger_regularisation() ->
 def test_the_default_configuration_on_small_data_stops_in_stable_rounds(
     make_frame: Any, write_features: Any, tmp_path: Any
 ) -> None:
-    from credit_scoring.model.dataset import load_training_data
-    from credit_scoring.model.train import TrainOptions, fit_model
+    from credit_scoring.training.dataset import load_training_data
+    from credit_scoring.training.train import TrainOptions, fit_model
 
     data = load_training_data(write_features(tmp_path / "f", make_frame(1500, 5)))
     options = TrainOptions(

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from credit_scoring.metrics import roc_auc
-from credit_scoring.model.calibration import PROB_MAX, PROB_MIN
-from credit_scoring.model.card import model_card
-from credit_scoring.model.dataset import load_training_data
-from credit_scoring.model.train import TrainingOutcome, TrainOptions, fit_model
+from credit_scoring.runtime.calibration import PROB_MAX, PROB_MIN
+from credit_scoring.training.card import model_card
+from credit_scoring.training.dataset import load_training_data
+from credit_scoring.training.train import TrainingOutcome, TrainOptions, fit_model
 
 
 def test_calibrated_oof_auc_equals_the_raw_oof_auc(outcome: TrainingOutcome) -> None:

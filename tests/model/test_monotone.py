@@ -8,9 +8,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from credit_scoring.model.bundle import Bundle
-from credit_scoring.model.monotone import constraint_table, direction, monotone_constraints
-from credit_scoring.model.train import TrainingOutcome, TrainOptions, fit_model
+from credit_scoring.runtime.bundle import Bundle
+from credit_scoring.training.monotone import constraint_table, direction, monotone_constraints
+from credit_scoring.training.train import TrainingOutcome, TrainOptions, fit_model
 
 
 @pytest.mark.parametrize(

@@ -11,11 +11,11 @@ from credit_scoring.errors import FeatureSetMismatchError
 from credit_scoring.features.build import build_features
 from credit_scoring.features.feature_set import read_feature_set
 from credit_scoring.io import file_sha256, write_json
-from credit_scoring.model.bundle import load_bundle, write_bundle
-from credit_scoring.model.calibration import PROB_MAX, PROB_MIN
-from credit_scoring.model.dataset import load_training_data
-from credit_scoring.model.reasons import OTHER_CODE, reason_group
-from credit_scoring.model.train import TrainOptions, fit_model
+from credit_scoring.runtime.bundle import load_bundle, write_bundle
+from credit_scoring.runtime.calibration import PROB_MAX, PROB_MIN
+from credit_scoring.runtime.reasons import OTHER_CODE, reason_group
+from credit_scoring.training.dataset import load_training_data
+from credit_scoring.training.train import TrainOptions, fit_model
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import pytest
 
 from credit_scoring.features.application import APPLICATION_FEATURES
 from credit_scoring.features.history import history_features
-from credit_scoring.model.bundle import Bundle
-from credit_scoring.model.dataset import TrainingData
-from credit_scoring.model.reasons import OTHER_CODE, ReasonIndex, reason_group
+from credit_scoring.runtime.bundle import Bundle
+from credit_scoring.runtime.reasons import OTHER_CODE, ReasonIndex, reason_group
 from credit_scoring.schema import HISTORY_TABLES, TABLES
+from credit_scoring.training.dataset import TrainingData
 
 _IBIS_TYPES = {"int64": "int64", "float64": "float64", "category": "string"}
 

@@ -7,15 +7,10 @@ from pathlib import Path
 import pytest
 
 from credit_scoring.errors import ModelNotFoundError
-from credit_scoring.model.bundle import load_bundle
-from credit_scoring.model.registry import (
-    BUNDLE_ARTIFACT_PATH,
-    champion_version,
-    experiment_id,
-    mlflow_client,
-    register_candidate,
-)
+from credit_scoring.runtime.bundle import load_bundle
+from credit_scoring.runtime.registry import BUNDLE_ARTIFACT_PATH, champion_version, mlflow_client
 from credit_scoring.settings import Settings
+from credit_scoring.training.registry import experiment_id, register_candidate
 
 
 def _log_bundle(settings: Settings, bundle_dir: Path) -> tuple[str, str]:

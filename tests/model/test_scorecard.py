@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from credit_scoring.model.scorecard import ScoreScaling
+from credit_scoring.runtime.scorecard import ScoreScaling
 
 
 def test_fifty_to_one_odds_score_600() -> None:

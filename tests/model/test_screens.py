@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from credit_scoring.model.cv import CVResult
-from credit_scoring.model.screens import Choice, beats_by_margin, choose_tuned
+from credit_scoring.training.cv import CVResult
+from credit_scoring.training.screens import Choice, beats_by_margin, choose_tuned
 
 
 def test_a_steady_gain_beats_its_standard_error() -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from credit_scoring.metrics import cost_at_threshold
-from credit_scoring.model.threshold import choose_threshold, cost_curve
+from credit_scoring.training.threshold import choose_threshold, cost_curve
 
 
 def test_threshold_refuses_exactly_the_rows_whose_expected_loss_is_larger() -> None:

@@ -13,8 +13,8 @@ import pytest
 from numpy.typing import NDArray
 
 from credit_scoring.errors import DataContractError
-from credit_scoring.model.abandoned import HOST_TAG, PID_TAG, fail_abandoned_runs, owner_tags
-from credit_scoring.model.checks import MIN_EVENTS_PER_FOLD, MIN_ROWS, check_training_set
+from credit_scoring.training.abandoned import HOST_TAG, PID_TAG, fail_abandoned_runs, owner_tags
+from credit_scoring.training.checks import MIN_EVENTS_PER_FOLD, MIN_ROWS, check_training_set
 
 
 @dataclass

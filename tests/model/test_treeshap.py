@@ -10,10 +10,10 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from credit_scoring.model import treeshap
-from credit_scoring.model.bundle import Bundle
-from credit_scoring.model.dataset import TrainingData
-from credit_scoring.model.treeshap import TreeShap, _parse_trees, _Tree
+from credit_scoring.runtime import treeshap
+from credit_scoring.runtime.bundle import Bundle
+from credit_scoring.runtime.treeshap import TreeShap, _parse_trees, _Tree
+from credit_scoring.training.dataset import TrainingData
 
 
 def _data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -7,10 +7,10 @@ from dataclasses import replace
 import pytest
 
 from credit_scoring.metrics import roc_auc
-from credit_scoring.model.cv import DEFAULT_PARAMS, cross_validate, stratified_folds
-from credit_scoring.model.dataset import TrainingData
-from credit_scoring.model.train import TrainOptions, fit_model
-from credit_scoring.model.tune import tune
+from credit_scoring.training.cv import DEFAULT_PARAMS, cross_validate, stratified_folds
+from credit_scoring.training.dataset import TrainingData
+from credit_scoring.training.train import TrainOptions, fit_model
+from credit_scoring.training.tune import tune
 
 
 def test_tuning_starts_from_the_default_and_keeps_the_best(

@@ -13,13 +13,13 @@ import pytest
 
 from credit_scoring.errors import BundleIntegrityError
 from credit_scoring.metrics import roc_auc
-from credit_scoring.model.bundle import SCORECARD_CSV_FILE, load_bundle, write_bundle
-from credit_scoring.model.calibration import PROB_MAX, PROB_MIN
-from credit_scoring.model.dataset import TrainingData
-from credit_scoring.model.points_table import PointsTable
-from credit_scoring.model.scorecard import ScoreScaling
-from credit_scoring.model.train import TrainingOutcome, TrainOptions, fit_model
-from credit_scoring.model.woe_scorecard import ScorecardFit, fit_scorecard, scorecard_frame
+from credit_scoring.runtime.bundle import SCORECARD_CSV_FILE, load_bundle, write_bundle
+from credit_scoring.runtime.calibration import PROB_MAX, PROB_MIN
+from credit_scoring.runtime.points_table import PointsTable
+from credit_scoring.runtime.scorecard import ScoreScaling
+from credit_scoring.training.dataset import TrainingData
+from credit_scoring.training.train import TrainingOutcome, TrainOptions, fit_model
+from credit_scoring.training.woe_scorecard import ScorecardFit, fit_scorecard, scorecard_frame
 
 
 @pytest.fixture(scope="module")

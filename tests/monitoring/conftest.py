@@ -19,12 +19,12 @@ import pytest
 import uvicorn
 from sqlalchemy import Engine
 
+from credit_scoring.demo.simulate.demo import DemoEnvironment, build_demo
+from credit_scoring.demo.simulate.offline import Population, synthetic_population
 from credit_scoring.serving.app import create_app
 from credit_scoring.serving.db import create_db_engine, upgrade_database
 from credit_scoring.serving.keys import create_key
 from credit_scoring.settings import Settings, get_settings
-from credit_scoring.simulate.demo import DemoEnvironment, build_demo
-from credit_scoring.simulate.offline import Population, synthetic_population
 
 
 @pytest.fixture(scope="session")

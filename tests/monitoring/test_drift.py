@@ -9,7 +9,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from credit_scoring.model.reference import assign_bins, categorical_reference, numeric_reference
 from credit_scoring.monitoring.drift import (
     BandThreshold,
     DriftCalculator,
@@ -22,6 +21,7 @@ from credit_scoring.monitoring.drift import (
     reference_columns,
 )
 from credit_scoring.monitoring.windows import Windows, WindowSpec
+from credit_scoring.runtime.reference import assign_bins, categorical_reference, numeric_reference
 
 DAY_NS = 86_400 * 1_000_000_000
 VOCAB = ("Cash loans", "Revolving loans")

@@ -9,6 +9,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select, update
 
+from credit_scoring.demo.simulate.offline import (
+    LogSpec,
+    Population,
+    sample_decisions,
+    write_decision_log,
+)
 from credit_scoring.monitoring.jobs import drift_job, performance_job, service_job
 from credit_scoring.monitoring.store import (
     DecisionSelection,
@@ -20,12 +26,6 @@ from credit_scoring.monitoring.store import (
 from credit_scoring.monitoring.windows import WindowSpec
 from credit_scoring.serving.db import create_db_engine, upgrade_database
 from credit_scoring.serving.decision_log.models import decisions
-from credit_scoring.simulate.offline import (
-    LogSpec,
-    Population,
-    sample_decisions,
-    write_decision_log,
-)
 
 DAILY = WindowSpec.parse("1d")
 DAY1 = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from credit_scoring.model.reference import numeric_reference
 from credit_scoring.monitoring.drift import DriftCalculator, ReferenceColumn
 from credit_scoring.monitoring.report import alert_table, drift_report_html
 from credit_scoring.monitoring.windows import Windows, WindowSpec
+from credit_scoring.runtime.reference import numeric_reference
 
 NASTY = "<script>alert(1)</script>"
 

@@ -15,17 +15,10 @@ from typer.testing import CliRunner
 
 from credit_scoring.cli.monitor import app as monitor_app
 from credit_scoring.cli.simulate import simulate_command
-from credit_scoring.data.generator.truth import application_logit
-from credit_scoring.errors import ConfigurationError
-from credit_scoring.model.bundle import load_bundle
-from credit_scoring.monitoring.jobs import drift_job, performance_job
-from credit_scoring.monitoring.store import DecisionSelection, read_results
-from credit_scoring.monitoring.windows import WindowSpec
-from credit_scoring.serving.db import create_db_engine
-from credit_scoring.serving.decision_log.models import decisions, outcomes
-from credit_scoring.simulate.demo import DemoEnvironment
-from credit_scoring.simulate.population import load_population
-from credit_scoring.simulate.scenarios import (
+from credit_scoring.demo.generator.truth import application_logit
+from credit_scoring.demo.simulate.demo import DemoEnvironment
+from credit_scoring.demo.simulate.population import load_population
+from credit_scoring.demo.simulate.scenarios import (
     MEASUREMENT_SHIFT,
     POPULATION_SHIFT,
     apply_shift,
@@ -33,7 +26,14 @@ from credit_scoring.simulate.scenarios import (
     scenario,
     shifted_true_pd,
 )
-from credit_scoring.simulate.traffic import ensure_loopback, plan_traffic, send_traffic
+from credit_scoring.demo.simulate.traffic import ensure_loopback, plan_traffic, send_traffic
+from credit_scoring.errors import ConfigurationError
+from credit_scoring.monitoring.jobs import drift_job, performance_job
+from credit_scoring.monitoring.store import DecisionSelection, read_results
+from credit_scoring.monitoring.windows import WindowSpec
+from credit_scoring.runtime.bundle import load_bundle
+from credit_scoring.serving.db import create_db_engine
+from credit_scoring.serving.decision_log.models import decisions, outcomes
 
 SHIFTED_FIELDS = ("AMT_INCOME_TOTAL", "EXT_SOURCE_2", "EXT_SOURCE_3")
 

@@ -446,14 +446,47 @@ def test_the_build_context_leaves_out_secrets_and_local_state() -> None:
     ]
     assert rules[0] == "*", "everything is excluded unless listed"
     included = {r[1:].rstrip("/") for r in rules if r.startswith("!")}
-    assert included == {"requirements.lock", "pyproject.toml", "README.md", "src"}
+    assert included == {"requirements", "pyproject.toml", "README.md", "src"}
     copied = {
         part
         for word, rest in _instructions(DOCKERFILE.read_text())
         if word == "COPY"
         for part in rest.split()[:-1]
     }
-    assert copied <= included
+    assert all(part.split("/")[0] in included for part in copied), copied
+
+
+def test_each_image_installs_the_lock_of_its_role_and_the_api_no_training_stack() -> None:
+    roles = {"api": "serve", "dashboard": "dashboard", "mlflow": "train"}
+    copies = {name: [] for name in roles}
+    stage = None
+    for word, rest in _instructions(DOCKERFILE.read_text()):
+        if word == "FROM":
+            stage = rest.split()[-1]
+        elif word == "COPY" and stage in copies:
+            copies[stage].append(rest.split()[0])
+    for name, role in roles.items():
+        assert f"requirements/{role}.lock" in copies[name], (name, copies[name])
+    serve = (ROOT / "requirements" / "serve.lock").read_text()
+    locked = {line.split("==")[0] for line in serve.splitlines() if "==" in line}
+    assert {"fastapi", "uvicorn", "lightgbm", "mlflow-skinny"} <= locked
+    heavy = {
+        "scikit-learn",
+        "pyspark",
+        "playwright",
+        "pytest",
+        "mypy",
+        "schemathesis",
+        "mlflow",
+        "ibis-framework",
+        "optuna",
+        "fairlearn",
+        "matplotlib",
+        "streamlit",
+        "duckdb",
+    }
+    assert not locked & heavy, sorted(locked & heavy)
+    assert "--hash=sha256:" in serve and "://" not in serve  # hashes, no registry addresses
 
 
 # -- a real Compose implementation, when installed ---------------------------------------------

@@ -364,7 +364,7 @@ def pipeline(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 def publish_history_to(pipeline: Pipeline, database_url: str) -> None:
-    from credit_scoring.features.store import publish_history
+    from credit_scoring.features.publish import publish_history
 
     publish_history(pipeline.features_dir, database_url)
 

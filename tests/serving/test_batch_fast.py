@@ -17,7 +17,7 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
-from credit_scoring.model.bundle import load_bundle
+from credit_scoring.runtime.bundle import load_bundle
 from credit_scoring.serving.decision_log.records import new_request_ids, record_from_spool
 from credit_scoring.serving.decision_log.spool import SpooledRow
 from credit_scoring.serving.routes.scores import _decide
@@ -68,7 +68,7 @@ def test_a_batch_answers_exactly_what_each_application_alone_gets(
     served: ServedModel, pipeline_applications: list[dict[str, Any]], threads: int
 ) -> None:
     applications = awkward_applications(pipeline_applications)
-    served.batch_threads = threads
+    served.num_threads = threads
 
     batched = served.score_many(applications)
 
@@ -133,7 +133,8 @@ def test_bundle_reasons_frame_equals_score_row_for_each_row(
 
 
 def test_top_reasons_are_selected_like_one_row_at_a_time(served: ServedModel) -> None:
-    """Vectorised selection: positive groups only, largest first, ties in group order."""
+    """Vectorised selection: positive groups only, largest first, ties in group order — as
+    a plain sort of each row gives, and as the one-row selection gives."""
     index = served.bundle.reason_index
     rng = np.random.default_rng(7)
     groups = len(index.groups)
@@ -141,11 +142,13 @@ def test_top_reasons_are_selected_like_one_row_at_a_time(served: ServedModel) ->
     grouped[:50] = np.round(grouped[:50])  # many ties, zeros and negatives
     grouped[50] = 0.0
     grouped[51] = -1.0
-    order, top, count = served.bundle.top_reason_positions(grouped)
+    order, top, count = index.top_positions(grouped)
     for row, o, t, c in zip(grouped, order, top, count, strict=True):
-        expected = index.top_reasons(row)
-        assert [index.groups[k].code for k in o[:c]] == [r.code for r in expected]
-        assert t[:c].tolist() == [r.contribution for r in expected]
+        values = row.tolist()
+        expected = sorted((k for k in range(groups) if values[k] > 0), key=lambda k: -values[k])
+        assert o[:c].tolist() == expected[:4]
+        assert t[:c].tolist() == [values[k] for k in expected[:4]]
+        assert [r.code for r in index.top_reasons(row)] == [index.groups[k].code for k in o[:c]]
     assert count[50] == count[51] == 0
 
 

@@ -150,7 +150,7 @@ def test_a_killed_api_process_loses_no_answered_decision(
     pipeline_applications: list[dict[str, Any]],
     tmp_path: Path,
 ) -> None:
-    from credit_scoring.features.store import publish_history
+    from credit_scoring.features.publish import publish_history
 
     publish_history(pipeline.features_dir, postgres_url)
     env = {

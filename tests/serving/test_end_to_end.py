@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from fastapi import FastAPI
 
-from credit_scoring.model.bundle import load_bundle
+from credit_scoring.runtime.bundle import load_bundle
 from credit_scoring.serving.schemas.application import CATEGORY_PATTERN
 
 if TYPE_CHECKING:
@@ -93,22 +93,15 @@ def test_the_model_card_describes_the_served_bundle(
 
 def test_a_history_store_lacking_a_feature_fails_the_load(e2e_settings: Any, pipeline: Any) -> None:
     from credit_scoring.errors import FeatureSetMismatchError
-    from credit_scoring.serving.scorer import ServedModel, load_history
+    from credit_scoring.runtime.scorer import Scorer
+    from credit_scoring.serving.scorer import load_history
 
     bundle = load_bundle(pipeline.bundle_dir)
     history = load_history(e2e_settings.resolved_database_url, bundle.history_version)
     used = [c for c in history.columns if c in set(bundle.features)]
     history.columns = tuple(c for c in history.columns if c != used[0])  # an older store
     with pytest.raises(FeatureSetMismatchError, match="history rows lack"):
-        ServedModel(
-            bundle,
-            history,
-            source="test",
-            model_version="x",
-            bundle_checksum="c",
-            identity="x",
-            review_band=None,
-        )
+        Scorer(bundle, history)
 
 
 def test_without_a_published_history_the_api_is_up_but_not_ready(

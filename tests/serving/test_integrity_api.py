@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from credit_scoring.features.feature_set import read_feature_set, write_feature_set
-from credit_scoring.features.store import publish_history
+from credit_scoring.features.publish import publish_history
 from credit_scoring.schema import MAX_ID
 from credit_scoring.serving.schemas.batch import BatchValidator
 from credit_scoring.serving.schemas.requests import application_validator
@@ -69,7 +69,7 @@ def test_the_model_is_served_with_its_own_history_after_another_dataset_is_publi
 ) -> None:  # fmt: skip
     from fastapi.testclient import TestClient
 
-    from credit_scoring.model.bundle import load_bundle
+    from credit_scoring.runtime.bundle import load_bundle
     from credit_scoring.serving.app import create_app
 
     bundle = load_bundle(str(pipeline.bundle_dir))

@@ -6,14 +6,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from credit_scoring.model.registry import (
-    BUNDLE_ARTIFACT_PATH,
-    experiment_id,
-    mlflow_client,
-    register_candidate,
-)
+from credit_scoring.runtime.registry import BUNDLE_ARTIFACT_PATH, mlflow_client
 from credit_scoring.serving.app import create_app
 from credit_scoring.serving.scorer import load_served_model, model_identity
+from credit_scoring.training.registry import experiment_id, register_candidate
 
 
 def _register(settings: Any, bundle_dir: Path, *, cv_cost: float) -> str:
@@ -45,7 +41,7 @@ def test_the_champion_is_served_and_a_new_champion_is_picked_up(
     assert model_identity(uri, settings) == f"credit-scoring/{first}"
     served = load_served_model(uri, settings)
     assert served.model_version == f"credit-scoring/{first}"
-    assert not list(settings.home.glob(".serving-download-*"))  # no download left behind
+    assert not list(settings.home.glob(".model-download-*"))  # no download left behind
 
     with TestClient(create_app(settings)) as client:
         headers = {"X-API-Key": keys.everything}

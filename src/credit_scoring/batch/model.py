@@ -9,7 +9,6 @@ the history store published in the database for the bundle's feature set version
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -21,16 +20,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from credit_scoring.batch.scoring import HistoryTable, bundle_feature_set
+from credit_scoring.batch.scoring import HistoryTable
 from credit_scoring.errors import FeatureSetMismatchError
-from credit_scoring.features.build import HISTORY_FILE
-from credit_scoring.features.feature_set import KEY_COLUMN, read_feature_set
-from credit_scoring.features.store import HistoryStore
-from credit_scoring.io import read_json
-from credit_scoring.model.bundle import CHECKSUMS_FILE, Bundle, load_bundle
+from credit_scoring.features.feature_set import HISTORY_FILE, KEY_COLUMN, read_feature_set
+from credit_scoring.runtime.bundle import CHECKSUMS_FILE, Bundle, load_bundle
+from credit_scoring.runtime.history_store import HistoryStore
+from credit_scoring.runtime.source import load_source
 from credit_scoring.settings import Settings
-
-REGISTRY_PREFIX = "models:/"
 
 
 @dataclass(frozen=True)
@@ -42,20 +38,9 @@ class BatchModel:
     source: str
     files: dict[str, bytes]
 
-    @property
-    def checksum_manifest(self) -> bytes:
-        return self.files[CHECKSUMS_FILE]
-
     def history_features(self) -> tuple[str, ...]:
         """The model's history features, as the bundle's feature set lists them."""
-        return bundle_feature_set(self.bundle).history_features
-
-
-def bundle_files(bundle_dir: Path) -> dict[str, bytes]:
-    """Every file the checksum manifest lists, and the manifest itself, as bytes."""
-    listed = read_json(bundle_dir / CHECKSUMS_FILE)["files"]
-    names = [*listed, CHECKSUMS_FILE]
-    return {name: (bundle_dir / name).read_bytes() for name in names}
+        return self.bundle.feature_set.history_features
 
 
 def load_batch_model(uri: str, settings: Settings) -> BatchModel:
@@ -64,22 +49,8 @@ def load_batch_model(uri: str, settings: Settings) -> BatchModel:
     ``model_version`` is ``<name>/<version>`` for a registry reference, else the bundle's
     content hash (the values the API logs).
     """
-    from credit_scoring.serving.scorer import model_identity
-
-    identity = model_identity(uri, settings)
-    download_dir: Path | None = None
-    try:
-        if uri.startswith(REGISTRY_PREFIX):
-            settings.home.mkdir(parents=True, exist_ok=True)
-            download_dir = Path(tempfile.mkdtemp(prefix=".batch-download-", dir=settings.home))
-        bundle = load_bundle(uri, settings=settings, download_dir=download_dir)
-        model_id = bundle.model_id  # read now: a downloaded folder is removed below
-        files = bundle_files(bundle.path)
-    finally:
-        if download_dir is not None:
-            shutil.rmtree(download_dir, ignore_errors=True)
-    version = identity if uri.startswith(REGISTRY_PREFIX) else model_id
-    return BatchModel(bundle, version, uri, files)
+    loaded = load_source(uri, settings, with_files=True)
+    return BatchModel(loaded.bundle, loaded.model_version, uri, loaded.files)
 
 
 _EXECUTOR_BUNDLES: dict[bytes, Bundle] = {}
@@ -90,7 +61,7 @@ def bundle_from_files(files: dict[str, bytes]) -> Bundle:
     """A bundle rebuilt from its files' bytes (in a Spark executor), checksums verified.
 
     Loaded once per process and checksum manifest; the files are written to a private
-    temporary folder, read by :func:`~credit_scoring.model.bundle.load_bundle`, then removed.
+    temporary folder, read by :func:`~credit_scoring.runtime.bundle.load_bundle`, then removed.
     """
     key = files[CHECKSUMS_FILE]
     with _EXECUTOR_LOCK:

@@ -304,7 +304,7 @@ def _score_spark(
     chunk_rows: int,
 ) -> None:
     from credit_scoring.batch.spark import score_on_spark
-    from credit_scoring.features.history.engine import spark_session_or_local
+    from credit_scoring.spark_session import spark_session_or_local
 
     spark = spark or spark_session_or_local()
     with tempfile.TemporaryDirectory(

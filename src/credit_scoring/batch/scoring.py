@@ -4,7 +4,7 @@
 and turns raw applications (schema names, one row each: Arrow columns in the local engine,
 pandas frames in Spark's ``mapInPandas`` through :func:`score_applications`) into one output
 row per application, as an Arrow batch. Model rows are built by the API's own builder
-(``OnlineFeatureBuilder.rows_from_columns`` of :mod:`credit_scoring.features.online`: the
+(``OnlineFeatureBuilder.rows_from_columns`` of :mod:`credit_scoring.runtime.online`: the
 application-feature function of training, the history join and the vocabulary encoding), so
 a file scored in batch gets exactly the answers the API gives for the same applications.
 """
@@ -22,13 +22,11 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from credit_scoring.errors import FeatureSetMismatchError
-from credit_scoring.features.application import APPLICATION_INPUT_COLUMNS
-from credit_scoring.features.build import application_columns
-from credit_scoring.features.feature_set import KEY_COLUMN, FeatureSet
-from credit_scoring.features.naming import history_source
-from credit_scoring.features.online import OnlineFeatureBuilder
-from credit_scoring.model.bundle import Bundle, Decision
-from credit_scoring.runtime.counter_offer import CounterOfferPolicy, CounterOfferSearch
+from credit_scoring.features.application import APPLICATION_INPUT_COLUMNS, application_columns
+from credit_scoring.features.feature_set import KEY_COLUMN
+from credit_scoring.runtime.bundle import Bundle, Decision
+from credit_scoring.runtime.counter_offer import CounterOffer, CounterOfferPolicy
+from credit_scoring.runtime.scorer import Scorer
 from credit_scoring.schema import APPLICATION_TEST, Column, Kind
 
 #: Output columns, in order (``reasons`` only when reasons are asked for).
@@ -82,28 +80,6 @@ def output_schema(*, with_reasons: bool, with_offers: bool = False) -> pa.Schema
     return pa.schema(fields)
 
 
-def bundle_feature_set(bundle: Bundle) -> FeatureSet:
-    """The feature set a bundle was trained on (its metadata's copy, or rebuilt from its
-    feature lists for bundles that predate it)."""
-    stored = bundle.metadata.get("feature_set")
-    if isinstance(stored, dict):
-        return FeatureSet.from_json(stored)
-    listed = bundle.metadata.get("history_features")
-    history = (
-        tuple(str(c) for c in listed)
-        if isinstance(listed, list)
-        else tuple(f for f in bundle.features if history_source(f) is not None)
-    )
-    return FeatureSet(
-        version=bundle.feature_set_version,
-        model_features=bundle.features,
-        categorical_features=bundle.categorical_features,
-        protected_columns=(),
-        history_features=history,
-        application_features=tuple(f for f in bundle.features if f not in set(history)),
-    )
-
-
 @dataclass(frozen=True)
 class HistoryTable:
     """History features of some clients: ``matrix`` row ``i`` (float64, NaN for missing
@@ -145,7 +121,12 @@ class HistoryTable:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def rows_for(
+    def lookup(self, client_id: int) -> NDArray[np.float64] | None:
+        """The client's history row, or None when the client has no history."""
+        rows, found = self.lookup_many(np.array([client_id], dtype=np.int64))
+        return rows[0] if found[0] else None
+
+    def lookup_many(
         self, client_ids: NDArray[np.int64]
     ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         """(one history row per client, found): rows of clients without history are NaN."""
@@ -172,11 +153,12 @@ class HistoryTable:
 
 
 class ApplicationScorer:
-    """One bundle, one history and a run's options, ready to score chunks of raw applications.
+    """The runtime's :class:`~credit_scoring.runtime.scorer.Scorer` (one bundle, one history)
+    with a run's options, writing Arrow output rows.
 
-    Built once per run (the feature plan of the API's builder is made here); chunks may be
-    scored concurrently from several threads. Every method returns one output row per input
-    application, in input order, with the columns of :func:`output_schema`.
+    Built once per run; chunks may be scored concurrently from several threads. Every method
+    returns one output row per input application, in input order, with the columns of
+    :func:`output_schema`.
     """
 
     def __init__(
@@ -190,34 +172,15 @@ class ApplicationScorer:
         num_threads: int | None = None,
         counter_offers: CounterOfferPolicy | None = None,
     ) -> None:
+        self.scorer = Scorer(
+            bundle, history, review_band=review_band, num_threads=num_threads,
+            counter_offers=counter_offers,
+        )  # fmt: skip
         self.bundle = bundle
-        self.counter_offers = counter_offers
-        self.history = history
         self.with_reasons = with_reasons
-        self.review_band = review_band
-        self.num_threads = num_threads
-        self.schema = output_schema(
-            with_reasons=with_reasons, with_offers=counter_offers is not None
-        )
+        self.with_offers = counter_offers is not None
+        self.schema = output_schema(with_reasons=with_reasons, with_offers=self.with_offers)
         self._model_version = pa.scalar(model_version, pa.string())
-        self._builder = OnlineFeatureBuilder(
-            bundle_feature_set(bundle), bundle.vocabularies, history.columns
-        )
-        self._offers = (
-            None
-            if counter_offers is None
-            else CounterOfferSearch(
-                self._builder,
-                bundle,
-                policy=counter_offers,
-                review_band=bundle.review_band if review_band is None else review_band,
-            )
-        )
-
-    def score_record_batch(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """Score applications given as Arrow columns (schema names; see
-        :func:`arrow_application_columns`), e.g. a chunk of a checked input file."""
-        return self.score_columns(client_ids(batch), arrow_application_columns(batch))
 
     def score_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Score applications given as a pandas frame (see :func:`score_applications`)."""
@@ -228,65 +191,46 @@ class ApplicationScorer:
         """Score applications given as the column input of
         :meth:`OnlineFeatureBuilder.rows_from_columns` (``ids`` are their client ids)."""
         n = len(ids)
-        history_rows, found = self.history.rows_for(ids)
-        matrix = self._builder.rows_from_columns(columns, history_rows, found)
-        bundle = self.bundle
-        scores = bundle.score_matrix(
-            matrix, review_band=self.review_band, num_threads=self.num_threads
-        )
+        scored = self.scorer.score_columns(ids, columns, with_reasons=self.with_reasons)
+        scores = scored.scores
         arrays: list[pa.Array] = [
-            pa.array(ids, pa.int64()),
+            pa.array(scored.ids, pa.int64()),
             pa.array(scores.probability, pa.float64()),
-            pa.array(np.round(scores.points).astype(np.int64), pa.int64()),
+            pa.array(scored.score, pa.int64()),
             _decision_array(scores.decision),
-            pa.array(np.full(n, bundle.threshold), pa.float64()),
+            pa.array(np.full(n, self.bundle.threshold), pa.float64()),
             pa.repeat(self._model_version, n),
-            pa.array(found, pa.bool_()),
+            pa.array(scored.history_found, pa.bool_()),
         ]
         if self.with_reasons:
             reasons: list[str | None] = [None] * n
-            adverse = np.flatnonzero(scores.decision != _APPROVE)
-            if len(adverse):
-                codes = _reason_codes(bundle, matrix[adverse], num_threads=self.num_threads)
-                for position, code in zip(adverse.tolist(), codes, strict=True):
-                    reasons[position] = code
+            codes = self.scorer.reason_code_lists(scored)
+            for position, row in zip(scored.adverse.tolist(), codes, strict=True):
+                reasons[position] = REASON_SEPARATOR.join(row)
             arrays.append(pa.array(reasons, pa.string()))
-        if self.counter_offers is not None:
-            arrays += self._offer_arrays(columns, matrix, scores.decision)
+        if self.with_offers:
+            arrays += _offer_arrays(scored.offers, n)
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
-    def _offer_arrays(
-        self,
-        columns: Mapping[str, Any],
-        matrix: NDArray[np.float64],
-        decision: NDArray[np.str_],
-    ) -> list[pa.Array]:
-        """The counter-offer columns: grids of every adverse row scored in one predict."""
-        assert self._offers is not None
-        n = len(decision)
-        values = np.full((3, n), np.nan)
-        points = np.zeros(n, dtype=np.int64)
-        has = np.zeros(n, dtype=bool)
-        adverse = np.flatnonzero(decision != _APPROVE)
-        if len(adverse):
-            inputs = {name: np.asarray(column)[adverse] for name, column in columns.items()}
-            offers = self._offers.offers(matrix[adverse], inputs)
-            for i, offer in zip(adverse.tolist(), offers, strict=True):
-                if offer is not None:
-                    has[i] = True
-                    values[:, i] = (
-                        offer.amount,
-                        np.nan if offer.annuity is None else offer.annuity,
-                        offer.probability,
-                    )
-                    points[i] = offer.points
-        mask = ~has
-        return [
-            pa.array(values[0], pa.float64(), mask=mask),
-            pa.array(values[1], pa.float64(), mask=mask | np.isnan(values[1])),
-            pa.array(values[2], pa.float64(), mask=mask),
-            pa.array(points, pa.int64(), mask=mask),
-        ]
+
+def _offer_arrays(offers: Mapping[int, CounterOffer | None], n: int) -> list[pa.Array]:
+    """The counter-offer columns (null where there is none)."""
+    values = np.full((3, n), np.nan)
+    points = np.zeros(n, dtype=np.int64)
+    has = np.zeros(n, dtype=bool)
+    for i, offer in offers.items():
+        if offer is not None:
+            has[i] = True
+            annuity = np.nan if offer.annuity is None else offer.annuity
+            values[:, i] = (offer.amount, annuity, offer.probability)
+            points[i] = offer.points
+    mask = ~has
+    return [
+        pa.array(values[0], pa.float64(), mask=mask),
+        pa.array(values[1], pa.float64(), mask=mask | np.isnan(values[1])),
+        pa.array(values[2], pa.float64(), mask=mask),
+        pa.array(points, pa.int64(), mask=mask),
+    ]
 
 
 def _decision_array(decision: NDArray[np.str_]) -> pa.Array:
@@ -375,14 +319,3 @@ def _text_objects(values: pa.Array) -> NDArray[np.object_]:
         return lookup[indices.to_numpy()]
     positions = indices.to_numpy(zero_copy_only=False)  # float, NaN where missing
     return lookup[np.where(np.isnan(positions), len(distinct), positions).astype(np.intp)]
-
-
-def _reason_codes(bundle: Bundle, matrix: np.ndarray, *, num_threads: int | None) -> list[str]:
-    """The reason codes of every row (as :meth:`Bundle.reasons_frame`, with chosen threads)."""
-    contributions = bundle.contributions_frame(matrix, num_threads=num_threads)
-    order, _, count = bundle.top_reason_positions(bundle.grouped_contributions(contributions))
-    codes = [group.code for group in bundle.reason_index.groups]
-    return [
-        REASON_SEPARATOR.join(codes[k] for k in row[:n])
-        for row, n in zip(order.tolist(), count.tolist(), strict=True)
-    ]

@@ -8,11 +8,11 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from credit_scoring.dashboard.launch import APP, streamlit_command
 from credit_scoring.settings import get_settings
 
 app = typer.Typer(
@@ -26,20 +26,6 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def streamlit_command(app_path: Path, *, host: str, port: int) -> list[str]:
-    """The ``streamlit run`` command line of the dashboard (no telemetry, no file watcher)."""
-    return [
-        sys.executable, "-m", "streamlit", "run", str(app_path),
-        "--server.address", host,
-        "--server.port", str(port),
-        "--server.headless", "true",
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-        "--global.developmentMode", "false",
-        "--client.toolbarMode", "viewer",
-    ]  # fmt: skip
 
 
 @app.callback()
@@ -85,9 +71,8 @@ def dashboard_command(
             fg="yellow",
             err=True,
         )
-    app_path = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
     typer.echo(f"dashboard on http://{bind}:{bind_port} (database read-only, Ctrl-C to stop)")
-    command = streamlit_command(app_path, host=bind, port=bind_port)
+    command = streamlit_command(APP, host=bind, port=bind_port)
     # Become the Streamlit server (same environment): signals reach it directly, no orphan.
     os.execv(command[0], command)
 

@@ -56,7 +56,7 @@ def build_command(
         raise typer.BadParameter(f"--engine must be duckdb or spark, not {chosen!r}")
     spark_session = None
     if chosen == "spark":
-        from credit_scoring.features.history.engine import spark_session_or_local
+        from credit_scoring.spark_session import spark_session_or_local
 
         spark_session = spark_session_or_local()
     feature_set = build_features(
@@ -92,7 +92,7 @@ def publish_command(
     quiet: Quiet = False,
 ) -> None:
     """Load history.parquet into the history store as a new current version."""
-    from credit_scoring.features.store import publish_history
+    from credit_scoring.features.publish import publish_history
 
     url = database_url or get_settings().resolved_database_url
     result = publish_history(features_dir, url, log=_Steps(quiet=quiet))

@@ -74,7 +74,7 @@ def generate_command(
     The oracle's AUC, Brier score and business cost go to OUT/oracle.json.
     """
     # Imported here so `credit-scoring --help` does not load the generator (numpy, scipy).
-    from credit_scoring.data.generator import default_test_clients, generate_dataset
+    from credit_scoring.demo.generator import default_test_clients, generate_dataset
 
     settings = get_settings()
     n_test = default_test_clients(clients) if test_clients is None else test_clients
@@ -110,7 +110,7 @@ def _number(value: float | None) -> str:
 
 
 def _print_summary(oracle: dict[str, Any], out: Path) -> None:
-    from credit_scoring.data.generator import ORACLE_FILE, TRUTH_FILE
+    from credit_scoring.demo.generator import ORACLE_FILE, TRUTH_FILE
 
     rows = oracle["rows"]
     train = oracle["train"]

@@ -22,7 +22,7 @@ def show_command(
 ) -> None:
     """Print a bundle's identity, threshold and cross-validated metrics (checksums verified)."""
     from credit_scoring.cli.readonly import require_existing_store
-    from credit_scoring.model.bundle import load_bundle
+    from credit_scoring.runtime.bundle import load_bundle
 
     settings = get_settings()
     source = source or f"models:/{settings.registered_model_name}@champion"
@@ -56,7 +56,7 @@ def promote_command(
     from mlflow.exceptions import MlflowException
 
     from credit_scoring.errors import ModelNotFoundError
-    from credit_scoring.model.registry import CHAMPION_ALIAS, mlflow_client
+    from credit_scoring.runtime.registry import CHAMPION_ALIAS, mlflow_client
 
     settings = get_settings()
     client = mlflow_client(settings)
@@ -74,7 +74,7 @@ def promote_command(
 def list_command() -> None:
     """Registered versions with their CV cost and aliases."""
     from credit_scoring.cli.readonly import require_existing_store
-    from credit_scoring.model.registry import describe_version, mlflow_client
+    from credit_scoring.runtime.registry import describe_version, mlflow_client
 
     settings = get_settings()
     require_existing_store(

@@ -57,6 +57,7 @@ def score_batch_command(
     quiet_openmp()
     from credit_scoring.batch import load_batch_model, score_batch
     from credit_scoring.batch.run import ENGINES
+    from credit_scoring.runtime.counter_offer import policy_from_settings
 
     if engine not in ENGINES:
         raise typer.BadParameter(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
@@ -76,7 +77,7 @@ def score_batch_command(
     log(f"model {batch_model.model_version} loaded from {uri}")
     spark_session = None
     if engine == "spark":
-        from credit_scoring.features.history.engine import spark_session_or_local
+        from credit_scoring.spark_session import spark_session_or_local
 
         spark_session = spark_session_or_local()
     result = score_batch(
@@ -92,7 +93,7 @@ def score_batch_command(
         workers=workers,
         spark_session=spark_session,
         log=log,
-        counter_offers=settings.counter_offer_policy() if counter_offers else None,
+        counter_offers=policy_from_settings(settings) if counter_offers else None,
     )
     decisions = ", ".join(f"{k} {v:,}" for k, v in sorted(result.decisions.items()))
     seconds = result.seconds["total"]

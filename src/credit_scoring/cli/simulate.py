@@ -52,10 +52,10 @@ def simulate_command(
     seed: Annotated[int, typer.Option(min=0, help="Seed of the draws (same seed, same run).")] = 0,
 ) -> None:
     """Score N generated applications through the API, applying the scenario's drift."""
-    from credit_scoring.simulate.population import load_population
-    from credit_scoring.simulate.scenarios import ScenarioName
-    from credit_scoring.simulate.scenarios import scenario as make_scenario
-    from credit_scoring.simulate.traffic import plan_traffic, report_lines, send_traffic
+    from credit_scoring.demo.simulate.population import load_population
+    from credit_scoring.demo.simulate.scenarios import ScenarioName
+    from credit_scoring.demo.simulate.scenarios import scenario as make_scenario
+    from credit_scoring.demo.simulate.traffic import plan_traffic, report_lines, send_traffic
 
     settings = get_settings()
     names = [s.value for s in ScenarioName]

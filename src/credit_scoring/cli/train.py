@@ -89,10 +89,10 @@ def train_command(
 ) -> None:
     """Train, evaluate and register the model on FEATURES_DIR."""
     quiet_openmp()
-    from credit_scoring.model.cv import BoostingConfig
-    from credit_scoring.model.fairness import FairnessPolicy
-    from credit_scoring.model.run import run_training
-    from credit_scoring.model.train import TrainOptions
+    from credit_scoring.training.cv import BoostingConfig
+    from credit_scoring.training.fairness import FairnessPolicy
+    from credit_scoring.training.run import run_training
+    from credit_scoring.training.train import TrainOptions
 
     if serve not in ("lightgbm", "scorecard"):
         raise typer.BadParameter(f"--serve must be lightgbm or scorecard, not {serve!r}")

@@ -1,4 +1,5 @@
-"""Plotly figures of the dashboard (pure functions: data in, figure out)."""
+"""Plotly figures of the dashboard (pure functions: data in, figure out); the drift heatmap,
+shared with the monitoring report, is :mod:`credit_scoring.monitoring.charts`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from credit_scoring.monitoring.charts import BAND_COLOURS, LAYOUT, psi_heatmap
+
+__all__ = ["BAND_COLOURS", "psi_heatmap"]
+
 #: Tick labels per time-bucket width (never finer than the bucket).
 TICK_FORMATS = {
     "second": "%H:%M:%S", "minute": "%H:%M", "hour": "%d %b %H:%M", "day": "%d %b",
@@ -16,13 +21,11 @@ TICK_FORMATS = {
 }  # fmt: skip
 BUCKET_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86_400, "week": 7 * 86_400}
 MAX_TICKS = 10
-BAND_COLOURS = {"ok": "#2e7d32", "warn": "#f9a825", "alert": "#c62828"}
-_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 360}
 
 
 def _figure(title: str) -> go.Figure:
     fig = go.Figure()
-    fig.update_layout(title=title, **_LAYOUT)
+    fig.update_layout(title=title, **LAYOUT)
     return fig
 
 
@@ -101,7 +104,7 @@ def volume_and_approval(volume: pd.DataFrame, *, granularity: str = "day") -> go
         line={"color": "#1565c0"},
         secondary_y=True,
     )
-    fig.update_layout(barmode="stack", title="Decisions and approval rate", **_LAYOUT)
+    fig.update_layout(barmode="stack", title="Decisions and approval rate", **LAYOUT)
     fig.update_yaxes(title_text="decisions", secondary_y=False)
     fig.update_yaxes(
         title_text="approval rate", tickformat=".0%", range=[0, 1], dtick=0.2, secondary_y=True
@@ -149,49 +152,6 @@ def error_rate_lines(errors: pd.DataFrame) -> go.Figure:
     rates = errors.loc[errors["metric"].str.startswith("error_rate_"), "value"]
     top = float(np.nanmax(rates)) if rates.notna().any() else 0.0
     fig.update_yaxes(tickformat=".1%", range=[0, max(0.02, 1.2 * top)])
-    return fig
-
-
-def psi_heatmap(psi: pd.DataFrame, *, max_features: int = 30) -> go.Figure:
-    """PSI per feature (rows, worst first) × window (columns), coloured by the 0.10/0.25
-    bands (1.0 and above share the darkest colour). Cells of windows too small for their
-    bins (band ``low_n``) are left blank."""
-    banded = psi.assign(value=psi["value"].where(psi["band"] != "low_n"))
-    table = banded.pivot_table(
-        index="column_name", columns="window_start", values="value", dropna=False
-    )
-    worst = table.max(axis=1).fillna(0).sort_values(ascending=False).head(max_features).index
-    table = table.loc[list(worst)[::-1]]
-    zmax = 1.0
-    fig = go.Figure(
-        go.Heatmap(
-            x=[pd.Timestamp(c).strftime("%Y-%m-%d %H:%M") for c in table.columns],
-            y=list(table.index),
-            z=table.to_numpy(),
-            zmin=0.0,
-            zmax=zmax,
-            colorscale=[
-                [0.0, BAND_COLOURS["ok"]],
-                [0.1 / zmax, "#a5d6a7"],
-                [0.1 / zmax, BAND_COLOURS["warn"]],
-                [0.25 / zmax, "#ffcc80"],
-                [0.25 / zmax, BAND_COLOURS["alert"]],
-                [1.0, "#7f0000"],
-            ],
-            colorbar={
-                "title": "PSI",
-                "tickvals": [0, 0.1, 0.25, 0.5, 1.0],
-                "ticktext": ["0", "0.10", "0.25", "0.5", "≥ 1"],
-            },
-            hovertemplate="%{y}<br>window %{x}<br>PSI %{z:.3f}<extra></extra>",
-        )
-    )
-    fig.update_xaxes(type="category")  # one label per window, even for a single window
-    fig.update_layout(
-        title=f"PSI by feature and window (worst {len(table)} features)",
-        margin=_LAYOUT["margin"],
-        height=max(360, 22 * len(table) + 120),
-    )
     return fig
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from credit_scoring.model.bundle import CARD_FILE, Bundle
+from credit_scoring.runtime.bundle import CARD_FILE, Bundle
 
 
 def candidate_metrics(bundle: Bundle) -> pd.DataFrame:
@@ -63,7 +63,7 @@ def feature_importance(bundle: Bundle) -> pd.Series:
 def fairness_table(bundle: Bundle) -> pd.DataFrame:
     rows = bundle.metadata.get("metrics", {}).get("fairness", {}).get("rows", [])
     frame = pd.DataFrame(rows)
-    # The rows training wrote (model/fairness.py): flags, reference and intervals are not
+    # The rows training wrote (training/fairness.py): flags, reference and intervals are not
     # recomputed here, so the page says what the card and the training output say.
     first = [c for c in ("attribute", "group", "count", "approval_rate", "reference",
                          "adverse_impact_ratio", "air_lower", "air_upper", "judged",

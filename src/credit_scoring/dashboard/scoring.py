@@ -1,9 +1,9 @@
 """Scoring one application from the dashboard, with the served model's own code path.
 
-The dashboard scores with the bundle directly (:class:`~credit_scoring.serving.scorer.
-ServedModel`: the same feature builder, history lookup and bundle as the API) rather than by
-calling the API, because a what-if typed by an analyst is not a real decision: through the API
-it would be written to the decision log and skew monitoring, and the dashboard never writes.
+The dashboard scores with the bundle directly (:class:`~credit_scoring.runtime.scorer.Scorer`,
+the one scoring path of the API and ``score-batch``) rather than by calling the API, because a
+what-if typed by an analyst is not a real decision: through the API it would be written to the
+decision log and skew monitoring, and the dashboard never writes.
 It also works without a running API or an API key in the dashboard's configuration.
 """
 
@@ -15,9 +15,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from credit_scoring.runtime.history_store import load_history
+from credit_scoring.runtime.scorer import Scored, Scorer
+from credit_scoring.runtime.source import load_source
 from credit_scoring.schema import DAYS_SENTINEL, Kind, table
 from credit_scoring.serving.schemas.application import APPLICATION_TABLE, application_model
-from credit_scoring.serving.scorer import Scored, ServedModel, load_served_model
 from credit_scoring.settings import Settings
 
 DAYS_PER_YEAR = 365.25
@@ -113,7 +115,7 @@ class ScoreOutcome:
     errors: dict[str, str]
 
 
-def score_application(model: ServedModel, application: Mapping[str, Any]) -> ScoreOutcome:
+def score_application(model: Scorer, application: Mapping[str, Any]) -> ScoreOutcome:
     """Validate with the API's request model, then score with the served model."""
     try:
         validated = application_model().model_validate(dict(application))
@@ -127,9 +129,9 @@ def score_application(model: ServedModel, application: Mapping[str, Any]) -> Sco
     return ScoreOutcome(model.score_one(fields), {})
 
 
-def load_model(settings: Settings, database_url: str) -> ServedModel:
+def load_model(settings: Settings, database_url: str) -> Scorer:
     """The served model of ``settings.model_uri`` with the history store of ``database_url``
     (read only; a registry reference is downloaded under ``settings.home``)."""
-    return load_served_model(
-        settings.resolved_model_uri, settings.model_copy(update={"database_url": database_url})
-    )
+    bundle = load_source(settings.resolved_model_uri, settings).bundle
+    history = load_history(database_url, bundle.history_version)
+    return Scorer(bundle, history, review_band=settings.review_band)

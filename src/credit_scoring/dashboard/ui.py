@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from credit_scoring.dashboard import queries
 from credit_scoring.dashboard.auth import authenticate
 from credit_scoring.errors import CreditScoringError
-from credit_scoring.model.bundle import Bundle, load_bundle
+from credit_scoring.runtime.bundle import Bundle, load_bundle
 from credit_scoring.serving.db import create_db_engine
 from credit_scoring.settings import Settings, get_settings
 from credit_scoring.store.reviews import record_access

@@ -1,9 +1,11 @@
 """Features: history aggregates (Ibis on DuckDB or Spark) and application features.
 
 Light entry points are re-exported here (no Ibis or database import): the application-feature
-function, the feature-set description, and the offline/online paths to the model matrix. The
-history aggregates live in :mod:`credit_scoring.features.history`, the serving store in
-:mod:`credit_scoring.features.store`, the build stage in :mod:`credit_scoring.features.build`.
+function, the feature-set description and the offline path to the model matrix; the scoring
+runtime imports them. The history aggregates live in :mod:`credit_scoring.features.history`,
+the build stage in :mod:`credit_scoring.features.build`, publishing in
+:mod:`credit_scoring.features.publish`; the online row builder and the history store reader are
+in :mod:`credit_scoring.runtime`.
 """
 
 from credit_scoring.features.application import (
@@ -23,7 +25,6 @@ from credit_scoring.features.feature_set import (
     write_feature_set,
 )
 from credit_scoring.features.matrix import feature_matrix
-from credit_scoring.features.online import OnlineFeatureBuilder, build_feature_row
 
 __all__ = [
     "APPLICATION_CATEGORICAL_FEATURES",
@@ -33,10 +34,8 @@ __all__ = [
     "FEATURE_DEFINITIONS_VERSION",
     "PROTECTED_COLUMNS",
     "FeatureSet",
-    "OnlineFeatureBuilder",
     "Vocabulary",
     "application_features",
-    "build_feature_row",
     "encode",
     "feature_matrix",
     "feature_set_version",

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from credit_scoring.schema import APPLICATION_TEST, DAYS_SENTINEL
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _NAN = math.nan
 _DAYS_PER_YEAR = 365.25
@@ -313,3 +316,17 @@ def _total(x: Mapping[str, Values], names: tuple[str, ...]) -> Values:
     for name in names[1:]:
         total = total + x[name]
     return total
+
+
+def application_columns(frame: pd.DataFrame) -> dict[str, Any]:
+    """Raw application columns of ``frame`` in the form :func:`application_features` takes."""
+    out: dict[str, Any] = {}
+    for name in APPLICATION_INPUT_COLUMNS:
+        if name not in frame.columns:
+            continue
+        series = frame[name]
+        if APPLICATION_TEST.column(name).is_categorical:
+            out[name] = series.astype(object).where(series.notna(), None).to_numpy()
+        else:
+            out[name] = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    return out

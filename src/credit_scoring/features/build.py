@@ -25,13 +25,14 @@ from credit_scoring.errors import DataContractError
 from credit_scoring.features.application import (
     APPLICATION_CATEGORICAL_FEATURES,
     APPLICATION_FEATURES,
-    APPLICATION_INPUT_COLUMNS,
     APPLICATION_NUMERIC_FEATURES,
     PROTECTED_COLUMNS,
+    application_columns,
     application_features,
 )
 from credit_scoring.features.feature_set import (
     FEATURE_SET_FILE,
+    HISTORY_FILE,
     KEY_COLUMN,
     TARGET_COLUMN,
     FeatureSet,
@@ -47,11 +48,9 @@ from credit_scoring.features.history.engine import Engine, check_table_file, com
 from credit_scoring.features.naming import is_history_flag
 from credit_scoring.io import atomic_output_dir, file_sha256
 from credit_scoring.outputs import claim_output_dir, remove_stale_temporaries
-from credit_scoring.schema import table
 
 logger = logging.getLogger(__name__)
 
-HISTORY_FILE = "history.parquet"
 #: Rows per Parquet row group: readers (DuckDB, Spark, Arrow) read row groups in parallel;
 #: pyarrow's default (1Mi rows) made the full-size history file one group, read on one core.
 ROW_GROUP_ROWS = 65_536
@@ -60,20 +59,6 @@ TEST_FILE = "test.parquet"
 MANIFEST_FILE = "manifest.json"
 
 Log = Callable[[str], None]
-
-
-def application_columns(frame: pd.DataFrame) -> dict[str, Any]:
-    """Raw application columns of ``frame`` in the form :func:`application_features` takes."""
-    out: dict[str, Any] = {}
-    for name in APPLICATION_INPUT_COLUMNS:
-        if name not in frame.columns:
-            continue
-        series = frame[name]
-        if table("application_test").column(name).is_categorical:
-            out[name] = series.astype(object).where(series.notna(), None).to_numpy()
-        else:
-            out[name] = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    return out
 
 
 def select_model_features(

@@ -23,6 +23,8 @@ from credit_scoring.io import read_json, write_json
 FEATURE_DEFINITIONS_VERSION = "features-1"
 FEATURE_SET_FORMAT = 1
 FEATURE_SET_FILE = "feature_set.json"
+#: The history features of a features folder, one row per SK_ID_CURR (published to the store).
+HISTORY_FILE = "history.parquet"
 KEY_COLUMN = "SK_ID_CURR"
 #: Hex digits of the data fingerprint in a history version.
 DATA_DIGEST_CHARS = 12

@@ -18,19 +18,6 @@ HISTORY_PREFIXES: dict[str, str] = {
 HAS_HISTORY_SUFFIX = "HAS_HISTORY"
 
 
-def history_flag(prefix: str) -> str:
-    """The has-history flag of a source prefix, e.g. ``BUREAU_HAS_HISTORY``."""
-    return f"{prefix}{HAS_HISTORY_SUFFIX}"
-
-
 def is_history_flag(name: str) -> bool:
     """True for ``<PREFIX>HAS_HISTORY`` columns (0 rather than missing without history)."""
     return name.endswith(HAS_HISTORY_SUFFIX) and name.startswith(tuple(HISTORY_PREFIXES))
-
-
-def history_source(name: str) -> str | None:
-    """The longest matching source prefix of a history feature name (``None`` if none)."""
-    for prefix in sorted(HISTORY_PREFIXES, key=len, reverse=True):
-        if name.startswith(prefix):
-            return prefix
-    return None

@@ -1,10 +1,10 @@
 """Data drift from the reference bins saved in the model bundle (PSI, KS, chi²).
 
-The bundle's ``reference_bins`` (see :mod:`credit_scoring.model.reference`) hold, for every
+The bundle's ``reference_bins`` (see :mod:`credit_scoring.runtime.reference`) hold, for every
 model feature and model output, the training share of each bin: decile bins plus a missing
 bin for numeric columns, one bin per category plus an unseen and a missing bin for
 categorical ones. A window of logged decisions is binned with the SAME rule
-(:func:`credit_scoring.model.reference.assign_bins`), counted per window in one ``bincount``,
+(:func:`credit_scoring.runtime.reference.assign_bins`), counted per window in one ``bincount``,
 and compared with those shares:
 
 * **PSI** (every column): ``Σ (a - e) · ln(a / e)`` over the bins, shares floored at
@@ -35,8 +35,8 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from credit_scoring.errors import CreditScoringError
-from credit_scoring.model.reference import assign_bins
 from credit_scoring.monitoring.windows import Windows
+from credit_scoring.runtime.reference import assign_bins
 
 #: Shares below this are raised to it in PSI, so an empty bin gives a large but finite term.
 PSI_FLOOR = 1e-4
@@ -172,7 +172,7 @@ _MAX_COMPARISON_EDGES = 32
 
 
 def count_edges_below(x: NDArray[np.float64], edges: NDArray[np.float64]) -> NDArray[np.intp]:
-    """The bin of :func:`credit_scoring.model.reference.assign_bins` — the number of edges
+    """The bin of :func:`credit_scoring.runtime.reference.assign_bins` — the number of edges
     strictly below each value, i.e. ``e[i-1] < x <= e[i]`` is bin ``i`` — for present values
     (NaN gives 0 here; callers mark missing values themselves).
 

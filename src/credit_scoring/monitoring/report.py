@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from credit_scoring.dashboard.charts import psi_heatmap
+from credit_scoring.monitoring.charts import psi_heatmap
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }

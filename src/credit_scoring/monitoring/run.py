@@ -69,7 +69,7 @@ def run_monitoring(
     settings: Settings, jobs: Sequence[Job], options: MonitorOptions
 ) -> list[JobResult]:
     """Run ``jobs`` (any of ``drift``, ``performance``, ``service``) in that order."""
-    from credit_scoring.model.bundle import CHECKSUMS_FILE, load_bundle
+    from credit_scoring.runtime.bundle import CHECKSUMS_FILE, load_bundle
     from credit_scoring.serving.db import create_db_engine, upgrade_database
 
     unknown = [j for j in jobs if j not in JOBS]

@@ -33,7 +33,8 @@ from credit_scoring.features.application import (
     APPLICATION_INPUT_COLUMNS,
     application_features,
 )
-from credit_scoring.model.bundle import Decision, FrameScores
+from credit_scoring.runtime.bundle import Decision, FrameScores
+from credit_scoring.settings import Settings
 
 CREDIT, ANNUITY, GOODS = "AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE"
 AMOUNT_INPUTS = (CREDIT, ANNUITY, GOODS)
@@ -88,6 +89,17 @@ class CounterOfferPolicy:
         rounded = np.floor(raw / self.rounding) * self.rounding
         floor = np.ceil(requested * self.floor_share)
         return np.minimum(np.maximum(rounded, floor), requested)
+
+
+def policy_from_settings(settings: Settings) -> CounterOfferPolicy | None:
+    """The counter-offer grid of ``settings`` (None when counter-offers are off)."""
+    if not settings.counter_offers:
+        return None
+    return CounterOfferPolicy(
+        floor_share=settings.counter_offer_floor,
+        step_share=settings.counter_offer_step,
+        rounding=settings.counter_offer_rounding,
+    )
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from credit_scoring.serving.decision_log.models import decisions, outcomes
+from credit_scoring.store.tables import decisions, outcomes
 
 
 def decision_for_review(engine: Engine, request_id: str) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ import pandas as pd
 from sqlalchemy import Engine, and_, case, func, insert, select
 
 from credit_scoring.errors import CreditScoringError
-from credit_scoring.serving.decision_log.models import access_audit, decisions, outcomes, reviews
+from credit_scoring.store.tables import access_audit, decisions, outcomes, reviews
 
 FINAL_DECISIONS = ("APPROVE", "REFUSE", "APPROVE_COUNTER_OFFER")
 #: Override reasons offered by default (``CREDIT_SCORING_REVIEW_REASONS`` replaces them).

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from credit_scoring.errors import CreditScoringError
-from credit_scoring.serving.decision_log.models import dashboard_users, login_attempts
+from credit_scoring.store.tables import dashboard_users, login_attempts
 
 ROLES: tuple[str, ...] = ("viewer", "underwriter", "admin")
 _RANK = {role: i for i, role in enumerate(ROLES)}

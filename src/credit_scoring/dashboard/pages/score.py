@@ -11,11 +11,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from credit_scoring.dashboard import charts, scoring, ui
 from credit_scoring.dashboard.performance_view import points_delta
 from credit_scoring.errors import CreditScoringError
-from credit_scoring.serving.scorer import ServedModel
+from credit_scoring.runtime.scorer import Scorer
 
 
 @st.cache_resource(show_spinner="Loading the model and the history store …")
-def _model(model_uri: str, database_url: str) -> ServedModel:
+def _model(model_uri: str, database_url: str) -> Scorer:
     return scoring.load_model(ui.settings(), database_url)
 
 
@@ -60,7 +60,7 @@ def _inputs(defaults: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     return values, not_employed
 
 
-def _result(model: ServedModel, outcome: scoring.ScoreOutcome) -> None:
+def _result(model: Scorer, outcome: scoring.ScoreOutcome) -> None:
     if outcome.errors:
         st.error("The application is not valid:")
         st.dataframe(

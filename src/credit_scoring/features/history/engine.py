@@ -8,7 +8,6 @@ so aggregates agree.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -23,6 +22,7 @@ from credit_scoring.errors import DataContractError
 from credit_scoring.features.history._common import KEY
 from credit_scoring.features.history.compose import history_features
 from credit_scoring.schema import HISTORY_TABLES, table
+from credit_scoring.spark_session import local_spark_session
 
 Engine = Literal["duckdb", "spark"]
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
@@ -49,27 +49,6 @@ def check_table_file(data_dir: Path, name: str) -> Path:
     if wrong:
         raise DataContractError(f"{name} ({path.name}): wrong column type(s): {wrong[:5]}")
     return path
-
-
-def local_spark_session(
-    *, cores: int = 2, shuffle_partitions: int = 8, extra_config: Mapping[str, str] | None = None
-) -> Any:
-    """A small local SparkSession (UI off, UTC) for tests and single-machine runs."""
-    from pyspark.sql import SparkSession
-
-    builder = SparkSession.builder
-    for key, value in (extra_config or {}).items():
-        builder = builder.config(key, value)
-    return (
-        builder.master(f"local[{cores}]")
-        .appName("credit-scoring-features")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "4g")
-        .getOrCreate()
-    )
 
 
 def connect(engine: Engine, *, spark_session: Any = None, threads: int | None = None) -> Any:
@@ -144,16 +123,3 @@ def _copy_pool() -> pa.MemoryPool:
         return pa.jemalloc_memory_pool()
     except NotImplementedError:
         return pa.system_memory_pool()
-
-
-def spark_session_or_local() -> Any:
-    """The active SparkSession, one configured by spark-submit/``spark.master``, else local."""
-    from pyspark import SparkConf
-    from pyspark.sql import SparkSession
-
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
-    if SparkConf().contains("spark.master"):
-        return SparkSession.builder.appName("credit-scoring-features").getOrCreate()
-    return local_spark_session()
