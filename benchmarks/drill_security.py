@@ -37,6 +37,7 @@ ROUTE_SCOPES = {
     ("GET", "/v1/scores"): "read",
     ("GET", "/v1/model"): "read",
     ("POST", "/v1/admin/reload"): "admin",
+    ("POST", "/v1/reviews"): "review",
 }
 OPEN_ROUTES = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
 REQUEST_ID = "0192f3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b"
@@ -67,6 +68,9 @@ def _call(
         body = {"applications": [application]}
     elif path == "/v1/outcomes":
         body = {"request_id": REQUEST_ID, "defaulted": False}
+    elif path == "/v1/reviews":
+        body = {"request_id": REQUEST_ID, "final_decision": "REFUSE", "reviewer": "drill",
+                "reason": "other (see comment)"}  # fmt: skip
     return client.request(method, url, json=body, headers=headers).status_code
 
 

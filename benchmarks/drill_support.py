@@ -219,7 +219,8 @@ def _keys(database_url: str) -> tuple[dict[str, str], str]:
                 "score": ["score"],
                 "read": ["read"],
                 "admin": ["admin"],
-                "everything": ["score", "read", "admin"],
+                "review": ["review"],
+                "everything": ["score", "read", "admin", "review"],
             }.items()
         }
         _, revoked = create_key(engine, name="drill-revoked", scopes=["score", "read", "admin"])
