@@ -24,13 +24,13 @@ LINT_PATHS  := $(wildcard src tests benchmarks)
 # The demo's ports (make demo API_PORT=18000 DASHBOARD_PORT=18501).
 API_PORT    ?= 8000
 DASHBOARD_PORT ?= 8501
-DRILLS      := load pg-outage sigkill fuzz hostile security audit
+DRILLS      := load pg-outage sigkill fuzz hostile security audit schema-break spool-deleted copy-cut supervisor-kill slow-clients disconnects timestamps keys
 export CREDIT_SCORING_HOME := $(HOME_DIR)
 # When this make started: every pipeline step prints the time elapsed since then.
 export MAKE_STARTED := $(shell date +%s)
 STEP        = @echo "[make $$(printf '%4d' $$(($$(date +%s) - $(MAKE_STARTED))))s] $(1)"
 
-.PHONY: help install lock data data-sample features train serve dashboard demo demo-pipeline test test-full lint format bench drills $(addprefix drill-,$(DRILLS)) up clean
+.PHONY: help install lock data data-sample features train serve dashboard demo demo-keys demo-pipeline test test-full lint format bench drills $(addprefix drill-,$(DRILLS)) up clean
 
 # Every target with a `## text` comment, in file order, and each drill from its `#: drill-…` line.
 # A name longer than the column puts its text on the next line instead of overflowing.
@@ -81,7 +81,7 @@ features: install ## Build history + application features from DATA_DIR, publish
 	$(call STEP,features: publishing the history store)
 	$(CLI) features publish $(FEATURES_DIR)
 
-train: install ## Train, evaluate and register the model on FEATURES_DIR
+train: install ## Train, evaluate and register the model on FEATURES_DIR (as a candidate)
 	$(call STEP,train: cross-validate → calibrate → register on $(FEATURES_DIR))
 	$(CLI) train $(FEATURES_DIR) --data-dir $(DATA_DIR)
 
@@ -91,13 +91,25 @@ serve: install ## Start the scoring API
 dashboard: install ## Start the monitoring dashboard
 	$(CLI) dashboard
 
-demo: data features train ## data → features → train → register, then API + dashboard (API_PORT, DASHBOARD_PORT)
+# The demo signs its bundles with a key pair of its own (under HOME_DIR/demo/signing), requires
+# signatures, and approves its model automatically, recorded as approved by "make demo".
+DEMO_KEYS   := $(HOME_DIR)/demo/signing
+demo demo-pipeline: export CREDIT_SCORING_AUTO_APPROVE_BY := make demo
+demo demo-pipeline: export CREDIT_SCORING_SIGNING_KEY_FILE := $(DEMO_KEYS)/bundle-signing.pem
+demo demo-pipeline: export CREDIT_SCORING_TRUSTED_PUBLIC_KEYS := $(DEMO_KEYS)/bundle-signing.pub
+demo demo-pipeline: export CREDIT_SCORING_REQUIRE_SIGNED_BUNDLES := true
+
+demo-keys: install ## The demo's bundle-signing key pair (HOME_DIR/demo/signing), made once
+	@test -f $(DEMO_KEYS)/bundle-signing.pem || $(CLI) signing-key create \
+	  --private $(DEMO_KEYS)/bundle-signing.pem --public $(DEMO_KEYS)/bundle-signing.pub
+
+demo: demo-keys data features train ## data → features → train → register, then API + dashboard (API_PORT, DASHBOARD_PORT)
 	$(call STEP,demo: pipeline done; starting the API and the dashboard)
 	@CLI=$(CLI) PY=$(PY) DATA_DIR=$(DATA_DIR) DEMO_STARTED=$(MAKE_STARTED) \
 	  CREDIT_SCORING_API_PORT=$(API_PORT) CREDIT_SCORING_DASHBOARD_PORT=$(DASHBOARD_PORT) \
 	  bash scripts/demo-up.sh
 
-demo-pipeline: data features train ## The demo's pipeline only (no servers): data → features → train
+demo-pipeline: demo-keys data features train ## The demo's pipeline only (no servers): data → features → train
 
 lint: install ## ruff (lint + format check), mypy and the import layers (import-linter)
 	$(VENV)/bin/ruff check $(LINT_PATHS)
@@ -128,6 +140,14 @@ drills: install ## Reliability and security drills, full length (~10 min)
 #: drill-hostile    56 hostile payloads: a clear 4xx for each, API healthy after
 #: drill-security   every route × bad/missing/revoked keys; logs clean; tampered bundle refused
 #: drill-audit      pip-audit on requirements.lock (needs a vulnerability service)
+#: drill-schema-break  a decisions column renamed while serving: not ready, classified, nothing lost
+#: drill-spool-deleted spool files deleted mid-load: re-created, no answered decision lost
+#: drill-copy-cut   database connections cut mid-COPY (proxy): the drain recovers, nothing lost
+#: drill-supervisor-kill serve SIGKILLed: its workers exit, the port is free again
+#: drill-slow-clients idle sockets, slow heads and bodies: closed by timeouts and the idle cap
+#: drill-disconnects clients hanging up mid-body: counted, no 5xx, no ERROR
+#: drill-timestamps extreme timestamps, upper-case ids, bad cursor: 4xx JSON echoing nothing
+#: drill-keys       outcomes scope; a revoked key refused at once here, within 1 s elsewhere
 drill-%: install
 	$(PY) benchmarks/drills.py $*
 

@@ -12,7 +12,12 @@ Targets: one score, sequential, keep-alive: p50 ≤ 1.5 ms, p99 ≤ 5 ms; 4 conc
 = 200 answers); a batch of 1,000: ≤ 100 ms. The peers of DESIGN.md are printed alongside.
 
     .venv/bin/python benchmarks/bench_api.py [--quick] [--work-dir DIR] [--clients N]
-        [--workers 2] [--spool-sync full|normal] [--database-url URL]
+        [--workers 2] [--spool-sync full|normal] [--database-url URL] [--shadow]
+
+``--shadow`` measures instead what a shadow challenger costs on the request path: two servers
+(one worker each) on the same model and database, one also scoring a challenger (a copy of the
+bundle: same size), measured in alternating rounds of sequential requests in the same run;
+target: p50 increase ≤ 0.15 ms.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ TARGET_P50_MS = 1.5
 TARGET_P99_MS = 5.0
 TARGET_RPS = 1500.0
 TARGET_BATCH_MS = 100.0
+TARGET_SHADOW_P50_MS = 0.15
 CONCURRENCY = 4
 BATCH_SIZE = 1000
 FULL_CLIENTS = 307_511  # the size of the Kaggle application_train table
@@ -421,6 +427,89 @@ def applications(data_dir: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def shadow_comparison(
+    env: dict[str, str], bundle_dir: Path, run_dir: Path, singles: list[bytes], *, quick: bool
+) -> int:
+    """p50 of sequential single scores without and with a shadow challenger (see the module
+    docstring); rounds alternate between the two servers so both see the same machine load."""
+    challenger = run_dir / "challenger"
+    shutil.copytree(bundle_dir, challenger)
+    servers = {
+        "without": Server(
+            {**env, "CREDIT_SCORING_HOME": str(run_dir / "home-a")},
+            free_port(), 1, run_dir / "without.log",
+        ),
+        "with": Server(
+            {**env, "CREDIT_SCORING_HOME": str(run_dir / "home-b"),
+             "CREDIT_SCORING_CHALLENGER_URI": str(challenger)},
+            free_port(), 1, run_dir / "with.log",
+        ),
+    }  # fmt: skip
+    rounds, n = (5, 400) if quick else (7, 2000)
+    p50: dict[str, list[float]] = {name: [] for name in servers}
+    try:
+        for server in servers.values():
+            server.wait_ready()
+        for r in range(rounds):
+            order = list(servers) if r % 2 == 0 else list(reversed(servers))
+            for name in order:
+                phase, _ = asyncio.run(run_sequential(servers[name], singles, n, 200, name))
+                assert phase.errors == 0, f"{phase.errors} errors ({name})"
+                p50[name].append(phase.quantile(0.5))
+    finally:
+        for server in servers.values():
+            server.stop()
+    in_process = in_process_shadow_cost(env, challenger, rows=rows_for_shadow(singles))
+    without, with_ = statistics.median(p50["without"]), statistics.median(p50["with"])
+    delta = with_ - without
+    print()
+    print(f"shadow challenger: {rounds} alternating rounds × {n} sequential scores, 1 worker each")
+    print(f"  p50 per round without (ms)  {' '.join(f'{v:.3f}' for v in p50['without'])}")
+    print(f"  p50 per round with    (ms)  {' '.join(f'{v:.3f}' for v in p50['with'])}")
+    ok = delta <= TARGET_SHADOW_P50_MS
+    print(f"  median p50 without / with   {without:.3f} / {with_:.3f} ms")
+    print(f"  p50 increase                {delta:+.3f} ms (target ≤ {TARGET_SHADOW_P50_MS} ms) "
+          f"{'ok' if ok else 'MISS'}")  # fmt: skip
+    print(f"  in-process score_one without / with challenger (median µs over "
+          f"{in_process[2]:,} applications × 5 alternating passes): {in_process[0]:.1f} / "
+          f"{in_process[1]:.1f} (+{in_process[1] - in_process[0]:.1f} µs)")  # fmt: skip
+    print(f"  machine load average (1 min) {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    return 0 if ok else 1
+
+
+def rows_for_shadow(singles: list[bytes]) -> list[dict[str, Any]]:
+    """The applications of the pre-encoded single requests (their JSON bodies)."""
+    return [orjson.loads(raw.split(b"\r\n\r\n", 1)[1]) for raw in singles]
+
+
+def in_process_shadow_cost(
+    env: dict[str, str], challenger: Path, *, rows: list[dict[str, Any]]
+) -> tuple[float, float, int]:
+    """Median µs of ``ServedModel.score_one`` without and with the challenger, alternating
+    passes over the same applications in this process (no HTTP noise)."""
+    from credit_scoring.serving.scorer import load_served_model
+    from credit_scoring.settings import get_settings
+
+    settings = get_settings(
+        home=Path(env["CREDIT_SCORING_HOME"]),
+        database_url=env["DATABASE_URL"],
+        model_uri=env["CREDIT_SCORING_MODEL_URI"],
+        challenger_uri=str(challenger),
+    )
+    served = load_served_model(settings.resolved_model_uri, settings)
+    shadow = served.challenger
+    assert shadow is not None
+    timings: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(5):
+        for with_challenger in (False, True):
+            served.challenger = shadow if with_challenger else None
+            for application in rows:
+                t = time.perf_counter_ns()
+                served.score_one(application)
+                timings[with_challenger].append((time.perf_counter_ns() - t) / 1000)
+    return statistics.median(timings[False]), statistics.median(timings[True]), len(rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small pipeline, short phases")
@@ -431,6 +520,8 @@ def main() -> int:
                         help="spool durability (default: the settings' default)")  # fmt: skip
     parser.add_argument("--database-url", default=POSTGRES_ADMIN_URL,
                         help="PostgreSQL server (a database is created on it)")  # fmt: skip
+    parser.add_argument("--shadow", action="store_true",
+                        help="measure the cost of a shadow challenger instead")  # fmt: skip
     args = parser.parse_args()
     quick = args.quick
     clients = args.clients or (QUICK_CLIENTS if quick else FULL_CLIENTS)
@@ -444,9 +535,10 @@ def main() -> int:
     try:
         from credit_scoring.features.publish import publish_history
         from credit_scoring.runtime.bundle import load_bundle
-        from credit_scoring.serving.db import create_db_engine, upgrade_database
         from credit_scoring.serving.keys import create_key
         from credit_scoring.settings import get_settings
+        from credit_scoring.store.engine import create_db_engine
+        from credit_scoring.store.migrate import upgrade_database
 
         upgrade_database(database_url)
         publish_history(artefacts.features_dir, database_url)
@@ -471,6 +563,8 @@ def main() -> int:
         }
         if args.spool_sync:
             env["CREDIT_SCORING_SPOOL_SYNC"] = args.spool_sync
+        if args.shadow:
+            return shadow_comparison(env, artefacts.bundle_dir, run_dir, singles, quick=quick)
         spool_sync = args.spool_sync or get_settings().spool_sync
         server = Server(env, free_port(), args.workers, run_dir / "server.log")
         server.wait_ready()

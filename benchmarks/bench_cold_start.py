@@ -130,7 +130,7 @@ def main() -> int:
     imports: dict[str, list[float]] = {name: [] for name in interpreters}
     try:
         from credit_scoring.features.publish import publish_history
-        from credit_scoring.serving.db import upgrade_database
+        from credit_scoring.store.migrate import upgrade_database
 
         upgrade_database(database_url)
         publish_history(work_dir / "features", database_url)

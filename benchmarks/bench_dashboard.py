@@ -24,7 +24,7 @@ from pathlib import Path
 from credit_scoring.dashboard.auth import hash_password
 from credit_scoring.demo.browser_tour import serve_dashboard, tour
 from credit_scoring.demo.simulate.demo import backfill_demo_log, build_demo
-from credit_scoring.serving.db import create_db_engine
+from credit_scoring.store.engine import create_db_engine
 from credit_scoring.store.users import add_user
 
 TARGET_SECONDS = 3.0

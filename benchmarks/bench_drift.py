@@ -28,9 +28,10 @@ import pandas as pd
 from credit_scoring.demo.simulate.offline import LogSpec, synthetic_population, write_decision_log
 from credit_scoring.monitoring.drift import DriftCalculator, ReferenceColumn, reference_columns
 from credit_scoring.monitoring.jobs import drift_job
-from credit_scoring.monitoring.store import DecisionSelection, read_decisions
 from credit_scoring.monitoring.windows import Windows, WindowSpec
-from credit_scoring.serving.db import create_db_engine, upgrade_database
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.migrate import upgrade_database
+from credit_scoring.store.reads import DecisionSelection, read_decisions
 
 TARGET_SECONDS = 10.0
 TARGET_RSS_MB = 2048.0

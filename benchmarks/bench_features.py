@@ -150,7 +150,6 @@ def store_figures(history_path: Path, url: str) -> None:
     """Publish the history features to ``url``, load them back, time lookups."""
     import pyarrow.parquet as pq
 
-    from credit_scoring.dburl import redact_database_url
     from credit_scoring.features.application import (
         APPLICATION_CATEGORICAL_FEATURES,
         APPLICATION_FEATURES,
@@ -164,6 +163,7 @@ def store_figures(history_path: Path, url: str) -> None:
     )
     from credit_scoring.features.publish import publish_history
     from credit_scoring.runtime.history_store import HistoryStore
+    from credit_scoring.store.engine import redact_database_url
 
     history = tuple(pq.read_schema(history_path).names[1:])
     categorical = tuple(c for c in APPLICATION_CATEGORICAL_FEATURES if c not in PROTECTED_COLUMNS)

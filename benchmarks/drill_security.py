@@ -32,12 +32,13 @@ from drill_support import REPO, DrillResult, Stack, check_logs, key_secrets
 ROUTE_SCOPES = {
     ("POST", "/v1/scores"): "score",
     ("POST", "/v1/scores/batch"): "score",
-    ("POST", "/v1/outcomes"): "score",
+    ("POST", "/v1/outcomes"): "outcomes",
     ("GET", "/v1/scores/{request_id}"): "read",
     ("GET", "/v1/scores"): "read",
     ("GET", "/v1/model"): "read",
     ("POST", "/v1/admin/reload"): "admin",
     ("POST", "/v1/reviews"): "review",
+    ("DELETE", "/v1/admin/keys/{key_id}"): "admin",
 }
 OPEN_ROUTES = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
 REQUEST_ID = "0192f3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b"
@@ -60,7 +61,7 @@ def _call(
     headers: dict[str, str],
     application: dict[str, Any],
 ) -> int:
-    url = path.replace("{request_id}", REQUEST_ID)
+    url = path.replace("{request_id}", REQUEST_ID).replace("{key_id}", "0123456789ab")
     body: Any = None
     if (method, path) == ("POST", "/v1/scores"):
         body = application

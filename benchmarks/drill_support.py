@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,6 +197,8 @@ class Stack:
     revoked_key: str
     log_path: Path
     home: Path
+    #: The server's environment (to start another ``serve`` like it).
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def port(self) -> int:
@@ -208,8 +210,8 @@ class Stack:
 
 
 def _keys(database_url: str) -> tuple[dict[str, str], str]:
-    from credit_scoring.serving.db import create_db_engine
     from credit_scoring.serving.keys import create_key, revoke_key
+    from credit_scoring.store.engine import create_db_engine
 
     engine = create_db_engine(database_url)
     try:
@@ -217,13 +219,16 @@ def _keys(database_url: str) -> tuple[dict[str, str], str]:
             name: create_key(engine, name=f"drill-{name}", scopes=scopes)[1]
             for name, scopes in {
                 "score": ["score"],
+                "outcomes": ["outcomes"],
                 "read": ["read"],
                 "admin": ["admin"],
                 "review": ["review"],
-                "everything": ["score", "read", "admin", "review"],
+                "everything": ["score", "outcomes", "read", "admin", "review"],
             }.items()
         }
-        _, revoked = create_key(engine, name="drill-revoked", scopes=["score", "read", "admin"])
+        _, revoked = create_key(
+            engine, name="drill-revoked", scopes=["score", "outcomes", "read", "admin"]
+        )
         revoke_key(engine, revoked.split("_")[1])
     finally:
         engine.dispose()
@@ -242,6 +247,20 @@ def start_server(
     return server
 
 
+def _signed_copy(bundle_dir: Path, run_dir: Path) -> tuple[Path, Path]:
+    """A copy of ``bundle_dir`` signed with a new key pair; (the copy, the public key)."""
+    from credit_scoring.governance.signing import create_key_pair
+    from credit_scoring.settings import get_settings
+    from credit_scoring.training.signing import sign_if_configured
+
+    private, public = run_dir / "signing" / "drill.pem", run_dir / "signing" / "drill.pub"
+    create_key_pair(private, public)
+    signed = run_dir / "bundle"
+    shutil.copytree(bundle_dir, signed)
+    sign_if_configured(signed, get_settings(signing_key_file=private))
+    return signed, public
+
+
 @contextlib.contextmanager
 def api_stack(
     artefacts: Artefacts,
@@ -251,12 +270,13 @@ def api_stack(
     workers: int = 2,
     env: dict[str, str] | None = None,
     keep_logs: Path | None = None,
+    route_database: Callable[[str], str] | None = None,
 ) -> Iterator[Stack]:
     """A fresh database on ``admin_url`` (migrated, history published, keys made) and
     ``credit-scoring serve`` on it with production defaults; all removed afterwards (the
     server log is copied to ``keep_logs`` when given)."""
     from credit_scoring.features.publish import publish_history
-    from credit_scoring.serving.db import upgrade_database
+    from credit_scoring.store.migrate import upgrade_database
 
     database = f"credit_scoring_drill_{name.replace('-', '_')}_{secrets.token_hex(3)}"
     with psycopg.connect(admin_url, autocommit=True) as connection:
@@ -268,11 +288,15 @@ def api_stack(
         upgrade_database(database_url)
         publish_history(artefacts.features_dir, database_url)
         keys, revoked = _keys(database_url)
+        # Production requires signed bundles: the drill signs a copy with a key of its own.
+        bundle_dir, public_key = _signed_copy(artefacts.bundle_dir, run_dir)
         stack_env = {
             **os.environ,
             "CREDIT_SCORING_HOME": str(run_dir / "home"),
-            "DATABASE_URL": database_url,
-            "CREDIT_SCORING_MODEL_URI": str(artefacts.bundle_dir),
+            # (``route_database``: the server reaches it another way, e.g. through a proxy)
+            "DATABASE_URL": route_database(database_url) if route_database else database_url,
+            "CREDIT_SCORING_MODEL_URI": str(bundle_dir),
+            "CREDIT_SCORING_TRUSTED_PUBLIC_KEYS": str(public_key),
             "CREDIT_SCORING_ENVIRONMENT": "production",
             **(env or {}),
         }
@@ -280,7 +304,7 @@ def api_stack(
         started = time.perf_counter()
         server = start_server(stack_env, workers=workers, log_path=log_path)
         log(f"{name}: API up with {workers} worker(s) in {time.perf_counter() - started:.1f} s")
-        yield Stack(server, database_url, keys, revoked, log_path, run_dir / "home")
+        yield Stack(server, database_url, keys, revoked, log_path, run_dir / "home", stack_env)
     finally:
         if server is not None:
             server.stop()

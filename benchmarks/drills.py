@@ -9,6 +9,14 @@ figures and a PASS/FAIL line and exits non-zero on failure.
     .venv/bin/python benchmarks/drills.py hostile     # hostile payloads → clear 4xx
     .venv/bin/python benchmarks/drills.py security    # route × key matrix, logs, tampered bundle
     .venv/bin/python benchmarks/drills.py audit       # pip-audit of requirements.lock
+    .venv/bin/python benchmarks/drills.py schema-break  # a decisions column renamed mid-serving
+    .venv/bin/python benchmarks/drills.py spool-deleted # spool files deleted mid-load
+    .venv/bin/python benchmarks/drills.py copy-cut      # DB connections cut mid-COPY (proxy)
+    .venv/bin/python benchmarks/drills.py supervisor-kill  # serve SIGKILLed; workers follow
+    .venv/bin/python benchmarks/drills.py slow-clients  # idle sockets, slow heads and bodies
+    .venv/bin/python benchmarks/drills.py disconnects   # hang-ups mid-body: not 5xx
+    .venv/bin/python benchmarks/drills.py timestamps    # extreme timestamps, any-case ids
+    .venv/bin/python benchmarks/drills.py keys          # outcomes scope, revocation timing
     .venv/bin/python benchmarks/drills.py all
 
 Options: ``--seconds`` (load length, 60), ``--outage-seconds`` (20), ``--cases`` (fuzz, 1,000),
@@ -29,6 +37,7 @@ from functools import partial
 from pathlib import Path
 
 from bench_api import Artefacts
+from drill_hardening import DRILL_ENV
 from drill_support import (
     DrillResult,
     PrivateCluster,
@@ -39,10 +48,19 @@ from drill_support import (
     log,
 )
 
-DRILLS = ("load", "pg-outage", "sigkill", "fuzz", "hostile", "security", "audit")
+DRILLS = (
+    "load", "pg-outage", "sigkill", "fuzz", "hostile", "security", "audit", "schema-break",
+    "spool-deleted", "copy-cut", "supervisor-kill", "slow-clients", "disconnects", "timestamps",
+    "keys",
+)  # fmt: skip
 #: Drills run against one shared API, in this order (pg-outage joins before sigkill when the
 #: API's database is on the throwaway cluster; sigkill is last: it kills a worker).
-ON_SHARED_API = ("load", "fuzz", "hostile", "security", "sigkill")
+ON_SHARED_API = (
+    "load", "fuzz", "hostile", "security", "timestamps", "keys", "disconnects",
+    "slow-clients", "schema-break", "spool-deleted", "sigkill", "supervisor-kill",
+)  # fmt: skip
+#: Drills that start an API of their own (on the same PostgreSQL server).
+ON_OWN_API = ("copy-cut",)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,6 +89,7 @@ def on_shared_api(
     name: str, stack: Stack, artefacts: Artefacts, args: argparse.Namespace
 ) -> DrillResult:
     """Run drill ``name`` against the API of ``stack``."""
+    import drill_hardening as h
     from drill_input import drill_fuzz, drill_hostile
     from drill_load import drill_load, drill_sigkill
     from drill_security import drill_security
@@ -81,6 +100,13 @@ def on_shared_api(
         "fuzz": lambda: drill_fuzz(stack, cases=args.cases),
         "hostile": lambda: drill_hostile(stack, artefacts),
         "security": lambda: drill_security(stack, artefacts),
+        "schema-break": lambda: h.drill_schema_break(stack, artefacts),
+        "spool-deleted": lambda: h.drill_spool_deleted(stack, artefacts, seconds=args.seconds),
+        "slow-clients": lambda: h.drill_slow_clients(stack, artefacts),
+        "disconnects": lambda: h.drill_disconnects(stack, artefacts),
+        "timestamps": lambda: h.drill_timestamps(stack, artefacts),
+        "keys": lambda: h.drill_keys(stack, artefacts),
+        "supervisor-kill": lambda: h.drill_supervisor_kill(stack, restart=args.seconds >= 30),
     }
     return drills[name]()
 
@@ -107,20 +133,25 @@ def run_drills(names: Sequence[str], args: argparse.Namespace) -> list[DrillResu
     results: list[DrillResult] = []
     cluster = None
     on_api = [n for n in ON_SHARED_API if n in names]
+    on_own = [n for n in ON_OWN_API if n in names]
     alone = "pg-outage" in names and args.database_url is not None
     if "pg-outage" in names and not alone:
-        on_api.insert(on_api.index("sigkill") if "sigkill" in on_api else len(on_api), "pg-outage")
+        before = next((n for n in ("sigkill", "supervisor-kill") if n in on_api), None)
+        on_api.insert(on_api.index(before) if before else len(on_api), "pg-outage")
     try:
-        if on_api or alone:
+        if on_api or on_own or alone:
             artefacts = find_artefacts(args.work_dir)
-        if on_api:
+        if on_api or on_own:
             admin_url = args.database_url
             if admin_url is None:
                 cluster = PrivateCluster()
                 cluster.init()
                 admin_url = cluster.admin_url
                 log(f"throwaway PostgreSQL on 127.0.0.1:{cluster.port}")
-            with api_stack(artefacts, admin_url, name="api", keep_logs=args.logs_dir) as stack:
+        if on_api:
+            with api_stack(
+                artefacts, admin_url, name="api", keep_logs=args.logs_dir, env=DRILL_ENV
+            ) as stack:
                 for name in on_api:
                     if name == "pg-outage":
                         assert cluster is not None
@@ -135,6 +166,13 @@ def run_drills(names: Sequence[str], args: argparse.Namespace) -> list[DrillResu
                     else:
                         run = partial(on_shared_api, name, stack, artefacts, args)
                     results.append(guarded(name, run))
+        if "copy-cut" in on_own:
+            from drill_hardening import drill_copy_cut
+
+            run = partial(
+                drill_copy_cut, artefacts, admin_url, seconds=args.seconds, logs_dir=args.logs_dir
+            )
+            results.append(guarded("copy-cut", run))
     finally:
         if cluster is not None:
             cluster.destroy()

@@ -22,7 +22,7 @@ say() { printf '[demo %4ds] %s\n' "$(($(date +%s) - started))" "$*"; }
 say "migrating the serving database; creating a demo API key and dashboard login"
 
 "$CLI" db upgrade >/dev/null
-api_key=$("$CLI" keys create --name "demo-$(date +%s)" --scope score --scope read | tail -n 1)
+api_key=$("$CLI" keys create --name "demo-$(date +%s)" --scope score --scope outcomes --scope read | tail -n 1)
 
 dashboard_password=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')
 dashboard_user="demo-$(date +%s)"

@@ -41,6 +41,24 @@ class Settings(BaseSettings):
     #: Engine of ``features build`` when ``--engine`` is not given (Spark for scale-out).
     feature_engine: Literal["duckdb", "spark"] = "duckdb"
 
+    # Model governance (docs/model.md, "Lifecycle").
+    #: Who approves automatically: when set, ``train`` validates, approves and promotes a
+    #: candidate that beats the champion on the same data (demos only: ``make demo`` sets
+    #: "make demo"). Unset: a candidate waits for ``credit-scoring model approve``.
+    auto_approve_by: str | None = None
+    #: Ed25519 private key that signs a trained bundle's checksums (PEM file, or the PEM text
+    #: in ``CREDIT_SCORING_SIGNING_KEY``); never in the repository.
+    signing_key_file: Path | None = None
+    signing_key: SecretStr | None = None
+    #: Public keys (PEM files, comma-separated) whose signatures serve, score-batch and the
+    #: dashboard accept.
+    trusted_public_keys: str | None = None
+    #: Refuse an unsigned, foreign-signed or altered bundle. Unset: required in production,
+    #: off elsewhere; set it to false only for local use.
+    require_signed_bundles: bool | None = None
+    #: A challenger scored in shadow beside the champion (bundle folder or ``models:/…``).
+    challenger_uri: str | None = None
+
     # Scoring API (``credit-scoring serve``).
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
@@ -77,8 +95,35 @@ class Settings(BaseSettings):
     counter_offer_rounding: float = Field(default=1000.0, gt=0.0)
     #: Serve without API keys: development only, refused in production and off loopback.
     open_local_mode: bool = False
-    #: Seconds an API key lookup is cached (a revoked key stops working within this delay).
+    #: Seconds an API key lookup is cached (revocations reach every worker within a second
+    #: regardless: each reads the revoked key ids twice a second).
     key_cache_seconds: float = Field(default=10.0, ge=0.0)
+    #: While the key store is unreachable, keys verified at most this many seconds ago keep
+    #: working; older ones are refused (503) until it answers again.
+    key_stale_seconds: float = Field(default=60.0, ge=0.0)
+    #: Timeouts of every database connection of the service (PostgreSQL): connecting, one
+    #: statement, waiting for a lock, a transaction left idle; and TCP keepalives/user timeout
+    #: so a dead peer is noticed in seconds, not after the kernel's two hours.
+    db_connect_timeout_seconds: int = Field(default=5, ge=1)
+    db_statement_timeout_seconds: float = Field(default=30.0, gt=0)
+    db_lock_timeout_seconds: float = Field(default=10.0, gt=0)
+    db_idle_in_transaction_timeout_seconds: float = Field(default=60.0, gt=0)
+    db_keepalive_seconds: int = Field(default=10, ge=1)
+    #: A drain pass (checkout, COPY, commit) taking longer than this is abandoned: the drain
+    #: process exits and is started again (rows stay in the spool until committed).
+    drain_pass_timeout_seconds: float = Field(default=90.0, gt=0)
+    #: Readiness: not ready when more decisions than this wait in a worker's spool, or when
+    #: decisions have waited with no successful drain for longer than ``drain_stale_seconds``.
+    spool_max_depth: int = Field(default=100_000, ge=1)
+    drain_stale_seconds: float = Field(default=30.0, gt=0)
+    #: Connections of each API worker: the whole request head must arrive within
+    #: ``api_header_timeout_seconds`` and its body within ``api_body_timeout_seconds``;
+    #: an idle keep-alive connection is closed after ``api_keep_alive_seconds``, and beyond
+    #: ``api_max_idle_connections`` idle ones the oldest is closed.
+    api_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    api_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    api_keep_alive_seconds: int = Field(default=5, ge=1)
+    api_max_idle_connections: int = Field(default=256, ge=1)
     #: Seconds between checks for a new champion (0: only ``POST /v1/admin/reload``).
     reload_poll_seconds: float = Field(default=30.0, ge=0.0)
     #: One JSON log line per request (method, route, status, latency; no personal data).
@@ -95,6 +140,8 @@ class Settings(BaseSettings):
     #: Significance level of the KS (numeric) / chi² (categorical) second opinion.
     drift_alpha: float = Field(default=0.05, gt=0.0, lt=1.0)
     #: Default width of a monitoring window: ``<n>m``, ``<n>h``, ``<n>d`` or ``<n>w`` (``1d``…).
+    #: ``credit-scoring monitor alerts`` posts new alerts to this URL (JSON), if set.
+    alert_webhook_url: str | None = None
     monitor_window: str = Field(default="1d", pattern=r"^\s*\d+\s*[mhdw]\s*$")
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8501, ge=1, le=65535)
@@ -110,6 +157,19 @@ class Settings(BaseSettings):
     def resolved_model_uri(self) -> str:
         """:attr:`model_uri` or the registry's champion: ``models:/<name>@champion``."""
         return self.model_uri or f"models:/{self.registered_model_name}@champion"
+
+    @property
+    def signatures_required(self) -> bool:
+        """:attr:`require_signed_bundles`, or True in production when unset."""
+        if self.require_signed_bundles is None:
+            return self.environment == "production"
+        return self.require_signed_bundles
+
+    @property
+    def trusted_key_files(self) -> list[Path]:
+        """:attr:`trusted_public_keys` as paths."""
+        raw = self.trusted_public_keys or ""
+        return [Path(p.strip()) for p in raw.split(",") if p.strip()]
 
     @property
     def resolved_spool_dir(self) -> Path:

@@ -33,7 +33,6 @@ _features = _load("features/conftest.py", "_batch_features_fixtures")
 _spark = _load("features/test_engine_parity.py", "_batch_spark_fixtures")
 
 # Re-exported fixtures (pytest registers them under these names in this folder).
-postgres_url = _serving.postgres_url
 sample_data_dir = _features.sample_data_dir
 sample_features_dir = _features.sample_features_dir
 spark = _spark.spark

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from credit_scoring.cli import app
-from credit_scoring.serving.db import upgrade_database
+from credit_scoring.store.migrate import upgrade_database
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from credit_scoring.demo.simulate.demo import (
     backfill_demo_log,
     build_demo,
 )
-from credit_scoring.serving.db import create_db_engine
+from credit_scoring.store.engine import create_db_engine
 from credit_scoring.store.users import UserError, add_user
 
 APP = Path(__file__).resolve().parents[2] / "src" / "credit_scoring" / "dashboard" / "app.py"

@@ -21,7 +21,8 @@ from credit_scoring.dashboard import auth
 from credit_scoring.dashboard.auth import PasswordHash, authenticate, hash_password
 from credit_scoring.dashboard.launch import streamlit_command
 from credit_scoring.errors import ConfigurationError
-from credit_scoring.serving.db import create_db_engine, upgrade_database
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.migrate import upgrade_database
 from credit_scoring.store.users import ThrottlePolicy, add_user, set_disabled, throttled
 
 ROOT = Path(__file__).resolve().parents[2]

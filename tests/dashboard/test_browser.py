@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from credit_scoring.demo.browser_tour import CHROMIUM, serve_dashboard, tour
-from credit_scoring.serving.db import create_db_engine
-from credit_scoring.serving.decision_log.models import access_audit, reviews
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.tables import access_audit, reviews
 
 EXPECTED_CHARTS = {
     "Review queue": 0,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from credit_scoring.dashboard import charts, queries
+from credit_scoring.dashboard import charts
 from credit_scoring.dashboard.performance_view import (
     NOT_ENOUGH,
     band_lower_edge,
@@ -18,6 +18,7 @@ from credit_scoring.dashboard.performance_view import (
     outcome_counts,
     points_delta,
 )
+from credit_scoring.store import reads
 
 T0 = datetime(2026, 12, 4, 10, 0, 7, tzinfo=UTC)
 
@@ -34,7 +35,7 @@ T0 = datetime(2026, 12, 4, 10, 0, 7, tzinfo=UTC)
     ],
 )
 def test_the_automatic_bucket_fits_the_span(span: timedelta, expected: str) -> None:
-    assert queries.auto_granularity(T0, T0 + span) == expected
+    assert reads.auto_granularity(T0, T0 + span) == expected
 
 
 def _volume(buckets: list[datetime]) -> pd.DataFrame:

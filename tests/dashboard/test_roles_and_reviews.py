@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from credit_scoring.serving.db import create_db_engine
-from credit_scoring.serving.decision_log.models import access_audit, reviews
+from credit_scoring.store.engine import create_db_engine
 from credit_scoring.store.reviews import review_queue
+from credit_scoring.store.tables import access_audit, reviews
 
 APP = Path(__file__).resolve().parents[2] / "src" / "credit_scoring" / "dashboard" / "app.py"
 USERS = {"viewer": "vera", "underwriter": "ulla", "admin": "analyst"}  # as conftest makes them

@@ -135,7 +135,7 @@ def project(tmp_path_factory: pytest.TempPathFactory, real_sample_dir: Path) -> 
         root, env,
     )  # fmt: skip
     cli = str(BIN / "credit-scoring")
-    scopes = ["--scope", "score", "--scope", "read", "--scope", "admin"]
+    scopes = ["--scope", "score", "--scope", "outcomes", "--scope", "read", "--scope", "admin"]
     created = _run([cli, "keys", "create", "--name", "docs", *scopes], root, env)
     key = created.strip().splitlines()[-1]
     spare = _run([cli, "keys", "create", "--name", "to-revoke", "--scope", "read"], root, env)

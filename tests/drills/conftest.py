@@ -16,7 +16,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 DRILLS = REPO / "benchmarks" / "drills.py"
 #: Every drill but the dependency audit (it needs the vulnerability service; tested apart).
-SHORT_RUN = ["load", "fuzz", "hostile", "security", "pg-outage", "sigkill"]
+SHORT_RUN = [
+    "load", "fuzz", "hostile", "security", "pg-outage", "sigkill", "schema-break",
+    "spool-deleted", "copy-cut", "supervisor-kill", "slow-clients", "disconnects", "timestamps",
+    "keys",
+]  # fmt: skip
 SHORT_OPTIONS = ["--seconds", "4", "--outage-seconds", "2", "--cases", "100"]
 
 

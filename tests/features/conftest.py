@@ -200,7 +200,7 @@ def postgres_url() -> Iterator[str]:
     """
     import sqlalchemy as sa
 
-    from credit_scoring.dburl import normalise_database_url
+    from credit_scoring.store.engine import normalise_database_url
 
     base = normalise_database_url(_postgres_url())
     schema = f"features_test_{uuid.uuid4().hex[:10]}"

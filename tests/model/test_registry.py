@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,45 +22,41 @@ def _log_bundle(settings: Settings, bundle_dir: Path) -> tuple[str, str]:
     return run.info.run_id, f"{run.info.artifact_uri}/{BUNDLE_ARTIFACT_PATH}"
 
 
-def test_champion_moves_only_to_a_cheaper_candidate_unless_forced(
+def test_training_registers_a_candidate_and_nothing_is_promoted_by_itself(
     settings: Settings, bundle_dir: Path
 ) -> None:
     client = mlflow_client(settings)
     name = settings.registered_model_name
 
-    def register(cost: float, **kwargs: bool):
+    def register(cost: float):
         run_id, source = _log_bundle(settings, bundle_dir)
         return register_candidate(
-            client, model_name=name, run_id=run_id, source=source, cv_cost=cost, **kwargs
+            client, model_name=name, run_id=run_id, source=source, cv_cost=cost
         )
 
     first = register(0.60)
-    assert first.promoted and first.reason == "first champion"
-    worse = register(0.65)
-    assert not worse.promoted
-    assert str(champion_version(client, name).version) == first.version
-    ineligible = register(0.50, eligible=False)
-    assert not ineligible.promoted
-    better = register(0.55)
-    assert better.promoted and better.previous_version == first.version
-    assert str(champion_version(client, name).version) == better.version
-    forced = register(0.90, force=True)
-    assert forced.promoted and forced.reason == "forced"
-    assert str(champion_version(client, name).version) == forced.version
+    assert not first.promoted and "awaiting" in first.reason
+    assert champion_version(client, name) is None
+    cheaper = register(0.10)  # a lower CV cost does not promote by itself any more
+    assert not cheaper.promoted and champion_version(client, name) is None
+    version = client.get_model_version(name, cheaper.version)
+    assert version.tags["lifecycle.state"] == "candidate"
+    assert str(client.get_model_version_by_alias(name, "candidate").version) == cheaper.version
     # The store lives under the settings' home, nothing elsewhere.
     assert (settings.home / "mlflow.db").is_file()
     assert (settings.home / "mlruns").is_dir()
 
 
 def test_bundle_loads_from_the_champion_alias(
-    settings: Settings, bundle_dir: Path, tmp_path: Path
+    settings: Settings, bundle_dir: Path, tmp_path: Path, approve_version: Any
 ) -> None:
     client = mlflow_client(settings)
     run_id, source = _log_bundle(settings, bundle_dir)
-    register_candidate(
+    registered = register_candidate(
         client, model_name=settings.registered_model_name, run_id=run_id, source=source,
         cv_cost=0.5,
     )  # fmt: skip
+    approve_version(client, settings.registered_model_name, registered.version)
     uri = f"models:/{settings.registered_model_name}@champion"
     loaded = load_bundle(uri, settings=settings, download_dir=tmp_path / "dl")
     direct = load_bundle(bundle_dir)

@@ -3,18 +3,16 @@ scoring API serving a fast model trained on a generated population."""
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import uvicorn
 from sqlalchemy import Engine
@@ -22,9 +20,10 @@ from sqlalchemy import Engine
 from credit_scoring.demo.simulate.demo import DemoEnvironment, build_demo
 from credit_scoring.demo.simulate.offline import Population, synthetic_population
 from credit_scoring.serving.app import create_app
-from credit_scoring.serving.db import create_db_engine, upgrade_database
 from credit_scoring.serving.keys import create_key
 from credit_scoring.settings import Settings, get_settings
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.migrate import upgrade_database
 
 
 @pytest.fixture(scope="session")
@@ -104,29 +103,17 @@ def live_api(demo_env: DemoEnvironment, tmp_path: Path) -> Iterator[LiveApi]:
         spool_sync="normal",
     )
     engine = create_db_engine(url)
-    key = create_key(engine, name="simulator", scopes=["score", "read"])[1]
+    key = create_key(engine, name="simulator", scopes=["score", "outcomes", "read"])[1]
     engine.dispose()
     with _Server(create_app(settings)) as server:
         yield LiveApi(f"http://127.0.0.1:{server.port}", key, url, settings)
 
 
 @pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
+def postgres_url(
+    fresh_postgres: Callable[[str], AbstractContextManager[str]],
+) -> Iterator[str]:
     """A fresh, migrated PostgreSQL database (fails, never skips, if the server is down)."""
-    admin_url = os.environ.get(
-        "CREDIT_SCORING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-    )
-    name = f"cs_monitor_{secrets.token_hex(4)}"
-    try:
-        admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is required for the postgres tests ({admin_url}): {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{admin_url.rsplit('/', 1)[0]}/{name}"
-    try:
+    with fresh_postgres("cs_monitor") as url:
         upgrade_database(url)
         yield url
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

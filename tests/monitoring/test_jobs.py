@@ -16,16 +16,11 @@ from credit_scoring.demo.simulate.offline import (
     write_decision_log,
 )
 from credit_scoring.monitoring.jobs import drift_job, performance_job, service_job
-from credit_scoring.monitoring.store import (
-    DecisionSelection,
-    monitoring_results,
-    monitoring_runs,
-    read_decisions,
-    read_results,
-)
 from credit_scoring.monitoring.windows import WindowSpec
-from credit_scoring.serving.db import create_db_engine, upgrade_database
-from credit_scoring.serving.decision_log.models import decisions
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.migrate import upgrade_database
+from credit_scoring.store.reads import DecisionSelection, read_decisions, read_results
+from credit_scoring.store.tables import decisions, monitoring_results, monitoring_runs
 
 DAILY = WindowSpec.parse("1d")
 DAY1 = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday

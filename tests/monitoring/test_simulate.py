@@ -29,11 +29,11 @@ from credit_scoring.demo.simulate.scenarios import (
 from credit_scoring.demo.simulate.traffic import ensure_loopback, plan_traffic, send_traffic
 from credit_scoring.errors import ConfigurationError
 from credit_scoring.monitoring.jobs import drift_job, performance_job
-from credit_scoring.monitoring.store import DecisionSelection, read_results
 from credit_scoring.monitoring.windows import WindowSpec
 from credit_scoring.runtime.bundle import load_bundle
-from credit_scoring.serving.db import create_db_engine
-from credit_scoring.serving.decision_log.models import decisions, outcomes
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.reads import DecisionSelection, read_results
+from credit_scoring.store.tables import decisions, outcomes
 
 SHIFTED_FIELDS = ("AMT_INCOME_TOTAL", "EXT_SOURCE_2", "EXT_SOURCE_3")
 

@@ -36,8 +36,21 @@ POSTGRES_INIT = ROOT / "docker" / "postgres-init"
 #: Variables a test run of `docker compose config` needs (test values, not secrets).
 COMPOSE_TEST_ENV = {
     "POSTGRES_PASSWORD": "test-postgres-password",
+    "OWNER_DB_PASSWORD": "test-owner-password",
+    "API_DB_PASSWORD": "test-api-password",
     "DASHBOARD_DB_PASSWORD": "test-reader-password",
     "CREDIT_SCORING_AUDIT_KEY": "0" * 64,
+    "MLFLOW_ADMIN_USER": "tester",
+    "MLFLOW_ADMIN_PASSWORD": "test-mlflow-password",
+    "MLFLOW_FLASK_SERVER_SECRET_KEY": "0" * 64,
+}
+#: MLflow's own variables (its server's basic authentication and its clients' login).
+MLFLOW_ENV = {
+    "MLFLOW_AUTH_ADMIN_USERNAME",
+    "MLFLOW_AUTH_ADMIN_PASSWORD",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_FLASK_SERVER_SECRET_KEY",
 }
 #: Variables of the base image and of uv, not settings of the package.
 IMAGE_ENV = {
@@ -288,13 +301,30 @@ COMPOSE_SUBSET_SCHEMA: dict[str, Any] = {
 
 def test_compose_uses_only_known_keys_in_their_shapes() -> None:
     jsonschema.validate(compose(), COMPOSE_SUBSET_SCHEMA)
-    assert set(compose()["services"]) == {"api", "dashboard", "postgres", "mlflow"}
+    assert set(compose()["services"]) == {
+        "api", "dashboard", "postgres", "mlflow", "migrate", "caddy", "prometheus",
+    }  # fmt: skip
+
+
+def test_every_published_port_is_on_loopback_and_clients_get_tls_in_front() -> None:
+    for name, spec in compose()["services"].items():
+        for port in spec.get("ports", []):
+            assert port.startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
+    caddyfile = (ROOT / "deploy" / "caddy" / "Caddyfile").read_text()
+    assert "local_certs" in caddyfile
+    for upstream in ("api:8000", "dashboard:8501"):
+        assert f"reverse_proxy {upstream}" in caddyfile
+    assert "./deploy/caddy/Caddyfile:/etc/caddy/Caddyfile:ro" in service("caddy")["volumes"]
+    prometheus = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    assert prometheus["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    assert prometheus["scrape_configs"][0]["static_configs"][0]["targets"] == ["api:8000"]
+    assert "./deploy/prometheus:/etc/prometheus:ro" in service("prometheus")["volumes"]
 
 
 def test_every_variable_the_containers_set_is_a_setting() -> None:
     known = settings_env_names()
     for name in APP_SERVICES:
-        unknown = set(environment(name)) - known
+        unknown = set(environment(name)) - known - MLFLOW_ENV
         assert not unknown, f"compose.yaml sets {sorted(unknown)} on {name}: not in Settings"
     for stage in dockerfile_stages().values():
         unknown = set(stage.env) - known - IMAGE_ENV
@@ -304,6 +334,8 @@ def test_every_variable_the_containers_set_is_a_setting() -> None:
 def test_secrets_come_only_from_the_environment_and_fail_clearly_when_missing() -> None:
     text = COMPOSE_FILE.read_text()
     secrets = {"POSTGRES_PASSWORD", "DASHBOARD_DB_PASSWORD", "CREDIT_SCORING_AUDIT_KEY"}
+    secrets |= {"OWNER_DB_PASSWORD", "API_DB_PASSWORD"}
+    secrets |= {"MLFLOW_ADMIN_USER", "MLFLOW_ADMIN_PASSWORD", "MLFLOW_FLASK_SERVER_SECRET_KEY"}
     seen: set[str] = set()
     for match in _INTERPOLATION.finditer(text):
         name, operator, message = match.groups()
@@ -313,19 +345,27 @@ def test_secrets_come_only_from_the_environment_and_fail_clearly_when_missing() 
     assert seen == secrets
     for name in (*APP_SERVICES, "postgres"):
         for key, value in environment(name).items():
+            if key == "CREDIT_SCORING_TRUSTED_PUBLIC_KEYS":  # public keys: not a secret
+                assert value.startswith("/etc/credit-scoring/keys/"), value
+                continue
             if re.search(r"PASSWORD|KEY|SECRET|HASH", key):
                 assert value.startswith("${") and ":?" in value, f"{name}.{key} has a value"
-    with pytest.raises(AssertionError, match="POSTGRES_PASSWORD is required"):
+    with pytest.raises(AssertionError, match="API_DB_PASSWORD is required"):
         _interpolate(environment("api")["DATABASE_URL"], {})
 
 
 def test_the_commands_the_containers_run_exist_in_the_cli() -> None:
     group = typer.main.get_command(cli_app)
     commands = [resolved_stage(t).cmd for t in ("api", "dashboard")]
-    api_shell = service("api")["command"]
-    assert api_shell[:2] == ["sh", "-c"]
-    steps = [s.strip() for s in api_shell[2].split("&&")]
-    assert steps[0] == "credit-scoring db upgrade", "the API migrates before it serves"
+    migrate_shell, api_shell = service("migrate")["command"], service("api")["command"]
+    assert migrate_shell[:2] == api_shell[:2] == ["sh", "-c"]
+    steps = [s.strip() for s in migrate_shell[2].split("&&")]
+    assert steps[0] == "credit-scoring db upgrade", "migrate migrates, then grants"
+    assert steps[1].startswith("credit-scoring db grant")
+    assert service("api")["depends_on"]["migrate"]["condition"] == (
+        "service_completed_successfully"
+    ), "the API serves once migrated"
+    steps += [s.strip() for s in api_shell[2].split("&&")]
     commands += [shlex.split(s.removeprefix("exec ")) for s in steps]
     assert any(c[:2] == ["credit-scoring", "serve"] for c in commands[2:])
     for argv in commands:
@@ -382,10 +422,13 @@ def test_ports_agree_between_compose_the_images_and_the_settings() -> None:
 def test_database_urls_name_the_postgres_service_its_database_and_roles() -> None:
     postgres = environment("postgres")
     api_url = urlsplit(_interpolate(environment("api")["DATABASE_URL"], COMPOSE_TEST_ENV))
-    assert api_url.hostname == "postgres" and api_url.port == 5432
-    assert api_url.username == postgres["POSTGRES_USER"]
-    assert api_url.path == f"/{postgres['POSTGRES_DB']}"
-    assert api_url.password == COMPOSE_TEST_ENV["POSTGRES_PASSWORD"]
+    owner_url = urlsplit(_interpolate(environment("migrate")["DATABASE_URL"], COMPOSE_TEST_ENV))
+    assert api_url.hostname == owner_url.hostname == "postgres" and api_url.port == 5432
+    superuser = postgres["POSTGRES_USER"]
+    assert superuser not in (api_url.username, owner_url.username), "no app uses the superuser"
+    assert api_url.path == owner_url.path == f"/{postgres['POSTGRES_DB']}"
+    assert api_url.password == COMPOSE_TEST_ENV["API_DB_PASSWORD"]
+    assert owner_url.password == COMPOSE_TEST_ENV["OWNER_DB_PASSWORD"]
     reader = urlsplit(
         _interpolate(
             environment("dashboard")["CREDIT_SCORING_DASHBOARD_DATABASE_URL"], COMPOSE_TEST_ENV
@@ -393,9 +436,17 @@ def test_database_urls_name_the_postgres_service_its_database_and_roles() -> Non
     )
     assert reader.hostname == "postgres" and reader.path == api_url.path
     assert reader.password == COMPOSE_TEST_ENV["DASHBOARD_DB_PASSWORD"]
-    init = (POSTGRES_INIT / "10-dashboard-reader.sh").read_text()
-    assert f"CREATE ROLE {reader.username} LOGIN" in init
-    assert "GRANT SELECT ON TABLES" in init and "default_transaction_read_only" in init
+    writer = urlsplit(_interpolate(environment("dashboard")["DATABASE_URL"], COMPOSE_TEST_ENV))
+    assert writer.hostname == "postgres" and writer.path == api_url.path
+    assert writer.username not in (api_url.username, owner_url.username, reader.username)
+    init = (POSTGRES_INIT / "10-roles.sh").read_text()
+    for role in (reader.username, writer.username, api_url.username, owner_url.username):
+        assert f"CREATE ROLE {role} LOGIN" in init
+    assert "default_transaction_read_only" in init and "REVOKE CREATE ON SCHEMA public" in init
+    grant = shlex.split(service("migrate")["command"][2].split("&&")[1])
+    assert grant[grant.index("--api-role") + 1] == api_url.username
+    assert grant[grant.index("--reader-role") + 1] == reader.username
+    assert grant[grant.index("--writer-role") + 1] == writer.username
     assert "./docker/postgres-init:/docker-entrypoint-initdb.d:ro" in service("postgres")["volumes"]
 
 
@@ -536,7 +587,7 @@ def test_docker_compose_config_accepts_the_file_and_refuses_missing_secrets(
     )
     assert done.returncode == 0, done.stderr
     config = json.loads(done.stdout)
-    assert set(config["services"]) == {"api", "dashboard", "postgres", "mlflow"}
+    assert set(config["services"]) == set(compose()["services"])
     api_env = config["services"]["api"]["environment"]
     assert api_env["DATABASE_URL"] == _interpolate(
         environment("api")["DATABASE_URL"], COMPOSE_TEST_ENV

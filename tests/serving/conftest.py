@@ -4,8 +4,6 @@ a stand-in model for the HTTP plumbing, and a dedicated PostgreSQL database."""
 from __future__ import annotations
 
 import math
-import os
-import secrets
 import shutil
 import threading
 import warnings
@@ -21,10 +19,11 @@ import pytest
 from fastapi import FastAPI
 
 from credit_scoring.serving.app import create_app
-from credit_scoring.serving.db import create_db_engine, upgrade_database
 from credit_scoring.serving.keys import create_key, revoke_key
 from credit_scoring.serving.scorer import Scored
 from credit_scoring.settings import Settings, get_settings
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.migrate import upgrade_database
 
 with warnings.catch_warnings():
     # Starlette suggests another HTTP client for its TestClient; httpx is what we have.
@@ -32,20 +31,23 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 
-def _postgres_admin_url() -> str:
-    """The PostgreSQL server of the `postgres` tests (a database is created per session on it):
-    ``CREDIT_SCORING_TEST_POSTGRES_URL``, else a PostgreSQL ``DATABASE_URL``, else the local
-    server on 127.0.0.1:5432."""
-    configured = os.environ.get("CREDIT_SCORING_TEST_POSTGRES_URL")
-    database_url = os.environ.get("DATABASE_URL", "")
-    if configured:
-        return configured
-    if database_url.startswith(("postgresql", "postgres:")):
-        return database_url.replace("postgresql+psycopg://", "postgresql://")
-    return "postgresql://postgres@127.0.0.1:5432/postgres"
+#: Bounds of the fixtures' own PostgreSQL sessions: a session left holding a lock (a test
+#: killed mid-COPY, say) makes a fixture fail with a message instead of hanging the suite.
+FIXTURE_DB_OPTIONS = "-c lock_timeout=15000 -c statement_timeout=60000"
 
 
-POSTGRES_ADMIN_URL = _postgres_admin_url()
+def truncate_log(database_url: str, *, options: str = FIXTURE_DB_OPTIONS) -> None:
+    """Empty the decision log, outcomes, keys and read audit of ``database_url`` (bounded)."""
+    try:
+        with psycopg.connect(
+            database_url, autocommit=True, connect_timeout=5, options=options
+        ) as connection:
+            connection.execute("TRUNCATE decisions, outcomes, api_keys, decision_reads")
+    except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled) as exc:
+        pytest.fail(
+            f"could not empty the test database within the fixture's timeouts: another session "
+            f"holds a lock on its tables (see pg_stat_activity): {exc}"
+        )
 
 
 def clean_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -131,8 +133,7 @@ def serving_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings
     if request.param == "postgres":
         database_url = request.getfixturevalue("postgres_url")
         upgrade_database(database_url)
-        with psycopg.connect(database_url, autocommit=True) as connection:
-            connection.execute("TRUNCATE decisions, outcomes, api_keys")
+        truncate_log(database_url)
     return get_settings(
         environment="test",
         home=tmp_path / "home",
@@ -158,6 +159,7 @@ def migrated(serving_settings: Settings) -> Settings:
 @dataclass(frozen=True)
 class Keys:
     score: str
+    outcomes: str
     read: str
     admin: str
     everything: str
@@ -172,10 +174,11 @@ def make_keys(database_url: str) -> Keys:
             name: create_key(engine, name=name, scopes=scopes)[1]
             for name, scopes in {
                 "score": ["score"],
+                "outcomes": ["outcomes"],
                 "read": ["read"],
                 "admin": ["admin"],
-                "everything": ["score", "read", "admin"],
-                "revoked": ["score", "read", "admin", "review"],
+                "everything": ["score", "outcomes", "read", "admin"],
+                "revoked": ["score", "outcomes", "read", "admin", "review"],
                 "review": ["review"],
             }.items()
         }
@@ -183,6 +186,11 @@ def make_keys(database_url: str) -> Keys:
     finally:
         engine.dispose()
     return Keys(**made)
+
+
+@pytest.fixture
+def truncate_log_fixture() -> Callable[..., None]:
+    return truncate_log
 
 
 @pytest.fixture
@@ -217,27 +225,6 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 def auth(keys: Keys) -> Callable[[str], dict[str, str]]:
     """Headers carrying the key of a scope (``everything`` for all scopes)."""
     return lambda scope="everything": {"X-API-Key": getattr(keys, scope)}
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this session (fails, never skips, if the server is
-    down), dropped at the end."""
-    name = f"cs_test_{secrets.token_hex(4)}"
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is required for the postgres tests ({POSTGRES_ADMIN_URL}): {exc}")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    from sqlalchemy.engine import make_url
-
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class LiveServer:
@@ -464,9 +451,9 @@ class TcpProxy:
         """``database_url`` (PostgreSQL) rewritten to go through this proxy."""
         from sqlalchemy.engine import make_url
 
-        from credit_scoring.serving.db import normalise_url
+        from credit_scoring.store.engine import normalise_database_url
 
-        parsed = make_url(normalise_url(database_url))
+        parsed = make_url(normalise_database_url(database_url))
         return parsed.set(host="127.0.0.1", port=self.port).render_as_string(hide_password=False)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -18,14 +19,14 @@ import pytest
 from fastapi import FastAPI
 
 from credit_scoring.runtime.bundle import load_bundle
-from credit_scoring.serving.decision_log.records import new_request_ids, record_from_spool
-from credit_scoring.serving.decision_log.spool import SpooledRow
+from credit_scoring.serving.decision_log.request_ids import new_request_ids
 from credit_scoring.serving.routes.scores import _decide
 from credit_scoring.serving.schemas import ScoreResult
 from credit_scoring.serving.schemas.batch import BatchValidator
 from credit_scoring.serving.schemas.requests import application_validator
 from credit_scoring.serving.scorer import Scored, ServedModel, load_served_model
 from credit_scoring.settings import Settings
+from credit_scoring.store.records import DecisionRecord, decode_record, record_json
 
 
 @pytest.fixture
@@ -233,17 +234,20 @@ def test_a_decision_record_is_its_answer_then_the_fields_only_the_log_keeps(
             "created_at": answer["created_at"],
         }
         assert list(answer) == list(ScoreResult.model_fields)
-        record = {
-            **answer,
-            "batch_id": "b-1",
-            "bundle_checksum": stand_in.bundle_checksum,
-            "feature_set_version": stand_in.history_version,  # logged: features and data
-            "log_odds": result.log_odds,
-            "latency_ms": orjson.loads(entry.record)["latency_ms"],
-        }
-        assert entry.record == orjson.dumps(record)
+        record = DecisionRecord(
+            **{**answer, "created_at": datetime.fromisoformat(answer["created_at"])},
+            batch_id="b-1",
+            bundle_checksum=stand_in.bundle_checksum,
+            feature_set_version=stand_in.history_version,  # logged: features and data
+            log_odds=result.log_odds,
+            latency_ms=orjson.loads(entry.record)["latency_ms"],
+            raw_input=application,
+            features=result.features.tobytes(),
+        )
+        assert entry.record == record_json(record)  # the splice is the record's encoding
         assert entry.raw_input == orjson.dumps(application)
         assert entry.features == result.features.tobytes()
-        spooled = SpooledRow(1, entry.request_id, entry.record, entry.features, entry.raw_input)
-        assert record_from_spool(spooled)["raw_input"] == application
+        assert decode_record(entry.record, raw_input=entry.raw_input, features=entry.features) == (
+            record
+        )
     assert decisions.scored == scored

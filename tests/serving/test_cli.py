@@ -15,9 +15,10 @@ from credit_scoring.cli import db as db_cli
 from credit_scoring.cli import keys as keys_cli
 from credit_scoring.cli.serve import prepare_server
 from credit_scoring.errors import ConfigurationError
-from credit_scoring.serving.db import create_db_engine, current_revision, head_revision
-from credit_scoring.serving.decision_log.models import api_keys
 from credit_scoring.settings import get_settings
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.migrate import current_revision, head_revision
+from credit_scoring.store.tables import api_keys
 
 runner = CliRunner()
 _EXPORTED = (

@@ -10,8 +10,14 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from credit_scoring.serving.decision_log.models import decisions
-from credit_scoring.serving.decision_log.records import features_from_blob
+from credit_scoring.serving.schemas import (
+    BatchScoreResult,
+    DecisionDetail,
+    DecisionPage,
+    ScoreResult,
+)
+from credit_scoring.store.records import ANSWER_FIELDS, features_from_blob
+from credit_scoring.store.tables import decisions
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
@@ -81,16 +87,18 @@ def test_outcomes_are_recorded_once_and_repeats_are_idempotent(
 ) -> None:
     answer = client.post("/v1/scores", json=applications[0], headers=auth("score")).json()
     body = {"request_id": answer["request_id"], "defaulted": True}
-    first = client.post("/v1/outcomes", json=body, headers=auth("score"))
-    again = client.post("/v1/outcomes", json=body, headers=auth("score"))
+    first = client.post("/v1/outcomes", json=body, headers=auth("outcomes"))
+    again = client.post("/v1/outcomes", json=body, headers=auth("outcomes"))
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json() == again.json()
-    opposite = client.post("/v1/outcomes", json={**body, "defaulted": False}, headers=auth("score"))
+    opposite = client.post(
+        "/v1/outcomes", json={**body, "defaulted": False}, headers=auth("outcomes")
+    )
     assert opposite.status_code == 409
     unknown = client.post(
         "/v1/outcomes",
         json={"request_id": "0192f3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b", "defaulted": False},
-        headers=auth("score"),
+        headers=auth("outcomes"),
     )
     assert unknown.status_code == 404
     observed = "2027-03-01T00:00:00+00:00"
@@ -98,7 +106,7 @@ def test_outcomes_are_recorded_once_and_repeats_are_idempotent(
     dated = client.post(
         "/v1/outcomes",
         json={"request_id": other["request_id"], "defaulted": False, "observed_at": observed},
-        headers=auth("score"),
+        headers=auth("outcomes"),
     )
     assert dated.status_code == 201
     assert datetime.fromisoformat(dated.json()["observed_at"]) == datetime(2027, 3, 1, tzinfo=UTC)
@@ -194,3 +202,33 @@ def test_readiness_reports_the_model_and_the_database(client: TestClient) -> Non
     body = client.get("/readyz").json()
     assert body["status"] == "ready" and body["model_loaded"] and body["database"]
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_real_answers_validate_against_the_documented_response_models(
+    client: TestClient, app: FastAPI, auth: Auth, applications: list[dict[str, Any]]
+) -> None:
+    """The routes answer raw bytes; the models they document (derived from the decision
+    record, unknown fields refused) must accept what they really send, spooled or logged."""
+    drain = app.state.services.drain
+    drain.stop()
+    one = client.post("/v1/scores", json=applications[0], headers=auth("score"))
+    batch = client.post(
+        "/v1/scores/batch", json={"applications": applications[1:4]}, headers=auth("score")
+    )
+    request_id = one.json()["request_id"]
+    spooled = client.get(f"/v1/scores/{request_id}", headers=auth("read"))
+    drain.drain_once(drain.spool)
+    client.post("/v1/outcomes", json={"request_id": request_id, "defaulted": True},
+                headers=auth("outcomes"))  # fmt: skip
+    logged = client.get(f"/v1/scores/{request_id}", headers=auth("read"))
+    page = client.get("/v1/scores?limit=2", headers=auth("read"))
+
+    assert list(ScoreResult.model_validate_json(one.content).model_dump()) == list(one.json())
+    assert len(BatchScoreResult.model_validate_json(batch.content).model_dump()["results"]) == 3
+    assert DecisionDetail.model_validate_json(spooled.content).model_dump()["logged"] is False
+    detail = DecisionDetail.model_validate_json(logged.content).model_dump()
+    assert detail["outcome"]["defaulted"] is True and detail["application"] == applications[0]
+    assert len(DecisionPage.model_validate_json(page.content).model_dump()["items"]) == 2
+    openapi = client.get("/openapi.json").json()["components"]["schemas"]
+    assert list(openapi["ScoreResult"]["properties"]) == list(ANSWER_FIELDS)
+    assert openapi["ScoreResult"]["properties"]["probability"]["maximum"] == 1.0

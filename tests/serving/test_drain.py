@@ -6,56 +6,34 @@ import asyncio
 import threading
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from credit_scoring.serving.db import create_db_engine, upgrade_database
 from credit_scoring.serving.decision_log.drain import DecisionDrain
-from credit_scoring.serving.decision_log.models import decisions
-from credit_scoring.serving.decision_log.records import new_request_id, spool_entry
 from credit_scoring.serving.decision_log.sink import DecisionSink
 from credit_scoring.serving.decision_log.spool import (
     SpooledRow,
-    SpoolEntry,
     SpoolFile,
     SpoolWriter,
 )
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.migrate import upgrade_database
+from credit_scoring.store.tables import decisions
 
-
-def decision_record(client_id: int = 1) -> dict[str, Any]:
-    return {
-        "request_id": new_request_id(),
-        "batch_id": None,
-        "created_at": datetime.now(UTC).isoformat(),
-        "client_id": client_id,
-        "model_version": "m1",
-        "bundle_checksum": "b" * 64,
-        "feature_set_version": "fs",
-        "probability": 0.25,
-        "log_odds": -1.1,
-        "score": 580,
-        "decision": "APPROVE",
-        "threshold": 0.3,
-        "reasons": [{"code": "R01", "text": "t", "contribution": 0.2}],
-        "history_found": True,
-        "latency_ms": 0.9,
-        "raw_input": {"SK_ID_CURR": client_id, "NAME_CONTRACT_TYPE": "Cash loans"},
-    }
+from .decision_records import make_record, spool_entry
 
 
 def fill(spool: SpoolFile, n: int) -> list[str]:
     writer = SpoolWriter(spool)
-    records = [decision_record(i) for i in range(n)]
-    asyncio.run(writer.append([spool_entry(r, np.arange(3.0)) for r in records]))
+    records = [make_record(i) for i in range(n)]
+    asyncio.run(writer.append([spool_entry(r) for r in records]))
     writer.close()
-    return [r["request_id"] for r in records]
+    return [r.request_id for r in records]
 
 
 def count(engine: Any) -> int:
@@ -141,18 +119,10 @@ def test_raw_inputs_spooled_apart_reach_the_database_like_those_inside_the_recor
 ) -> None:
     engine = create_db_engine(database_url)
     spool = SpoolFile.claim(tmp_path / "spool")
-    records = [decision_record(i) for i in range(4)]
-    records[1]["raw_input"]["AMT_CREDIT"] = 1e-7  # written by orjson, stored as written
-    apart = [
-        SpoolEntry(
-            r["request_id"],
-            orjson.dumps({k: v for k, v in r.items() if k != "raw_input"}),
-            np.arange(3.0).tobytes(),
-            orjson.dumps(r["raw_input"]),
-        )
-        for r in records[:2]
-    ]
-    inside = [spool_entry(r, np.arange(3.0)) for r in records[2:]]
+    records = [make_record(i) for i in range(4)]
+    records[1].raw_input["AMT_CREDIT"] = 1e-7  # written by orjson, stored as written
+    apart = [spool_entry(r) for r in records[:2]]
+    inside = [spool_entry(r, raw_input_apart=False) for r in records[2:]]
     writer = SpoolWriter(spool)
     asyncio.run(writer.append([*apart, *inside]))
     writer.close()
@@ -163,9 +133,9 @@ def test_raw_inputs_spooled_apart_reach_the_database_like_those_inside_the_recor
 
     with engine.connect() as connection:
         stored = connection.execute(select(decisions).order_by(decisions.c.client_id)).all()
-    assert [r.raw_input for r in stored] == [r["raw_input"] for r in records]
-    assert [r.reasons for r in stored] == [r["reasons"] for r in records]
-    assert [r.request_id for r in stored] == [r["request_id"] for r in records]
+    assert [r.raw_input for r in stored] == [r.raw_input for r in records]
+    assert [r.reasons for r in stored] == [r.reasons for r in records]
+    assert [r.request_id for r in stored] == [r.request_id for r in records]
     spool.close()
     engine.dispose()
 
@@ -186,7 +156,7 @@ def test_while_the_database_is_down_decisions_wait_and_drain_on_recovery(tmp_pat
         interval_seconds=0.01,
         sync="normal",
         on_depth=depths.append,
-        on_error=lambda: errors.append(1),
+        on_error=lambda error_class: errors.append(error_class),
     )
     drain.start()
     fill(spool, 30)
@@ -195,10 +165,12 @@ def test_while_the_database_is_down_decisions_wait_and_drain_on_recovery(tmp_pat
         time.sleep(0.01)
     assert sink.failures >= 3 and errors and spool.depth() == 30 and count(engine) == 0
     assert drain.last_error == "ConnectionError"
+    assert set(errors) == {"unreachable"} and drain.health().error_class == "unreachable"
     sink.down.clear()
     assert drain.wait_until_empty(10)
     drain.stop()
     assert count(engine) == 30 and depths[-1] == 0 and drain.failures == 0
+    assert drain.health().error_class is None
     spool.close()
     engine.dispose()
 

@@ -12,32 +12,24 @@ import textwrap
 import time
 from pathlib import Path
 
-import numpy as np
 import psutil
 import pytest
 from sqlalchemy import func, select
 
-from credit_scoring.serving.db import create_db_engine, upgrade_database
 from credit_scoring.serving.decision_log.drain_process import DrainProcess
-from credit_scoring.serving.decision_log.models import decisions
-from credit_scoring.serving.decision_log.records import new_request_id, spool_entry
 from credit_scoring.serving.decision_log.sink import DecisionSink
 from credit_scoring.serving.decision_log.spool import SpoolFile, SpoolWriter
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.migrate import upgrade_database
+from credit_scoring.store.tables import decisions
+
+from .decision_records import make_record, spool_entry
 
 
 def fill(spool: SpoolFile, n: int) -> None:
     """Append ``n`` answered decisions to the spool, as a worker does."""
-    record = {
-        "batch_id": None, "created_at": "2026-01-01T00:00:00+00:00", "client_id": 1,
-        "model_version": "m1", "bundle_checksum": "b" * 64, "feature_set_version": "fs",
-        "probability": 0.25, "log_odds": -1.1, "score": 580, "decision": "APPROVE",
-        "threshold": 0.3, "reasons": [], "history_found": True, "latency_ms": 0.9,
-        "raw_input": {"SK_ID_CURR": 1},
-    }  # fmt: skip
     writer = SpoolWriter(spool)
-    entries = [
-        spool_entry({**record, "request_id": new_request_id()}, np.arange(3.0)) for _ in range(n)
-    ]
+    entries = [spool_entry(make_record(1, reasons=[])) for _ in range(n)]
     asyncio.run(writer.append(entries))
     writer.close()
 
@@ -75,7 +67,7 @@ def _drain(spool: SpoolFile, url: str, drained: list[int], errors: list[int]) ->
         interval_seconds=0.02,
         sync="normal",
         on_drained=drained.append,
-        on_error=lambda: errors.append(1),
+        on_error=lambda _class: errors.append(1),
     )
 
 
@@ -153,7 +145,7 @@ def test_the_drain_process_leaves_when_its_worker_is_killed(
         f"""
         import sys, time
         from pathlib import Path
-        from credit_scoring.serving.db import create_db_engine
+        from credit_scoring.store.engine import create_db_engine
         from credit_scoring.serving.decision_log.drain_process import DrainProcess
         from credit_scoring.serving.decision_log.sink import DecisionSink
         from credit_scoring.serving.decision_log.spool import SpoolFile

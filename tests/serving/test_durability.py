@@ -17,9 +17,9 @@ import psycopg
 import pytest
 
 from credit_scoring.serving.app import create_app
-from credit_scoring.serving.db import upgrade_database
 from credit_scoring.serving.decision_log.spool import find_spool_files
 from credit_scoring.settings import get_settings
+from credit_scoring.store.migrate import upgrade_database
 
 pytestmark = pytest.mark.postgres
 
@@ -45,7 +45,7 @@ def pg_settings(postgres_url: str, pg_proxy: Any, tmp_path: Path) -> Any:
     """Settings whose database is the real PostgreSQL reached through a proxy we can cut."""
     upgrade_database(postgres_url)
     with psycopg.connect(postgres_url, autocommit=True) as connection:
-        connection.execute("TRUNCATE decisions, outcomes, api_keys")
+        connection.execute("TRUNCATE decisions, outcomes, api_keys, decision_reads")
     return get_settings(
         environment="test",
         home=tmp_path / "home",

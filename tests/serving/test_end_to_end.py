@@ -114,11 +114,12 @@ def test_without_a_published_history_the_api_is_up_but_not_ready(
     settings = migrated.model_copy(update={"model_uri": str(pipeline.bundle_dir)})
     if settings.database_url:  # the session's PostgreSQL database: forget what was published
         with psycopg.connect(settings.database_url, autocommit=True) as connection:
-            connection.execute("DROP TABLE IF EXISTS feature_sets")
+            connection.execute("DELETE FROM feature_sets")
     with TestClient(create_app(settings)) as client:
         ready = client.get("/readyz")
         assert ready.status_code == 503 and ready.json()["model_loaded"] is False
-        assert "features publish" in ready.json()["detail"]
+        assert "FeatureSetMismatchError" in ready.json()["detail"]
+        assert "/" not in ready.json()["detail"]  # no path or URL in a public probe
         scored = client.post(
             "/v1/scores", json=pipeline_applications[0], headers={"X-API-Key": keys.score}
         )

@@ -18,10 +18,7 @@ from typer.testing import CliRunner
 
 from credit_scoring.cli import app as cli
 from credit_scoring.errors import ConfigurationError
-from credit_scoring.serving.db import create_db_engine
 from credit_scoring.serving.decision_log import retention
-from credit_scoring.serving.decision_log.models import decisions, outcomes
-from credit_scoring.serving.decision_log.records import new_request_id, spool_entry
 from credit_scoring.serving.decision_log.retention import (
     RetentionError,
     erase_client,
@@ -39,36 +36,32 @@ from credit_scoring.serving.decision_log.spool import (
     find_spool_files,
 )
 from credit_scoring.settings import Settings
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.records import features_blob
+from credit_scoring.store.tables import decisions, outcomes
+
+from .decision_records import make_record, spool_entry
 
 AUDIT_KEY = "k" * 16 + "0123456789abcdef0123"
 NOW = datetime.now(UTC)
 
 
 def _entry(client_id: int, created_at: datetime) -> SpoolEntry:
-    record = {
-        "request_id": new_request_id(),
-        "client_id": client_id,
-        "probability": 0.12,
-        "score": 540,
-        "decision": "REFUSE",
-        "threshold": 0.1,
-        "reasons": [{"code": "R01", "text": "Low external credit scores"}],
-        "model_version": "credit-scoring/1",
-        "history_found": True,
-        "created_at": created_at,
-        "batch_id": None,
-        "bundle_checksum": "c" * 64,
-        "feature_set_version": "fs-test",
-        "log_odds": -2.0,
-        "latency_ms": 0.8,
-        "raw_input": {"SK_ID_CURR": client_id, "AMT_INCOME_TOTAL": 120000.0},
-    }
-    return spool_entry(record, np.array([0.12, 1.0]))
+    record = make_record(
+        client_id,
+        created_at=created_at,
+        raw_input={"SK_ID_CURR": client_id, "AMT_INCOME_TOTAL": 120000.0},
+        features=features_blob(np.array([0.12, 1.0])),
+    )
+    return spool_entry(record)
 
 
 def _log(engine: Engine, entries: list[SpoolEntry]) -> list[str]:
     """Write decisions to the database the way the drain does."""
-    rows = [SpooledRow(i + 1, e.request_id, e.record, e.features) for i, e in enumerate(entries)]
+    rows = [
+        SpooledRow(i + 1, e.request_id, e.record, e.features, e.raw_input)
+        for i, e in enumerate(entries)
+    ]
     DecisionSink(engine).write(rows)
     return [e.request_id for e in entries]
 

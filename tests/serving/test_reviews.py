@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from credit_scoring.serving.app import create_app
-from credit_scoring.serving.db import create_db_engine
-from credit_scoring.serving.decision_log.models import access_audit, reviews
 from credit_scoring.settings import Settings
+from credit_scoring.store.engine import create_db_engine
 from credit_scoring.store.reviews import review_queue, review_summary, review_trail
+from credit_scoring.store.tables import access_audit, reviews
 
 
 def _logged(client: TestClient, request_id: str, headers: dict[str, str]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import psutil
 import pytest
 from fastapi import FastAPI
 
-from credit_scoring.serving.db import upgrade_database
+from credit_scoring.store.migrate import upgrade_database
 
 from .conftest import Pipeline, publish_history_to
 

@@ -10,24 +10,34 @@ import numpy as np
 import orjson
 import pytest
 
-from credit_scoring.serving.decision_log.records import (
-    features_from_blob,
-    new_request_id,
-    record_from_spool,
-    spool_entry,
-)
+from credit_scoring.serving.decision_log.request_ids import new_request_id
 from credit_scoring.serving.decision_log.spool import (
+    SpooledRow,
     SpoolEntry,
     SpoolError,
     SpoolFile,
     SpoolWriter,
     find_in_spools,
 )
+from credit_scoring.store.records import (
+    DecisionRecord,
+    decode_record,
+    features_blob,
+    features_from_blob,
+)
+
+from .decision_records import make_record, spool_entry
+
+
+def decode(row: SpooledRow) -> DecisionRecord:
+    return decode_record(row.record, raw_input=row.raw_input, features=row.features)
 
 
 def _entry(i: int) -> SpoolEntry:
     record = {"request_id": new_request_id(), "created_at": "2026-01-01T00:00:00+00:00", "i": i}
-    return spool_entry(record, np.array([float(i), np.nan]))
+    return SpoolEntry(
+        record["request_id"], orjson.dumps(record), features_blob(np.array([i, np.nan]))
+    )
 
 
 @pytest.mark.parametrize("sync", ["normal", "full"])
@@ -55,7 +65,7 @@ def test_concurrent_appends_are_committed_together_and_survive_reopening(
     reopened = SpoolFile.claim(tmp_path, sync=sync)  # type: ignore[arg-type]
     assert reopened.path == spool.path
     rows = reopened.peek(100)
-    assert sorted(record_from_spool(r)["i"] for r in rows) == list(range(50))
+    assert sorted(orjson.loads(r.record)["i"] for r in rows) == list(range(50))
     assert reopened.depth() == 50
     features = features_from_blob(rows[0].features)
     assert features is not None and features.shape == (2,) and np.isnan(features[1])
@@ -82,7 +92,7 @@ def test_rows_are_deleted_only_through_the_committed_sequence(tmp_path: Path) ->
     first = spool.peek(4)
     spool.delete_through(first[-1].seq)
     assert spool.depth() == 6
-    assert [record_from_spool(r)["i"] for r in spool.peek(10)] == list(range(4, 10))
+    assert [orjson.loads(r.record)["i"] for r in spool.peek(10)] == list(range(4, 10))
     assert find_in_spools(tmp_path, entries[7].request_id) is not None
     assert find_in_spools(tmp_path, entries[0].request_id) is None
     writer.close()
@@ -105,17 +115,17 @@ def test_a_failed_commit_fails_the_append(tmp_path: Path) -> None:
 def test_raw_inputs_spooled_apart_are_read_back_as_part_of_the_record(tmp_path: Path) -> None:
     spool = SpoolFile.claim(tmp_path)
     writer = SpoolWriter(spool)
-    record = {"request_id": new_request_id(), "created_at": "2026-01-01T00:00:00+00:00"}
     raw_input = {"SK_ID_CURR": 7, "AMT_CREDIT": 1.5, "OCCUPATION_TYPE": None}
-    entry = SpoolEntry(record["request_id"], orjson.dumps(record), None, orjson.dumps(raw_input))
+    record = make_record(7, raw_input=raw_input)
+    entry = spool_entry(record)
     asyncio.run(writer.append([entry]))
     writer.close()
 
     (row,) = spool.peek(5)
-    found = find_in_spools(tmp_path, record["request_id"])
+    found = find_in_spools(tmp_path, record.request_id)
 
     assert row.raw_input == orjson.dumps(raw_input) and found == row
-    assert record_from_spool(row)["raw_input"] == raw_input
+    assert decode(row) == record
     spool.close()
 
 
@@ -128,20 +138,20 @@ def test_a_spool_file_written_before_raw_inputs_were_spooled_apart_still_drains(
         "CREATE TABLE spool (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
         "request_id TEXT NOT NULL UNIQUE, record BLOB NOT NULL, features BLOB)"
     )
-    record = {"request_id": new_request_id(), "created_at": "2026-01-01T00:00:00+00:00"}
-    record["raw_input"] = {"SK_ID_CURR": 3}
+    record = make_record(3, raw_input={"SK_ID_CURR": 3}, features=None)
+    old_entry = spool_entry(record, raw_input_apart=False)
     connection.execute(
         "INSERT INTO spool (request_id, record, features) VALUES (?, ?, NULL)",
-        (record["request_id"], orjson.dumps(record)),
+        (record.request_id, old_entry.record),
     )
     connection.commit()
     connection.close()
-    assert find_in_spools(tmp_path, record["request_id"]) is not None  # before the upgrade
+    assert find_in_spools(tmp_path, record.request_id) is not None  # before the upgrade
 
     adopted = SpoolFile.adopt(old)
     assert adopted is not None
     (row,) = adopted.peek(5)
-    assert row.raw_input is None and record_from_spool(row)["raw_input"] == {"SK_ID_CURR": 3}
+    assert row.raw_input is None and decode(row) == record
     writer = SpoolWriter(adopted)
     asyncio.run(writer.append([_entry(1)]))  # new rows go to the upgraded file
     writer.close()

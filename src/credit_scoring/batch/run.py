@@ -45,6 +45,7 @@ from credit_scoring.data.contract import Problem
 from credit_scoring.data.loader import default_threads
 from credit_scoring.errors import DataContractError
 from credit_scoring.runtime.counter_offer import CounterOfferPolicy
+from credit_scoring.spark_session import spark_session_or_local
 
 logger = logging.getLogger(__name__)
 
@@ -303,8 +304,7 @@ def _score_spark(
     review_band: float | None,
     chunk_rows: int,
 ) -> None:
-    from credit_scoring.batch.spark import score_on_spark
-    from credit_scoring.spark_session import spark_session_or_local
+    from credit_scoring.batch.spark import score_on_spark  # PySpark only for a Spark run
 
     spark = spark or spark_session_or_local()
     with tempfile.TemporaryDirectory(

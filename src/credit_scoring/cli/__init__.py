@@ -22,6 +22,7 @@ from credit_scoring.cli import (
     monitor,
     score_batch,
     serve,
+    signing_key,
     simulate,
     train,
     users,
@@ -59,6 +60,7 @@ app.add_typer(model.app, name="model")
 app.command("serve")(serve.serve_command)
 app.command("score-batch")(score_batch.score_batch_command)
 app.add_typer(keys.app, name="keys")
+app.add_typer(signing_key.app, name="signing-key")
 app.add_typer(db.app, name="db")
 app.add_typer(log.app, name="log")
 app.add_typer(monitor.app, name="monitor")

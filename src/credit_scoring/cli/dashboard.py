@@ -44,7 +44,7 @@ def dashboard_command(
     from sqlalchemy.exc import SQLAlchemyError
 
     from credit_scoring.errors import ConfigurationError
-    from credit_scoring.serving.db import create_db_engine
+    from credit_scoring.store.engine import create_db_engine
     from credit_scoring.store.users import list_users
 
     settings = get_settings()

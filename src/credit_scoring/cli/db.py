@@ -1,4 +1,4 @@
-"""``credit-scoring db upgrade``: apply the serving database migrations."""
+"""``credit-scoring db upgrade``: apply the database migrations (``credit_scoring.store``)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,41 @@ def upgrade_command(
     ] = None,
 ) -> None:
     """Migrate the database to ``revision`` (default: the newest)."""
-    from credit_scoring.serving.db import redact, upgrade_database
+    from credit_scoring.store.engine import redact_database_url
+    from credit_scoring.store.migrate import upgrade_database
 
     url = database_url or get_settings().resolved_database_url
     reached = upgrade_database(url, revision)
-    typer.echo(f"database {redact(url)} at revision {reached}")
+    typer.echo(f"database {redact_database_url(url)} at revision {reached}")
+
+
+@app.command("grant")
+def grant_command(
+    api_role: Annotated[str, typer.Option(help="The API's login role.")] = "credit_scoring_api",
+    reader_role: Annotated[
+        str, typer.Option(help="The dashboard's read-only login role.")
+    ] = "dashboard_reader",
+    writer_role: Annotated[
+        str,
+        typer.Option(help="The dashboard's writer login role (reviews, users, login attempts)."),
+    ] = "dashboard_writer",
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Database, as the tables' owner (default: DATABASE_URL)."),
+    ] = None,
+) -> None:
+    """Grant the API role only the DML it needs and the dashboard role read access without
+    keys or audit tables, and the dashboard's writer role its own inserts (PostgreSQL; run
+    after every upgrade, as the owner)."""
+    from credit_scoring.store.engine import create_db_engine, redact_database_url
+    from credit_scoring.store.roles import grant_roles
+
+    url = database_url or get_settings().resolved_database_url
+    engine = create_db_engine(url)
+    try:
+        statements = grant_roles(
+            engine, api_role=api_role, reader_role=reader_role, writer_role=writer_role or None
+        )
+    finally:
+        engine.dispose()
+    typer.echo(f"{len(statements)} grant statements applied on {redact_database_url(url)}")

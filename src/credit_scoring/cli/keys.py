@@ -21,7 +21,8 @@ _DatabaseUrl = Annotated[
 
 
 def _engine(database_url: str | None) -> Engine:
-    from credit_scoring.serving.db import create_db_engine, upgrade_database
+    from credit_scoring.store.engine import create_db_engine
+    from credit_scoring.store.migrate import upgrade_database
 
     url = database_url or get_settings().resolved_database_url
     upgrade_database(url)
@@ -33,7 +34,7 @@ def create_command(
     name: Annotated[str, typer.Option(help="Who or what uses the key.")],
     scope: Annotated[
         list[str],
-        typer.Option("--scope", help="score, read, admin or review; repeat for several."),
+        typer.Option("--scope", help="score, outcomes, read, admin or review; repeat for several."),
     ],
     database_url: _DatabaseUrl = None,
 ) -> None:

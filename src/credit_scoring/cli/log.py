@@ -38,7 +38,8 @@ _DryRun = Annotated[
 
 
 def _engine(settings: Settings, database_url: str | None) -> Engine:
-    from credit_scoring.serving.db import create_db_engine, upgrade_database
+    from credit_scoring.store.engine import create_db_engine
+    from credit_scoring.store.migrate import upgrade_database
 
     url = database_url or settings.resolved_database_url
     upgrade_database(url)

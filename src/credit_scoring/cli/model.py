@@ -1,15 +1,20 @@
-"""``credit-scoring model …``: inspect bundles and registered versions, move the champion."""
+"""``credit-scoring model …``: inspect bundles and registered versions; the governed lifecycle
+(validate → approve → champion, reject, rollback)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from credit_scoring.settings import get_settings
 
-app = typer.Typer(help="Inspect models and manage the champion alias.", no_args_is_help=True)
+app = typer.Typer(
+    help="Inspect models; validate, approve, reject and roll back registered versions.",
+    no_args_is_help=True,
+)
 _TRACKING = "MLFLOW_TRACKING_URI"
 
 
@@ -44,30 +49,103 @@ def show_command(
         "review_band": bundle.review_band,
         "calibration": meta["calibration"]["method"],
         "cv": {k: lgbm[k] for k in ("auc", "gini", "ks", "brier", "cost")},
+        "signed": (bundle.path / "checksums.json.sig").is_file(),
     }
+    if source.startswith("models:/"):
+        info["lifecycle"] = _lifecycle_of(source)
     typer.echo(json.dumps(info, indent=2))
 
 
-@app.command("promote")
-def promote_command(
-    version: Annotated[str, typer.Argument(help="Registered version to make the champion.")],
-) -> None:
-    """Give the ``champion`` alias to a registered version (a manual override)."""
-    from mlflow.exceptions import MlflowException
-
-    from credit_scoring.errors import ModelNotFoundError
-    from credit_scoring.runtime.registry import CHAMPION_ALIAS, mlflow_client
+def _lifecycle_of(uri: str) -> dict[str, object]:
+    from credit_scoring.governance import lifecycle
+    from credit_scoring.runtime.registry import mlflow_client, resolve_version
 
     settings = get_settings()
     client = mlflow_client(settings)
-    try:
-        client.get_model_version(settings.registered_model_name, version)
-    except MlflowException as exc:
-        raise ModelNotFoundError(
-            f"no version {version} of {settings.registered_model_name!r}: {exc.message}"
-        ) from exc
-    client.set_registered_model_alias(settings.registered_model_name, CHAMPION_ALIAS, version)
-    typer.echo(f"{settings.registered_model_name} v{version} is now {CHAMPION_ALIAS}")
+    version = resolve_version(client, uri)
+    registered = client.get_registered_model(version.name)
+    aliases = [a for a, v in registered.aliases.items() if str(v) == str(version.version)]
+    return lifecycle.describe(version, aliases)
+
+
+_BY = typer.Option("--by", help="Who decides (recorded in the registry).")
+_REASON = typer.Option("--reason", help="Why (recorded in the registry).")
+
+
+@app.command("validate")
+def validate_command(
+    version: Annotated[str, typer.Argument(help="Registered version to validate.")],
+    by: Annotated[str, _BY],
+    features_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--features-dir",
+            help="The version's FEATURES_DIR: stability and sensitivity on its test "
+            "population, and the champion re-scoring the candidate's rows.",
+        ),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Report file (default: HOME/reports/…).")] = None,
+    n_boot: Annotated[int, typer.Option(min=20, help="Bootstrap resamples.")] = 200,
+) -> None:
+    """Write the validation report (HTML), attach it to the run and record ``validated``."""
+    from credit_scoring.governance.validate import validate_version
+
+    settings = get_settings()
+    result = validate_version(
+        settings, version, by=by, features_dir=features_dir, out=out, n_boot=n_boot
+    )
+    typer.echo(
+        f"{settings.registered_model_name} v{result.version} validated by {by}: report "
+        f"{result.path} ({result.size_bytes / 1e6:.1f} MB, {result.seconds:.1f} s, SHA-256 "
+        f"{result.sha256[:16]}…); champion comparison: {result.comparison}"
+    )
+
+
+@app.command("approve")
+def approve_command(
+    version: Annotated[str, typer.Argument(help="Validated version to approve.")],
+    by: Annotated[str, _BY],
+    reason: Annotated[str, _REASON],
+) -> None:
+    """Approve a validated version: it becomes the champion (recorded: who, when, why)."""
+    from credit_scoring.governance import lifecycle
+    from credit_scoring.runtime.registry import mlflow_client
+
+    settings = get_settings()
+    name = settings.registered_model_name
+    lifecycle.approve(mlflow_client(settings), name, version, by=by, reason=reason)
+    typer.echo(f"{name} v{version} approved by {by}; it is now champion")
+
+
+@app.command("reject")
+def reject_command(
+    version: Annotated[str, typer.Argument(help="Candidate or validated version to reject.")],
+    by: Annotated[str, _BY],
+    reason: Annotated[str, _REASON],
+) -> None:
+    """Reject a version (it can no longer be approved)."""
+    from credit_scoring.governance import lifecycle
+    from credit_scoring.runtime.registry import mlflow_client
+
+    settings = get_settings()
+    name = settings.registered_model_name
+    lifecycle.reject(mlflow_client(settings), name, version, by=by, reason=reason)
+    typer.echo(f"{name} v{version} rejected by {by}")
+
+
+@app.command("rollback")
+def rollback_command(
+    by: Annotated[str, _BY],
+    reason: Annotated[str, _REASON],
+) -> None:
+    """Give the champion alias back to the previous champion (recorded)."""
+    from credit_scoring.governance import lifecycle
+    from credit_scoring.runtime.registry import mlflow_client
+
+    settings = get_settings()
+    name = settings.registered_model_name
+    version = lifecycle.rollback(mlflow_client(settings), name, by=by, reason=reason)
+    typer.echo(f"{name} rolled back to v{version.version} by {by}")
 
 
 @app.command("list")
@@ -94,7 +172,15 @@ def list_command() -> None:
         raise ModelNotFoundError(f"no registered model {name!r}: {exc.message}") from exc
     for alias, version_number in registered.aliases.items():
         by_version.setdefault(str(version_number), []).append(alias)
+    from credit_scoring.governance import lifecycle
+
     for version in sorted(versions, key=lambda v: int(v.version)):
         d = describe_version(version)
         aliases = ",".join(by_version.get(str(d["version"]), [])) or "-"
-        typer.echo(f"v{d['version']:<4} cost {d['cv_cost']:.4f}  {aliases}  {d['source']}")
+        typer.echo(
+            f"v{d['version']:<4} cost {d['cv_cost']:.4f}  {lifecycle.state_of(version):<9} "
+            f"{aliases}  {d['source']}"
+        )
+        for t in lifecycle.transitions(version):
+            report = f" report {t.report_sha256[:12]}…" if t.report_sha256 else ""
+            typer.echo(f"      {t.at}  {t.state:<9} by {t.by}: {t.reason}{report}")

@@ -177,15 +177,16 @@ def report_command(
     since: _Since = None,
 ) -> None:
     """Write a self-contained HTML drift report from the stored drift results."""
-    from credit_scoring.dashboard.queries import read_only_engine, stored_results
     from credit_scoring.io import atomic_write_bytes
     from credit_scoring.monitoring.report import drift_report_html, is_drift_report
     from credit_scoring.outputs import claim_output_file
+    from credit_scoring.store.engine import create_db_engine
+    from credit_scoring.store.reads import stored_results
 
     claim_output_file(out, command="monitor report", is_own=is_drift_report)
     settings = get_settings()
     spec = window or settings.monitor_window
-    engine = read_only_engine(settings.resolved_database_url)
+    engine = create_db_engine(settings.resolved_database_url, read_only=True)
     try:
         start = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
         rows = stored_results(engine, job="drift", window=spec, since=start)
@@ -194,3 +195,43 @@ def report_command(
     document = drift_report_html(rows, title=f"Data drift report — windows of {spec}")
     atomic_write_bytes(out, document.encode("utf-8"))
     typer.echo(f"drift report ({len(rows):,} stored rows) written to {out}")
+
+
+@app.command("alerts")
+def alerts_command(
+    rules: Annotated[
+        Path, typer.Option(help="Prometheus rule file (each rule '<gauge> <op> <number>').")
+    ] = Path("deploy/prometheus/alerts.yml"),
+    webhook_url: Annotated[
+        str | None,
+        typer.Option(
+            help="POST new alerts here as JSON (default: CREDIT_SCORING_ALERT_WEBHOOK_URL)."
+        ),
+    ] = None,
+) -> None:
+    """Evaluate the alert rules on the stored monitoring results and the decision log; post
+    alerts not sent yet (and resolutions) to the webhook, retried with backoff."""
+    from credit_scoring.monitoring.alerts import evaluate, load_rules, notify
+    from credit_scoring.store.alert_reads import alert_values
+    from credit_scoring.store.engine import create_db_engine
+
+    settings = get_settings()
+    engine = create_db_engine(settings.resolved_database_url)
+    try:
+        values = alert_values(engine)
+    finally:
+        engine.dispose()
+    firing = evaluate(load_rules(rules), values)
+    for name, value in sorted(values.items()):
+        typer.echo(f"{name} = {value:.4g}")
+    for alert in firing:
+        typer.echo(
+            f"FIRING {alert.rule.name} ({alert.rule.severity}): {alert.payload()['summary']}"
+        )
+    url = webhook_url or settings.alert_webhook_url
+    if url:
+        result = notify(url, firing, state_path=settings.home / "monitoring" / "alert-state.json")
+        typer.echo(
+            f"webhook: {len(result.sent)} sent, {len(result.already_sent)} already sent, "
+            f"{len(result.resolved)} resolved"
+        )

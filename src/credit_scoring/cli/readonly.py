@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
-from credit_scoring.dburl import normalise_database_url, redact_database_url
 from credit_scoring.errors import ConfigurationError
+from credit_scoring.store.engine import normalise_database_url, redact_database_url
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -39,7 +39,8 @@ def require_existing_store(url: str, *, what: str, setting: str) -> None:
 
 def open_serving_database(url: str) -> Engine:
     """An engine on the existing, migrated serving database at ``url``, for reading."""
-    from credit_scoring.serving.db import create_db_engine, current_revision
+    from credit_scoring.store.engine import create_db_engine
+    from credit_scoring.store.migrate import current_revision
 
     require_existing_store(url, what="serving database", setting="DATABASE_URL/--database-url")
     engine = create_db_engine(url)

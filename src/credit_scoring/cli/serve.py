@@ -32,7 +32,8 @@ def _is_loopback(host: str) -> bool:
 def prepare_server(settings: Settings, *, migrate: bool = True) -> None:
     """Pre-start: refuse unsafe settings, wait for the database, apply the migrations, and
     export the settings the worker processes must share."""
-    from credit_scoring.serving.db import redact, upgrade_database, wait_for_database
+    from credit_scoring.store.engine import redact_database_url
+    from credit_scoring.store.migrate import upgrade_database, wait_for_database
 
     if settings.open_local_mode and not _is_loopback(settings.api_host):
         raise ConfigurationError(
@@ -44,9 +45,13 @@ def prepare_server(settings: Settings, *, migrate: bool = True) -> None:
     if migrate:
         wait_for_database(settings.resolved_database_url)
         revision = upgrade_database(settings.resolved_database_url)
-        typer.echo(f"database {redact(settings.resolved_database_url)} at revision {revision}")
+        typer.echo(
+            f"database {redact_database_url(settings.resolved_database_url)} at revision {revision}"
+        )
     # Workers are fresh processes that read their settings from the environment.
     os.environ["CREDIT_SCORING_MODEL_URI"] = settings.resolved_model_uri
+    if settings.challenger_uri:
+        os.environ["CREDIT_SCORING_CHALLENGER_URI"] = settings.challenger_uri
     # Idle OpenMP threads of a batch predict sleep instead of spinning on the shared cores.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ["CREDIT_SCORING_HOME"] = str(settings.home)
@@ -118,6 +123,10 @@ def run_server(settings: Settings) -> None:
 def _run_uvicorn(settings: Settings, log_config: Path) -> None:
     import uvicorn
 
+    from credit_scoring.serving.guard import SUPERVISOR_PID_ENV, GuardedHttpToolsProtocol
+
+    if settings.api_workers > 1:  # the workers end with this process
+        os.environ[SUPERVISOR_PID_ENV] = str(os.getpid())
     uvicorn.run(
         APP_FACTORY,
         factory=True,
@@ -125,7 +134,9 @@ def _run_uvicorn(settings: Settings, log_config: Path) -> None:
         port=settings.api_port,
         workers=settings.api_workers,
         loop="uvloop",
-        http="httptools",
+        # httptools plus header/body read timeouts and a cap on idle connections per worker.
+        http=GuardedHttpToolsProtocol,
+        timeout_keep_alive=settings.api_keep_alive_seconds,
         log_config=str(log_config),
         access_log=False,
         timeout_graceful_shutdown=10,
@@ -149,6 +160,13 @@ def serve_command(
         str | None,
         typer.Option(help="Bundle folder or models:/<name>@<alias> (default: the champion)."),
     ] = None,
+    challenger: Annotated[
+        str | None,
+        typer.Option(
+            help="A challenger scored in shadow on every request (bundle folder or "
+            "models:/…; default: the registry alias challenger, if any). Logged, never returned."
+        ),
+    ] = None,
     migrate: Annotated[
         bool, typer.Option(help="Wait for the database and apply migrations first.")
     ] = True,
@@ -161,6 +179,7 @@ def serve_command(
             "api_port": port,
             "api_workers": workers,
             "model_uri": model,
+            "challenger_uri": challenger,
         }.items()
         if v is not None
     }

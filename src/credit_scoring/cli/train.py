@@ -39,7 +39,11 @@ def train_command(
         float | None, typer.Option(min=0.1, help="Tuning time budget in minutes.")
     ] = None,
     force: Annotated[
-        bool, typer.Option(help="Make this model the champion even if it does not beat it.")
+        bool,
+        typer.Option(
+            help="With auto-approval (CREDIT_SCORING_AUTO_APPROVE_BY): approve this model even "
+            "if it does not beat the champion."
+        ),
     ] = False,
     cost_fn: Annotated[
         float | None, typer.Option(min=0.0, help="Cost of a missed default (default: settings).")
@@ -126,7 +130,6 @@ def train_command(
         options=options,
         data_dir=data_dir,
         out_dir=out,
-        force=force,
         track=track,
         log=log,
     )
@@ -159,7 +162,15 @@ def train_command(
             err=True,
         )
     typer.echo(f"bundle: {result.bundle_dir}")
+    if result.promotion is not None and settings.auto_approve_by:
+        from credit_scoring.governance.auto import auto_approve_trained
+
+        result = auto_approve_trained(
+            result, settings=settings, force=force, features_dir=features_dir
+        )
+    elif force:
+        typer.echo("warning: --force has no effect without auto-approval", err=True)
     if result.promotion is not None:
         p = result.promotion
-        state = "champion" if p.promoted else "not promoted"
+        state = "champion" if p.promoted else "candidate"
         typer.echo(f"registry: {settings.registered_model_name} v{p.version} {state} ({p.reason})")

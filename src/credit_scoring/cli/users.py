@@ -27,7 +27,8 @@ _PasswordStdin = Annotated[
 
 
 def _engine(database_url: str | None) -> Engine:
-    from credit_scoring.serving.db import create_db_engine, upgrade_database
+    from credit_scoring.store.engine import create_db_engine
+    from credit_scoring.store.migrate import upgrade_database
 
     url = database_url or get_settings().resolved_database_url
     upgrade_database(url)

@@ -13,12 +13,12 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from credit_scoring.dashboard import queries
 from credit_scoring.dashboard.auth import authenticate
 from credit_scoring.errors import CreditScoringError
 from credit_scoring.runtime.bundle import Bundle, load_bundle
-from credit_scoring.serving.db import create_db_engine
 from credit_scoring.settings import Settings, get_settings
+from credit_scoring.store import reads
+from credit_scoring.store.engine import create_db_engine
 from credit_scoring.store.reviews import record_access
 from credit_scoring.store.users import DashboardUser, get_user
 
@@ -41,7 +41,7 @@ def settings() -> Settings:
 @st.cache_resource(show_spinner=False)
 def engine(url: str) -> Engine:
     """One read-only engine per database URL for the dashboard process."""
-    return queries.read_only_engine(url)
+    return create_db_engine(url, read_only=True)
 
 
 @st.cache_resource(show_spinner=False)
@@ -200,14 +200,14 @@ def sidebar_account(user: DashboardUser) -> None:
 
 @dataclass(frozen=True)
 class Filters:
-    granularity: queries.Granularity
+    granularity: reads.Granularity
     since: datetime | None
 
 
 def time_filters(*, default_granularity: str = "auto") -> Filters:
     """Period and time-bucket selectors in the sidebar; ``auto`` picks the finest bucket that
     keeps the period's decisions within a readable number of buckets."""
-    options = ["auto", *queries.GRANULARITIES]
+    options = ["auto", *reads.GRANULARITIES]
     with st.sidebar:
         period = st.selectbox("Period", list(PERIODS), index=3, key="period")
         choice = st.selectbox(
@@ -220,15 +220,15 @@ def time_filters(*, default_granularity: str = "auto") -> Filters:
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         since = now - span
     if choice == "auto":
-        summary = cached(queries.log_summary)
+        summary = cached(reads.log_summary)
         first = (
             summary["first"]
             if since is None or summary["first"] is None
             else max(summary["first"], since)
         )
-        granularity = queries.auto_granularity(first, summary["last"])
+        granularity = reads.auto_granularity(first, summary["last"])
     else:
-        granularity = cast(queries.Granularity, choice)
+        granularity = cast(reads.Granularity, choice)
     return Filters(granularity=granularity, since=since)
 
 
@@ -238,7 +238,7 @@ def empty_state(message: str, hint: str | None = None) -> None:
 
 def log_is_empty() -> bool:
     """Show the empty state of a log without decisions (``True`` if so)."""
-    summary = cached(queries.log_summary)
+    summary = cached(reads.log_summary)
     if summary["decisions"] == 0:
         empty_state(
             "No decisions yet: the decision log is empty.",
@@ -251,7 +251,7 @@ def log_is_empty() -> bool:
 
 def window_choice(job: str, *, key: str) -> str | None:
     """A selector of the window widths with stored results of ``job`` (``None``: none)."""
-    sizes = cached(queries.stored_window_sizes, job)
+    sizes = cached(reads.stored_window_sizes, job)
     if not sizes:
         return None
     with st.sidebar:

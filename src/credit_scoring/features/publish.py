@@ -22,20 +22,14 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from numpy.typing import NDArray
 
-from credit_scoring.dburl import redact_database_url
 from credit_scoring.errors import DataContractError
 from credit_scoring.features.feature_set import HISTORY_FILE, KEY_COLUMN, read_feature_set
 from credit_scoring.features.finite import check_finite_arrow
-from credit_scoring.features.history_layout import (
-    FEATURE_SETS_TABLE,
-    FEATURES_COLUMN,
-    ROW_DTYPE,
-    ROW_FORMAT,
-    create_db_engine,
-    feature_sets_table,
-    history_table,
-    history_table_name,
-)
+from credit_scoring.features.history_layout import ROW_DTYPE, ROW_FORMAT, history_table_name
+from credit_scoring.store.engine import create_db_engine, redact_database_url
+from credit_scoring.store.migrate import upgrade_database
+from credit_scoring.store.tables import HISTORY_FEATURES_COLUMN as FEATURES_COLUMN
+from credit_scoring.store.tables import feature_sets, history_table
 
 logger = logging.getLogger(__name__)
 
@@ -92,18 +86,16 @@ def publish_history(
             f"(version {feature_set.version}); rebuild the features"
         )
     check_finite_arrow(history, what=f"{features_dir / HISTORY_FILE}")
+    upgrade_database(database_url)  # the registry table comes with the migrations
     engine = create_db_engine(database_url)
     # Definitions and data: features of other data are published beside, never over, these.
     version = feature_set.history_version
     final = history_table_name(version)
     staging = f"{final}_s{uuid.uuid4().hex[:6]}"
-    metadata = sa.MetaData()
-    feature_sets = feature_sets_table(metadata)
-    staging_table = history_table(metadata, staging)
-    final_table = history_table(sa.MetaData(), final)
+    staging_table = history_table(staging)
+    final_table = history_table(final)
     try:
         with engine.begin() as conn:
-            feature_sets.create(conn, checkfirst=True)
             staging_table.create(conn)
         say(f"loading {history.num_rows:,} rows × {len(columns)} features into {staging}")
         with engine.begin() as conn:
@@ -178,9 +170,9 @@ def published_versions(database_url: str) -> list[dict[str, Any]]:
     """Rows of ``feature_sets`` (newest first); empty if nothing was published."""
     engine = create_db_engine(database_url)
     try:
-        if not sa.inspect(engine).has_table(FEATURE_SETS_TABLE):
+        if not sa.inspect(engine).has_table(feature_sets.name):
             return []
-        table = feature_sets_table(sa.MetaData())
+        table = feature_sets
         with engine.connect() as conn:
             rows = conn.execute(sa.select(table).order_by(table.c.published_at.desc()))
             return [dict(r._mapping) for r in rows]

@@ -36,17 +36,15 @@ from credit_scoring.monitoring.service import (
     latency_table,
     parse_request_counters,
 )
-from credit_scoring.monitoring.store import (
+from credit_scoring.monitoring.store import RunRecord, snapshot_rows, write_results
+from credit_scoring.monitoring.windows import Windows, WindowSpec
+from credit_scoring.store.reads import (
     ALL_MODELS,
     COUNTER_JOB,
     DecisionSelection,
-    RunRecord,
     read_decisions,
     read_snapshots,
-    snapshot_rows,
-    write_results,
 )
-from credit_scoring.monitoring.windows import Windows, WindowSpec
 
 Job = Literal["drift", "performance", "service"]
 JOBS: tuple[Job, ...] = ("drift", "performance", "service")

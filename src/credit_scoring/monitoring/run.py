@@ -24,9 +24,9 @@ from credit_scoring.monitoring.jobs import (
     performance_job,
     service_job,
 )
-from credit_scoring.monitoring.store import DecisionSelection
 from credit_scoring.monitoring.windows import WindowSpec
 from credit_scoring.settings import Settings
+from credit_scoring.store.reads import DecisionSelection
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,8 @@ def run_monitoring(
 ) -> list[JobResult]:
     """Run ``jobs`` (any of ``drift``, ``performance``, ``service``) in that order."""
     from credit_scoring.runtime.bundle import CHECKSUMS_FILE, load_bundle
-    from credit_scoring.serving.db import create_db_engine, upgrade_database
+    from credit_scoring.store.engine import create_db_engine
+    from credit_scoring.store.migrate import upgrade_database
 
     unknown = [j for j in jobs if j not in JOBS]
     if unknown:

@@ -391,7 +391,8 @@ def load_bundle(
 
     A registry reference is downloaded from MLflow (``settings`` gives the tracking URI) into
     ``download_dir`` (default: ``settings.home/models/downloads``) and loaded the same way.
-    Refuses a tampered bundle (:class:`BundleIntegrityError`) and, when
+    Refuses a tampered bundle (:class:`BundleIntegrityError`), with ``settings`` requiring
+    signatures an unsigned or foreign-signed one (``runtime.signature``), and, when
     ``expected_feature_set_version`` is given, a bundle built on another feature set
     (:class:`FeatureSetMismatchError`).
     """
@@ -402,6 +403,10 @@ def load_bundle(
     else:
         bundle_dir = Path(source)
     listed = verify_checksums(bundle_dir)
+    if settings is not None:  # serve, score-batch, dashboard: the signature when required
+        from credit_scoring.runtime.signature import enforce
+
+        enforce(bundle_dir, settings)
     metadata, booster, scorecard = _parse_bundle(bundle_dir, listed)
     if (
         expected_feature_set_version is not None

@@ -35,17 +35,12 @@ import numpy as np
 import sqlalchemy as sa
 from numpy.typing import NDArray
 
-from credit_scoring.dburl import redact_database_url
 from credit_scoring.errors import FeatureSetMismatchError
 from credit_scoring.features.feature_set import KEY_COLUMN
-from credit_scoring.features.history_layout import (
-    FEATURE_SETS_TABLE,
-    FEATURES_COLUMN,
-    ROW_DTYPE,
-    ROW_FORMAT,
-    create_db_engine,
-    feature_sets_table,
-)
+from credit_scoring.features.history_layout import ROW_DTYPE, ROW_FORMAT
+from credit_scoring.store.engine import create_db_engine, redact_database_url
+from credit_scoring.store.tables import HISTORY_FEATURES_COLUMN as FEATURES_COLUMN
+from credit_scoring.store.tables import feature_sets
 
 
 def _current_of(conn: sa.Connection, table: sa.Table, feature_set_version: str) -> Any:
@@ -82,13 +77,14 @@ class HistoryStore:
         """Open ``version`` (the current one if None); unknown versions raise
         :class:`FeatureSetMismatchError` naming the published ones."""
         engine = create_db_engine(database_url)
-        table = feature_sets_table(sa.MetaData())
+        table = feature_sets
+        nothing_published = FeatureSetMismatchError(
+            f"no history store published at {redact_database_url(database_url)}; run "
+            "`credit-scoring features publish FEATURES_DIR` first"
+        )
         try:
-            if not sa.inspect(engine).has_table(FEATURE_SETS_TABLE):
-                raise FeatureSetMismatchError(
-                    f"no history store published at {redact_database_url(database_url)}; run "
-                    "`credit-scoring features publish FEATURES_DIR` first"
-                )
+            if not sa.inspect(engine).has_table(feature_sets.name):
+                raise nothing_published
             with engine.connect() as conn:
                 query = sa.select(table)
                 query = query.where(
@@ -99,6 +95,8 @@ class HistoryStore:
                     row = _current_of(conn, table, version)
                 if row is None:
                     known = [r[0] for r in conn.execute(sa.select(table.c.version))]
+                    if not known:  # the registry exists (migrations) but is empty
+                        raise nothing_published
                     raise FeatureSetMismatchError(
                         f"feature set {version or '(current)'} is not published at "
                         f"{redact_database_url(database_url)}; published versions: {known}"

@@ -2,8 +2,8 @@
 
 The tracking store defaults to a local SQLite file under ``Settings.home`` with artifacts in
 ``home/mlruns``; ``MLFLOW_TRACKING_URI`` overrides it. A registered version carries its CV
-cost per application as the tag ``cv_cost``; the alias ``champion`` moves to a new version
-only when its CV cost is lower than the current champion's (or when forced).
+cost per application as the tag ``cv_cost``; the alias ``champion`` moves only through the
+governed lifecycle (:mod:`credit_scoring.governance.lifecycle`).
 """
 
 from __future__ import annotations

@@ -65,6 +65,13 @@ class Scored:
     features: NDArray[np.float64]
     #: For REFUSE/REVIEW: the largest approvable amount (``CounterOffer.as_dict``), or None.
     counter_offer: dict[str, Any] | None = None
+    #: A shadow challenger's (version, probability, decision, score) for the same row: logged
+    #: with the decision by the API, never returned (None without a challenger).
+    shadow: Shadow | None = None
+
+
+#: A shadow challenger's answer: (model version, probability, decision, score points).
+Shadow = tuple[str, float, str, int]
 
 
 @dataclass(frozen=True)

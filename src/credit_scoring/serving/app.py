@@ -31,21 +31,21 @@ from credit_scoring.errors import (
     FeatureSetMismatchError,
     ModelNotFoundError,
 )
-from credit_scoring.serving.db import create_db_engine
 from credit_scoring.serving.decision_log.drain import DecisionDrain
 from credit_scoring.serving.decision_log.drain_process import DrainProcess
 from credit_scoring.serving.decision_log.sink import DecisionSink
 from credit_scoring.serving.decision_log.spool import SpoolFile, SpoolWriter
 from credit_scoring.serving.docs import add_offline_docs
-from credit_scoring.serving.keys import KeyVerifier
+from credit_scoring.serving.keys import REVOCATION_POLL_SECONDS, KeyVerifier
 from credit_scoring.serving.observability import AccessMiddleware, Metrics
 from credit_scoring.serving.routes import admin, health, model, outcomes, reviews
 from credit_scoring.serving.routes.scores import scores_router
 from credit_scoring.serving.runtime import ModelRuntime
 from credit_scoring.serving.schemas import application_model, batch_request_model
-from credit_scoring.serving.scorer import ServedModel, load_served_model, model_identity
+from credit_scoring.serving.scorer import ServedModel, load_served_model, served_identity
 from credit_scoring.serving.state import Services
 from credit_scoring.settings import Settings, get_settings
+from credit_scoring.store.engine import create_db_engine, service_timeouts
 
 logger = logging.getLogger("credit_scoring.serving")
 
@@ -106,8 +106,10 @@ async def _package_error(_request: Request, exc: Exception) -> JSONResponse:
         (c for kind, c in _ERROR_STATUS if isinstance(exc, kind)),
         status.HTTP_500_INTERNAL_SERVER_ERROR,
     )
-    logger.error("request failed", extra={"fields": {"error": exc.__class__.__name__}})
-    return JSONResponse({"detail": str(exc)[:500]}, status_code=code)
+    error = exc.__class__.__name__
+    logger.error("request failed", extra={"fields": {"error": f"{error}: {exc}"[:500]}})
+    # The error's text may name paths or hosts: logged above, never answered.
+    return JSONResponse({"detail": f"{error}; the server log has the detail"}, status_code=code)
 
 
 def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
@@ -189,25 +191,33 @@ def _open_services(
     loader: ModelLoader,
     identify: Callable[[str], str],
 ) -> Services:
-    engine = create_db_engine(settings.resolved_database_url)
+    timeouts = service_timeouts(settings)
+    engine = create_db_engine(settings.resolved_database_url, timeouts=timeouts)
     spool_dir = settings.resolved_spool_dir
     spool = SpoolFile.claim(spool_dir, sync=settings.spool_sync)
     writer = SpoolWriter(spool)
     drain_options: dict[str, Any] = {
-        "spool": spool,
         "sink": DecisionSink(engine),
         "batch_size": settings.drain_batch_size,
         "interval_seconds": settings.drain_interval_seconds,
         "sync": settings.spool_sync,
         "on_depth": metrics.spool_depth.set,
         "on_drained": metrics.drained.inc,
-        "on_error": metrics.errors.labels("drain").inc,
+        "on_error": metrics.drain_error,
     }
-    drain: DecisionDrain | DrainProcess = (
-        DrainProcess(database_url=settings.resolved_database_url, **drain_options)
-        if settings.drain_process
-        else DecisionDrain(**drain_options)
-    )
+
+    def make_drain(spool: SpoolFile) -> DecisionDrain | DrainProcess:
+        if settings.drain_process:
+            return DrainProcess(
+                spool=spool,
+                database_url=settings.resolved_database_url,
+                timeouts=timeouts,
+                log_level=settings.log_level,
+                pass_timeout_seconds=settings.drain_pass_timeout_seconds,
+                **drain_options,
+            )
+        return DecisionDrain(spool=spool, **drain_options)
+
     runtime: ModelRuntime[ServedModel] = ModelRuntime(
         settings.resolved_model_uri,
         loader=loader,
@@ -216,8 +226,49 @@ def _open_services(
         on_swap=lambda m: metrics.set_model(m.model_version, m.bundle_checksum),
         on_error=metrics.errors.labels("reload").inc,
     )
-    keys = KeyVerifier(engine, ttl_seconds=settings.key_cache_seconds)
-    return Services(settings, engine, metrics, runtime, spool, writer, drain, keys)
+    keys = KeyVerifier(
+        engine, ttl_seconds=settings.key_cache_seconds, stale_seconds=settings.key_stale_seconds
+    )
+    return Services(
+        settings, engine, metrics, runtime, spool, writer, make_drain(spool), keys, make_drain
+    )
+
+
+async def _watch_revocations(keys: KeyVerifier) -> None:
+    """Read the revoked key ids twice a second (a revocation by another worker or the CLI is
+    effective here within a second; the revoking worker applies its own at once). While the
+    database is down the last known set stays in force."""
+    while True:
+        try:
+            await run_in_threadpool(keys.refresh_revocations)
+        except Exception as exc:  # the key store unreachable: retried on the next tick
+            logger.debug("revocation check failed", extra={"fields": {"error": type(exc).__name__}})
+        await asyncio.sleep(REVOCATION_POLL_SECONDS)
+
+
+#: Seconds between checks of the spool file's presence and publications of the drain's health.
+HEALTH_CHECK_SECONDS = 0.5
+
+
+async def _watch_health(services: Services) -> None:
+    """Publish the drain's and spool's health; re-create a spool file that vanished (someone
+    deleted it: appends would go to an unlinked file, lost at the next restart)."""
+    while True:
+        await asyncio.sleep(HEALTH_CHECK_SECONDS)
+        try:
+            if not services.spool.present():
+                logger.error(
+                    "the spool file vanished; refusing decisions until it is re-created",
+                    extra={"fields": {"spool": services.spool.path.name}},
+                )
+                services.metrics.errors.labels("spool").inc()
+                services.writer.refuse()  # on the loop: no append starts after this
+                await run_in_threadpool(services.replace_spool)
+            await run_in_threadpool(services.publish_current_health)
+        except Exception as exc:
+            logger.error(
+                "spool health check failed", extra={"fields": {"error": type(exc).__name__}}
+            )
 
 
 def _close_services(services: Services) -> None:
@@ -245,7 +296,7 @@ def create_app(
         return load_served_model(uri, settings)
 
     def default_identity(uri: str) -> str:
-        return model_identity(uri, settings)
+        return served_identity(uri, settings)
 
     loader = model_loader or default_loader
     identify = model_identity_of or default_identity
@@ -264,6 +315,8 @@ def create_app(
                 extra={"fields": {"error": f"{exc.__class__.__name__}: {exc}"[:300]}},
             )
         watcher = asyncio.create_task(services.runtime.watch(settings.reload_poll_seconds))
+        revocations = asyncio.create_task(_watch_revocations(services.keys))
+        health = asyncio.create_task(_watch_health(services))
         logger.info(
             "scoring API started",
             extra={
@@ -278,9 +331,10 @@ def create_app(
         try:
             yield
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            for task in (watcher, revocations, health):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await run_in_threadpool(_close_services, services)
             services.runtime.unfreeze()
             logger.info("scoring API stopped")
@@ -319,5 +373,9 @@ def create_app(
 
 
 def app_from_environment() -> FastAPI:
-    """Factory for ``uvicorn --factory`` (each worker process reads the environment)."""
+    """Factory for ``uvicorn --factory`` (each worker process reads the environment); a
+    worker of a supervisor ends with it."""
+    from credit_scoring.serving.guard import exit_with_supervisor, supervisor_pid_from_environment
+
+    exit_with_supervisor(supervisor_pid_from_environment())
     return create_app(get_settings())

@@ -14,6 +14,7 @@ from fastapi.security import APIKeyHeader
 from starlette.concurrency import run_in_threadpool
 
 from credit_scoring.serving.keys import SCOPES, KeyVerifier, key_id_of
+from credit_scoring.serving.observability import KEY_ID_KEY
 from credit_scoring.serving.state import Services
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="credit-scoring"'}
@@ -84,6 +85,7 @@ class ApiKeyScope(APIKeyHeader):
             if authorization[: len(_BEARER)].lower() == _BEARER:
                 key = authorization[len(_BEARER) :].strip()
         principal = await authenticate(services.keys, key)
+        request.scope[KEY_ID_KEY] = principal.key_id  # for the access log
         if self.scope not in principal.scopes:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, detail=f"this API key lacks the {self.scope!r} scope"

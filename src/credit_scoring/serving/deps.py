@@ -17,6 +17,7 @@ async def get_services(request: Request) -> Services:
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 ScoreKey = Annotated[Principal, Security(require_scope("score"))]
+OutcomesKey = Annotated[Principal, Security(require_scope("outcomes"))]
 ReadKey = Annotated[Principal, Security(require_scope("read"))]
 AdminKey = Annotated[Principal, Security(require_scope("admin"))]
 ReviewKey = Annotated[Principal, Security(require_scope("review"))]

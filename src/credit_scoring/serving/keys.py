@@ -20,11 +20,19 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, insert, select, update
 
 from credit_scoring.errors import CreditScoringError
-from credit_scoring.serving.decision_log.models import api_keys
+from credit_scoring.store.tables import api_keys
 
-#: ``score``: POST scores and outcomes; ``read``: GET decisions and the model card;
-#: ``admin``: reload the model; ``review``: record the final decision of a review.
-SCOPES: tuple[str, ...] = ("score", "read", "admin", "review")
+#: How often each worker reads the revoked key ids (a revocation is effective everywhere
+#: within about this delay).
+REVOCATION_POLL_SECONDS = 0.5
+#: Reads of every key id an unknown key id may trigger per second and worker (beyond: 401
+#: from memory), so random key ids cannot turn into a database load.
+UNKNOWN_READS_PER_SECOND = 10
+
+#: ``score``: POST scores; ``outcomes``: POST outcomes (they feed realised performance, so
+#: not every scoring client may post them); ``read``: GET decisions and the model card;
+#: ``admin``: reload the model, revoke keys; ``review``: record the final decision of a review.
+SCOPES: tuple[str, ...] = ("score", "outcomes", "read", "admin", "review")
 _KEY_PATTERN = re.compile(r"^cs_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$")
 _MAX_CACHED = 10_000
 
@@ -135,6 +143,14 @@ def revoke_key(engine: Engine, key_id: str) -> None:
             )
 
 
+def key_ids(engine: Engine) -> tuple[set[str], set[str]]:
+    """The ids of every key and of the revoked ones (a small table: read twice a second by
+    each worker)."""
+    with engine.connect() as connection:
+        rows = connection.execute(select(api_keys.c.key_id, api_keys.c.revoked_at)).all()
+    return {str(r.key_id) for r in rows}, {str(r.key_id) for r in rows if r.revoked_at}
+
+
 def load_stored_key(engine: Engine, key_id: str) -> StoredKey | None:
     with engine.connect() as connection:
         row = connection.execute(
@@ -150,37 +166,86 @@ def load_stored_key(engine: Engine, key_id: str) -> StoredKey | None:
 class KeyVerifier:
     """Verifies presented keys against the database, caching lookups ``ttl_seconds``.
 
-    Unknown key ids are cached too, so a stream of bad keys costs no database round trip.
+    Unknown key ids cost no database round trip: :meth:`refresh_revocations` (called every
+    ``REVOCATION_POLL_SECONDS`` by the app) reads the ids of every key, and an id not among
+    them costs no lookup of its own: it makes the worker read the ids again (so a key created
+    a moment ago works at once), at most ``UNKNOWN_READS_PER_SECOND`` times a second however
+    many unknown ids arrive; beyond that budget they are refused from memory. It also marks
+    revoked keys at once, sooner than the TTL. While the key store is
+    unreachable, what it said last is trusted for at most ``stale_seconds``.
     """
 
-    def __init__(self, engine: Engine, *, ttl_seconds: float) -> None:
+    def __init__(self, engine: Engine, *, ttl_seconds: float, stale_seconds: float = 60.0) -> None:
         self.engine = engine
         self.ttl_seconds = ttl_seconds
-        self._cache: dict[str, tuple[float, StoredKey | None]] = {}
+        self.stale_seconds = stale_seconds
+        #: key id → (expires at, stored key, fetched at), monotonic seconds.
+        self._cache: dict[str, tuple[float, StoredKey | None, float]] = {}
+        self._revoked: frozenset[str] = frozenset()
+        self._known: frozenset[str] | None = None  # None until first read
+        self._tokens = float(UNKNOWN_READS_PER_SECOND)
+        self._tokens_at = time.monotonic()
         self._lock = threading.Lock()
 
     def cached(self, key_id: str) -> tuple[bool, StoredKey | None]:
         """``(hit, stored)`` from the cache only."""
+        if key_id in self._revoked:
+            return True, None
+        if self._known is not None and key_id not in self._known:
+            # Read the ids again (a new key?) while the budget lasts, else refuse from memory.
+            return (False, None) if self._take_token() else (True, None)
         entry = self._cache.get(key_id)
         if entry is None or entry[0] < time.monotonic():
             return False, None
         return True, entry[1]
 
+    def _take_token(self) -> bool:
+        now = time.monotonic()
+        refill = (now - self._tokens_at) * UNKNOWN_READS_PER_SECOND
+        self._tokens = min(float(UNKNOWN_READS_PER_SECOND), self._tokens + refill)
+        self._tokens_at = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
+
     def last_known(self, key_id: str) -> tuple[bool, StoredKey | None]:
-        """``(known, stored)`` from the cache, expired or not: what the key store said last.
-        Used only while the store is unreachable, so a database outage longer than the TTL
-        does not turn into errors for clients whose keys were already verified."""
+        """``(known, stored)`` from the cache, expired or not, if fetched within
+        ``stale_seconds``: what the key store said last. Used only while the store is
+        unreachable, so a short database outage does not turn into errors for clients whose
+        keys were already verified, and a long one does not keep a key alive for ever."""
+        if key_id in self._revoked:
+            return True, None
         entry = self._cache.get(key_id)
-        return (False, None) if entry is None else (True, entry[1])
+        if entry is None or time.monotonic() - entry[2] > self.stale_seconds:
+            return False, None
+        return True, entry[1]
 
     def fetch(self, key_id: str) -> StoredKey | None:
-        """Look ``key_id`` up in the database and cache the answer (blocking)."""
+        """Look ``key_id`` up in the database and cache the answer (blocking). An id not among
+        the known ones reads the ids again instead (see the class docstring)."""
+        if self._known is not None and key_id not in self._known:
+            self.refresh_revocations()
+            if key_id not in self._known:
+                return None
         stored = load_stored_key(self.engine, key_id)
+        now = time.monotonic()
         with self._lock:
             if len(self._cache) >= _MAX_CACHED:
                 self._cache.clear()
-            self._cache[key_id] = (time.monotonic() + self.ttl_seconds, stored)
+            self._cache[key_id] = (now + self.ttl_seconds, stored, now)
         return stored
+
+    def refresh_revocations(self) -> None:
+        """Read the key ids (blocking): a revoked key fails from now on, an unknown id is
+        refused without a lookup."""
+        known, revoked = key_ids(self.engine)
+        self._known, self._revoked = frozenset(known), frozenset(revoked)
+
+    def revoke(self, key_id: str) -> None:
+        """Revoke ``key_id`` in the database and in this process's cache at once."""
+        revoke_key(self.engine, key_id)
+        self._revoked = self._revoked | {key_id}
 
     @staticmethod
     def matches(key: str, stored: StoredKey | None) -> bool:

@@ -28,6 +28,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("credit_scoring.serving")
@@ -41,6 +42,10 @@ LATENCY_BUCKETS = (
 METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST
 #: ASGI scope key holding the request's start time (``time.perf_counter()`` seconds).
 STARTED_KEY = "credit_scoring.started"
+#: ASGI scope key holding the public id of the API key that authenticated the request.
+KEY_ID_KEY = "credit_scoring.key_id"
+#: Status logged for a request whose client hung up before the answer (nginx's convention).
+CLIENT_CLOSED = 499
 
 
 def multiprocess_dir() -> str | None:
@@ -83,12 +88,55 @@ class Metrics:
             ["kind"],
             registry=reg,
         )
+        self.disconnects = Counter(
+            "credit_scoring_client_disconnects",
+            "Requests whose client hung up before the answer was sent (not server errors).",
+            registry=reg,
+        )
         self.spool_depth = Gauge(
             "credit_scoring_spool_depth",
             "Decisions answered but not yet committed to the decision-log database.",
             registry=reg,
             multiprocess_mode="livesum",
         )
+        self.drain_errors = Counter(
+            "credit_scoring_drain_errors",
+            "Failed drain passes by error class (unreachable, schema, constraint, other).",
+            ["error_class"],
+            registry=reg,
+        )
+        self.drain_failures = Gauge(
+            "credit_scoring_drain_consecutive_failures",
+            "Failed drain passes in a row (the worst worker).",
+            registry=reg,
+            multiprocess_mode="livemax",
+        )
+        self.drain_last_success_age = Gauge(
+            "credit_scoring_drain_last_success_age_seconds",
+            "Seconds since a drain last reached the decision-log database (the worst worker).",
+            registry=reg,
+            multiprocess_mode="livemax",
+        )
+        self.spool_present = Gauge(
+            "credit_scoring_spool_present",
+            "1 when every worker's spool file is present and writable, else 0.",
+            registry=reg,
+            multiprocess_mode="livemin",
+        )
+        self.ready = Gauge(
+            "credit_scoring_ready",
+            "1 when every worker is ready (what /readyz says), else 0.",
+            registry=reg,
+            multiprocess_mode="livemin",
+        )
+        from credit_scoring.store.alert_reads import ALERT_GAUGES
+
+        #: What the alert rules watch, read from the database at most every 30 s when
+        #: /metrics is scraped (see :meth:`Services.refresh_alert_values`).
+        self.alert_gauges = {
+            name: Gauge(name, text, registry=reg, multiprocess_mode="mostrecent")
+            for name, text in ALERT_GAUGES.items()
+        }
         self.drained = Counter(
             "credit_scoring_decisions_drained",
             "Decisions committed to the decision-log database by the drain.",
@@ -125,6 +173,10 @@ class Metrics:
             child = self._decided[decision] = self.decisions.labels(decision)
         child.inc()
 
+    def drain_error(self, error_class: str) -> None:
+        self.errors.labels("drain").inc()
+        self.drain_errors.labels(error_class).inc()
+
     def set_model(self, model_version: str, bundle_checksum: str) -> None:
         self.model_info.clear()
         self.model_info.labels(model_version, bundle_checksum[:12]).set(1)
@@ -157,17 +209,34 @@ class AccessMiddleware:
         started = time.perf_counter()
         scope[STARTED_KEY] = started
         status = 500
+        answered = disconnected = False
+
+        async def receive_wrapper() -> Message:
+            nonlocal disconnected
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected = True
+            return message
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                answered = True
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive_wrapper, send_wrapper)
+        except ClientDisconnect:
+            # The client hung up mid-body: nobody to answer, and not a server error (else
+            # anyone could inflate the error rate). Counted and logged as such below.
+            disconnected = True
         finally:
             elapsed = time.perf_counter() - started
+            if disconnected and not answered:
+                status = CLIENT_CLOSED
+                self.metrics.disconnects.inc()
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope["method"]
@@ -183,6 +252,8 @@ class AccessMiddleware:
                             "route": template,
                             "status": status,
                             "latency_ms": round(elapsed * 1000.0, 3),
+                            # The key's public id (never the secret): who read or scored.
+                            "key_id": scope.get(KEY_ID_KEY),
                         }
                     },
                 )

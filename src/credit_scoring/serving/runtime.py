@@ -79,6 +79,8 @@ class ModelRuntime(Generic[M]):
         self.uri = uri
         self.current: M | None = None
         self.last_error: str | None = None
+        #: The class of the last load error only (what probes and answers may show).
+        self.last_error_class: str | None = None
         self._loader = loader
         self._identify = identify
         self._marker_path = marker_path
@@ -107,10 +109,14 @@ class ModelRuntime(Generic[M]):
                 loaded = await run_in_threadpool(self._loader, self.uri)
             except Exception as exc:
                 self.last_error = f"{exc.__class__.__name__}: {exc}"
+                self.last_error_class = exc.__class__.__name__
+                logger.error(
+                    "model load failed", extra={"fields": {"error": self.last_error[:500]}}
+                )
                 self._on_error()
                 raise
             self.current = loaded
-            self.last_error = None
+            self.last_error = self.last_error_class = None
             # The model, its history cache and everything imported so far live as long as the
             # process: freezing them keeps full collections (hundreds of ms) off the request path.
             gc.freeze()

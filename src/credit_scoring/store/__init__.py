@@ -1,1 +1,2 @@
-"""The database home: tables, engines, migrations, records and read functions."""
+"""The database: one ``MetaData`` for every table, engines, migrations, the decision record
+and the reads other components share (see ``docs/store.md``)."""

@@ -1,9 +1,16 @@
-"""Tables of the serving database (one MetaData): the decision log, observed outcomes, API
-keys, and the people in the loop (reviews, dashboard users, login attempts, access audit).
+"""Every table of the database, in one SQLAlchemy ``MetaData``.
 
-The schema is created and evolved only by the Alembic migrations shipped in
-``credit_scoring/serving/migrations`` (never ``create_all`` at runtime); these definitions are
-what the queries use and what the migration test compares against.
+The decision log, observed outcomes, API keys, monitoring results and runs, the retention
+audit, the registry of published history feature sets, and the people in the loop (reviews,
+dashboard users, login attempts, access audit). The schema is created and evolved
+only by the Alembic migrations in ``credit_scoring/store/migrations`` (never ``create_all`` at
+runtime); these definitions are what every query uses and what the migration test compares
+the migrated schema against (``tests/store/test_migrations.py``).
+
+The history feature tables themselves (``history_features_<version>``, one per published
+version) are not declared here: their names carry the version, so they are created by
+``features publish`` (staging table, then an atomic rename) and described by
+:func:`history_table`; the migrations environment leaves them out of its comparisons.
 """
 
 from __future__ import annotations
@@ -21,16 +28,20 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 
-#: Alembic's bookkeeping table for these migrations (apart from other components' tables).
+#: Alembic's bookkeeping table (its name predates the store package; existing databases use it).
 VERSION_TABLE = "serving_alembic_version"
 
 metadata = MetaData()
 
 # ``json`` on PostgreSQL (migration 0003): stored as text, no jsonb parse on every insert.
 _JSON = JSON()
+# Surrogate keys: BIGINT on PostgreSQL, INTEGER on SQLite (its only auto-incrementing type).
 _ID = BigInteger().with_variant(Integer, "sqlite")
+
+# -- the decision log (migration 0001, storage tuned in 0003) -------------------------------
 
 #: One row per answered decision: what was asked, what was answered, by which model, when.
 decisions = Table(
@@ -54,7 +65,14 @@ decisions = Table(
     Column("raw_input", _JSON, nullable=False),
     # The model row (float64 little-endian, the bundle's feature order): drift and audit.
     Column("features", LargeBinary, nullable=True),
-    # The counter-offer of a REFUSE/REVIEW (amount, annuity, goods price, probability, points).
+    # The shadow challenger's answer to the same request (never returned to the client; null
+    # without a challenger or when it failed).
+    Column("challenger_version", String(64), nullable=True),
+    Column("challenger_probability", Float, nullable=True),
+    Column("challenger_decision", String(8), nullable=True),
+    Column("challenger_score", Integer, nullable=True),
+    # The counter-offer of a REFUSE/REVIEW (amount, annuity, goods price, probability, points;
+    # migration 0008).
     Column("counter_offer", _JSON, nullable=True),
     Index("ix_decisions_created_at", "created_at", "request_id"),
     Index("ix_decisions_client_created", "client_id", "created_at", "request_id"),
@@ -81,6 +99,8 @@ api_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
+
+# -- people in the loop (migration 0008) ---------------------------------------------------
 
 #: The human decision on a REVIEW (or any) decision: append-only, the latest row is final.
 reviews = Table(
@@ -136,5 +156,120 @@ access_audit = Table(
     Index("ix_access_audit_at", "at"),
 )
 
-#: Columns of ``decisions`` in the order the drain writes them.
+#: Columns of ``decisions`` in table order (the order the drain writes them).
 DECISION_COLUMNS: tuple[str, ...] = tuple(c.name for c in decisions.columns)
+
+# -- monitoring (migration 0002) ------------------------------------------------------------
+
+#: Who read which applicant's decision, when (``GET /v1/scores/{request_id}``): the key's
+#: public id, never its secret; a read that cannot be recorded is not served.
+decision_reads = Table(
+    "decision_reads",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("read_at", DateTime(timezone=True), nullable=False),
+    Column("key_id", String(16), nullable=True),  # NULL in open local mode
+    Column("request_id", String(36), nullable=False),
+    Column("found", Boolean, nullable=False),
+    Index("ix_decision_reads_request", "request_id", "read_at"),
+    Index("ix_decision_reads_key", "key_id", "read_at"),
+)
+
+#: One row per monitoring job run (provenance of the results it wrote).
+monitoring_runs = Table(
+    "monitoring_runs",
+    metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("job", String(24), nullable=False),
+    Column("window_size", String(8), nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=False),
+    Column("n_decisions", BigInteger, nullable=False),
+    Column("n_results", BigInteger, nullable=False),
+    Column("parameters", JSON, nullable=False),
+)
+
+#: Tidy results: window × column × segment × metric. ``column_name`` is the feature or output
+#: for drift ('' otherwise), ``segment`` 'all', a score band or a calibration bin.
+monitoring_results = Table(
+    "monitoring_results",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("run_id", String(36), nullable=False),
+    Column("job", String(24), nullable=False),
+    Column("window_size", String(8), nullable=False),
+    Column("window_start", DateTime(timezone=True), nullable=False),
+    Column("window_end", DateTime(timezone=True), nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("column_name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("segment", String(64), nullable=False),
+    Column("metric", String(48), nullable=False),
+    Column("value", Float, nullable=True),
+    Column("p_value", Float, nullable=True),
+    Column("band", String(8), nullable=True),
+    Column("n_rows", BigInteger, nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_monitoring_results_lookup", "job", "window_size", "metric", "window_start"),
+)
+
+# -- retention (migration 0004) -------------------------------------------------------------
+
+#: One row per purge or erasure of logged decisions; dry runs are not recorded.
+retention_audit = Table(
+    "retention_audit",
+    metadata,
+    Column("id", _ID, primary_key=True),
+    Column("performed_at", DateTime(timezone=True), nullable=False),
+    Column("operator", String(100), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("reason", String(200), nullable=True),
+    Column("parameters", JSON, nullable=False),
+    Column("decisions", BigInteger, nullable=False),
+    Column("outcomes", BigInteger, nullable=False),
+    Column("spooled", BigInteger, nullable=False),
+    Index("ix_retention_audit_performed_at", "performed_at"),
+)
+
+# -- the history store (migration 0005_feature_sets) ----------------------------------------
+
+#: Prefix of the per-version history tables (``history_features_<version>``).
+HISTORY_TABLE_PREFIX = "history_features_"
+#: The packed history row column of a history table.
+HISTORY_FEATURES_COLUMN = "features"
+#: The client key of a history table.
+HISTORY_KEY_COLUMN = "SK_ID_CURR"
+
+#: One row per published history version: its table, the order of the packed values (JSON
+#: list of feature names), the row format, and which version is current.
+feature_sets = Table(
+    "feature_sets",
+    metadata,
+    Column("version", String(64), primary_key=True),
+    Column("table_name", String(128), nullable=False),
+    Column("columns", Text, nullable=False),
+    Column("row_format", String(32), nullable=False),
+    Column("row_count", BigInteger, nullable=False),
+    Column("published_at", String(40), nullable=False),
+    Column("is_current", Boolean, nullable=False),
+)
+
+
+def history_table(name: str, target: MetaData | None = None) -> Table:
+    """The per-version history table ``name``: the client key and the packed row.
+
+    Declared on demand (in ``target``, a fresh ``MetaData`` by default, never in
+    :data:`metadata`): one table exists per published version, and its name is data.
+    """
+    return Table(
+        name,
+        MetaData() if target is None else target,
+        Column(HISTORY_KEY_COLUMN, BigInteger, primary_key=True, autoincrement=False),
+        Column(HISTORY_FEATURES_COLUMN, LargeBinary, nullable=False),
+    )
+
+
+def is_history_table(name: str) -> bool:
+    """Whether ``name`` is a per-version history table (or its staging copy)."""
+    return name.startswith(HISTORY_TABLE_PREFIX)

@@ -1,20 +1,23 @@
-"""Registry writes made by training: the experiment, registering a candidate version and the
-champion rule (the reads serving needs are in :mod:`credit_scoring.runtime.registry`)."""
+"""Registry writes made by training: the experiment and registering a candidate version (the
+champion moves only through :mod:`credit_scoring.governance.lifecycle`; the reads serving needs
+are in :mod:`credit_scoring.runtime.registry`)."""
 
 from __future__ import annotations
 
 import contextlib
-import math
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from credit_scoring.runtime.registry import (
-    CHAMPION_ALIAS,
     COST_TAG,
     EXPERIMENT_NAME,
     champion_version,
     cost_of,
 )
+
+CANDIDATE_ALIAS = "candidate"
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -50,40 +53,35 @@ def register_candidate(
     run_id: str,
     source: str,
     cv_cost: float,
-    eligible: bool = True,
-    force: bool = False,
     tags: dict[str, str] | None = None,
 ) -> Promotion:
-    """Register ``source`` (the run's bundle artifact URI) as a new version and maybe promote it.
-
-    Promotion rule: ``force``, or (``eligible`` and (no champion, or a lower CV cost than the
-    champion's, or a champion without a recorded cost)).
-    """
+    """Register ``source`` (the run's bundle artifact URI) as a new version in state
+    ``candidate`` (alias ``candidate``). Nothing is promoted here: the champion moves only
+    through the governed lifecycle (:mod:`credit_scoring.governance.lifecycle`)."""
     from mlflow.exceptions import MlflowException
 
     with contextlib.suppress(MlflowException):  # already registered
         client.create_registered_model(model_name)
-    all_tags = {COST_TAG: repr(float(cv_cost)), **(tags or {})}
+    transition = {
+        "state": CANDIDATE_ALIAS,
+        "by": "credit-scoring train",
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "reason": f"registered by training run {run_id}",
+        "report_sha256": None,
+    }
+    all_tags = {
+        COST_TAG: repr(float(cv_cost)),
+        **(tags or {}),
+        "lifecycle.state": CANDIDATE_ALIAS,
+        "lifecycle.001": json.dumps(transition, sort_keys=True),
+    }
     version = client.create_model_version(model_name, source=source, run_id=run_id, tags=all_tags)
+    client.set_registered_model_alias(model_name, CANDIDATE_ALIAS, str(version.version))
     current = champion_version(client, model_name)
-    previous_cost = cost_of(current) if current is not None else None
-    if force:
-        promoted, reason = True, "forced"
-    elif not eligible:
-        promoted, reason = False, "not eligible (does not beat the baselines)"
-    elif current is None:
-        promoted, reason = True, "first champion"
-    elif previous_cost is None or math.isnan(previous_cost) or cv_cost < previous_cost:
-        promoted, reason = True, f"CV cost {cv_cost:.4f} < champion's {previous_cost:.4f}"
-    else:
-        promoted = False
-        reason = f"CV cost {cv_cost:.4f} does not beat champion's {previous_cost:.4f}"
-    if promoted:
-        client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version.version)
     return Promotion(
         version=str(version.version),
-        promoted=promoted,
-        reason=reason,
+        promoted=False,
+        reason="candidate: awaiting validation and a named approval",
         previous_version=str(current.version) if current is not None else None,
-        previous_cost=previous_cost,
+        previous_cost=cost_of(current) if current is not None else None,
     )

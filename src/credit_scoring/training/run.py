@@ -2,8 +2,9 @@
 
 One MLflow run per candidate (dummy, logistic, lightgbm) with parameters, metrics, data
 fingerprint and git commit; the LightGBM run also gets the plots, the model card and the bundle,
-which is registered under ``Settings.registered_model_name`` and becomes ``champion`` only if
-it beats the current champion on CV cost (or when forced).
+which is signed (when a signing key is configured) and registered under
+``Settings.registered_model_name`` as a ``candidate``: it becomes champion only through the
+governed lifecycle (validation, a named approval; :mod:`credit_scoring.governance`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from credit_scoring.settings import Settings
 from credit_scoring.training.abandoned import fail_abandoned_runs, owner_tags
 from credit_scoring.training.dataset import load_training_data
 from credit_scoring.training.registry import Promotion, experiment_id, register_candidate
+from credit_scoring.training.signing import sign_if_configured
 from credit_scoring.training.threshold import cost_curve
 from credit_scoring.training.train import Log, TrainingOutcome, TrainOptions, fit_model
 
@@ -42,6 +44,21 @@ def _flat(prefix: str, value: Any) -> dict[str, str]:
             out.update(_flat(f"{prefix}.{k}" if prefix else str(k), v))
         return out
     return {prefix: str(value)}
+
+
+#: Out-of-fold predictions of every candidate (SK_ID_CURR, TARGET, one column per candidate),
+#: logged on the LightGBM run: the validation report reads them, never re-scoring seen rows.
+OOF_ARTIFACT = "oof_predictions.parquet"
+
+
+def write_oof(outcome: TrainingOutcome, path: Path) -> Path:
+    import pandas as pd
+
+    frame = pd.DataFrame({"SK_ID_CURR": outcome.ids, "TARGET": outcome.y})
+    for name, probs in outcome.oof_probs.items():
+        frame[f"oof_{name}"] = probs
+    frame.to_parquet(path, index=False)
+    return path
 
 
 def write_plots(
@@ -84,7 +101,6 @@ def run_training(
     options: TrainOptions,
     data_dir: Path | None = None,
     out_dir: Path | None = None,
-    force: bool = False,
     track: bool = True,
     log: Log = lambda message: None,
 ) -> TrainingRun:
@@ -115,16 +131,14 @@ def run_training(
         model_card=outcome.model_card,
         scorecard=outcome.scorecard,
     )
-    log(f"bundle written to {bundle_dir}")
+    signature = sign_if_configured(bundle_dir, settings)
+    log(f"bundle written to {bundle_dir}" + (f" (signed: {signature.name})" if signature else ""))
     if not track:
         return TrainingRun(bundle_dir, outcome, {}, None)
     run_ids, promotion = track_training(
-        outcome, bundle_dir=bundle_dir, settings=settings, options=options, force=force
+        outcome, bundle_dir=bundle_dir, settings=settings, options=options
     )
-    log(
-        f"registered {settings.registered_model_name} v{promotion.version}: "
-        f"{'champion' if promotion.promoted else 'not promoted'} ({promotion.reason})"
-    )
+    log(f"registered {settings.registered_model_name} v{promotion.version} as a candidate")
     return TrainingRun(bundle_dir, outcome, run_ids, promotion)
 
 
@@ -134,7 +148,6 @@ def track_training(
     bundle_dir: Path,
     settings: Settings,
     options: TrainOptions,
-    force: bool,
 ) -> tuple[dict[str, str], Promotion]:
     """Log one MLflow run per candidate and register the LightGBM bundle."""
     from mlflow.entities import Metric, Param
@@ -194,6 +207,8 @@ def track_training(
                 client.log_artifacts(run_id, str(plots[0].parent), "plots")
                 write_json(Path(tmp) / "summary.json", outcome.summary)
                 client.log_artifact(run_id, str(Path(tmp) / "summary.json"))
+                oof_path = write_oof(outcome, Path(tmp) / OOF_ARTIFACT)
+                client.log_artifact(run_id, str(oof_path))
             client.log_artifact(run_id, str(bundle_dir / "model_card.md"))
             client.log_artifacts(run_id, str(bundle_dir), BUNDLE_ARTIFACT_PATH)
         client.set_terminated(run_id)
@@ -204,8 +219,12 @@ def track_training(
         run_id=run_ids["lightgbm"],
         source=f"{lgbm_run.info.artifact_uri}/{BUNDLE_ARTIFACT_PATH}",
         cv_cost=float(outcome.summary["metrics"]["cost"]),
-        eligible=bool(outcome.summary["beats_baselines"]),
-        force=force,
-        tags={"feature_set_version": meta["feature_set_version"]},
+        tags={
+            "feature_set_version": meta["feature_set_version"],
+            # The training rows: CV figures compare only between versions trained on the same.
+            "data_fingerprint": str(meta["data_fingerprint"].get("train_parquet_sha256", "")),
+            "beats_baselines": str(bool(outcome.summary["beats_baselines"])).lower(),
+            "run_id": run_ids["lightgbm"],
+        },
     )
     return run_ids, promotion

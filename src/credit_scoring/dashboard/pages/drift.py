@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from credit_scoring.dashboard import charts, queries, ui
+from credit_scoring.dashboard import charts, ui
+from credit_scoring.store import reads
 
 
 def render() -> None:
@@ -17,7 +18,7 @@ def render() -> None:
         "or chi² (categorical) as a second opinion."
     )
     window = ui.window_choice("drift", key="drift_window")
-    rows = ui.cached(queries.stored_results, job="drift", window=window) if window else None
+    rows = ui.cached(reads.stored_results, job="drift", window=window) if window else None
     if rows is None or rows.empty:
         ui.empty_state(
             "No drift results yet.",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from credit_scoring.dashboard import charts, queries, ui
+from credit_scoring.dashboard import charts, ui
+from credit_scoring.store import reads
 
 
 def render() -> None:
@@ -13,10 +14,8 @@ def render() -> None:
     filters = ui.time_filters()
     if ui.log_is_empty():
         return
-    summary = ui.cached(queries.log_summary)
-    volume = ui.cached(
-        queries.volume_over_time, granularity=filters.granularity, since=filters.since
-    )
+    summary = ui.cached(reads.log_summary)
+    volume = ui.cached(reads.volume_over_time, granularity=filters.granularity, since=filters.since)
     if volume.empty:
         ui.empty_state("No decisions in the selected period.", "Choose a longer period.")
         return
@@ -33,7 +32,7 @@ def render() -> None:
         charts.volume_and_approval(volume, granularity=filters.granularity), key="volume"
     )
     distribution = ui.cached(
-        queries.score_distribution, granularity=filters.granularity, since=filters.since
+        reads.score_distribution, granularity=filters.granularity, since=filters.since
     )
     st.plotly_chart(
         charts.score_heatmap(distribution, granularity=filters.granularity), key="scores"

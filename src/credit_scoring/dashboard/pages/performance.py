@@ -6,13 +6,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from credit_scoring.dashboard import charts, queries, ui
+from credit_scoring.dashboard import charts, ui
 from credit_scoring.dashboard.performance_view import (
     MIN_OUTCOMES,
     bands_by_score,
     hide_thin_windows,
     outcome_counts,
 )
+from credit_scoring.store import reads
 
 
 def _calibration(rows: pd.DataFrame) -> pd.DataFrame:
@@ -50,7 +51,7 @@ def render() -> None:
     ui.require_role("viewer")
     st.title("Performance")
     window = ui.window_choice("performance", key="performance_window")
-    rows = ui.cached(queries.stored_results, job="performance", window=window) if window else None
+    rows = ui.cached(reads.stored_results, job="performance", window=window) if window else None
     if rows is None or rows.empty:
         ui.empty_state(
             "No performance results yet.",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from credit_scoring.dashboard import charts, queries, ui
+from credit_scoring.dashboard import charts, ui
+from credit_scoring.store import reads
 
 
 def render() -> None:
@@ -14,7 +15,7 @@ def render() -> None:
     if ui.log_is_empty():
         return
     latency = ui.cached(
-        queries.latency_over_time, granularity=filters.granularity, since=filters.since
+        reads.latency_over_time, granularity=filters.granularity, since=filters.since
     )
     if latency.empty:
         ui.empty_state("No decisions in the selected period.", "Choose a longer period.")
@@ -33,7 +34,7 @@ def render() -> None:
     window = ui.window_choice("service", key="service_window")
     errors = (
         ui.cached(
-            queries.stored_results,
+            reads.stored_results,
             job="service",
             window=window,
             metrics=["error_rate_4xx", "error_rate_5xx", "requests"],

@@ -69,7 +69,7 @@ def build_demo(
     from credit_scoring.features.build import build_features
     from credit_scoring.features.publish import publish_history
     from credit_scoring.runtime.bundle import write_bundle
-    from credit_scoring.serving.db import upgrade_database
+    from credit_scoring.store.migrate import upgrade_database
     from credit_scoring.training.cv import BoostingConfig
     from credit_scoring.training.dataset import load_training_data
     from credit_scoring.training.train import TrainOptions, fit_model
@@ -142,17 +142,11 @@ def backfill_demo_log(
 
     from credit_scoring.demo.simulate.offline import LogSpec, bundle_population, write_decision_log
     from credit_scoring.monitoring.jobs import drift_job, performance_job, service_job
-    from credit_scoring.monitoring.store import (
-        ALL_MODELS,
-        COUNTER_JOB,
-        DecisionSelection,
-        RunRecord,
-        snapshot_rows,
-        write_results,
-    )
+    from credit_scoring.monitoring.store import RunRecord, snapshot_rows, write_results
     from credit_scoring.monitoring.windows import WindowSpec
     from credit_scoring.runtime.bundle import CHECKSUMS_FILE, load_bundle
-    from credit_scoring.serving.db import create_db_engine
+    from credit_scoring.store.engine import create_db_engine
+    from credit_scoring.store.reads import ALL_MODELS, COUNTER_JOB, DecisionSelection
 
     url = database_url or env.database_url
     bundle = load_bundle(env.bundle_dir)

@@ -18,14 +18,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 
 from credit_scoring.runtime.bundle import Bundle
 from credit_scoring.runtime.reference import reference_bins
 from credit_scoring.runtime.scorecard import ScoreScaling
-from credit_scoring.serving.decision_log.models import decisions, outcomes
+from credit_scoring.store.decision_log import insert_decisions
+from credit_scoring.store.records import DecisionRecord, Reason, features_blob
 
-_REASON = [{"code": "EXT_SOURCE", "text": "Low external credit scores", "contribution": 0.4}]
+_REASON: list[Reason] = [
+    {"code": "EXT_SOURCE", "text": "Low external credit scores", "contribution": 0.4}
+]
 
 
 @dataclass(frozen=True)
@@ -152,32 +155,30 @@ def sample_decisions(
 
 def _records(
     X: NDArray[np.float64], columns: Mapping[str, NDArray[Any]], spec: LogSpec, first_id: int
-) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+) -> Iterator[tuple[DecisionRecord, dict[str, Any] | None]]:
     for i in range(X.shape[0]):
         created = spec.start + timedelta(seconds=float(columns["offset_seconds"][i]))
         request_id = str(uuid.UUID(int=(first_id + i) | (7 << 76)))
         p = float(columns["probability"][i])
-        decision = {
-            "request_id": request_id,
-            "batch_id": None,
-            "created_at": created,
-            "client_id": first_id + i,
-            "model_version": spec.model_version,
-            "bundle_checksum": spec.bundle_checksum,
-            "feature_set_version": spec.feature_set_version,
-            "probability": p,
-            "log_odds": float(np.log(p / (1.0 - p))),
-            "score": int(columns["score"][i]),
-            "decision": str(columns["decision"][i]),
-            "threshold": spec.threshold,
-            "reasons": _REASON if columns["decision"][i] != "APPROVE" else [],
-            "history_found": bool(columns["history_found"][i]),
-            "latency_ms": float(columns["latency_ms"][i]),
-            "raw_input": {"SK_ID_CURR": first_id + i},
-            "features": np.ascontiguousarray(X[i], dtype="<f8").tobytes()
-            if columns["with_features"][i]
-            else None,
-        }
+        decision = DecisionRecord(
+            request_id=request_id,
+            batch_id=None,
+            created_at=created,
+            client_id=first_id + i,
+            model_version=spec.model_version,
+            bundle_checksum=spec.bundle_checksum,
+            feature_set_version=spec.feature_set_version,
+            probability=p,
+            log_odds=float(np.log(p / (1.0 - p))),
+            score=int(columns["score"][i]),
+            decision=columns["decision"][i],
+            threshold=spec.threshold,
+            reasons=_REASON if columns["decision"][i] != "APPROVE" else [],
+            history_found=bool(columns["history_found"][i]),
+            latency_ms=float(columns["latency_ms"][i]),
+            raw_input={"SK_ID_CURR": first_id + i},
+            features=features_blob(X[i]) if columns["with_features"][i] else None,
+        )
         y = columns["defaulted"][i]
         outcome = None
         if not np.isnan(y):
@@ -201,15 +202,11 @@ def write_decision_log(
 ) -> int:
     """Insert ``n`` synthetic decisions (and their known outcomes); returns ``n``."""
     X, columns = sample_decisions(population, n, spec)
-    batch: list[dict[str, Any]] = []
+    batch: list[DecisionRecord] = []
     batch_outcomes: list[dict[str, Any]] = []
 
     def flush() -> None:
-        with engine.begin() as connection:
-            if batch:
-                connection.execute(insert(decisions), batch)
-            if batch_outcomes:
-                connection.execute(insert(outcomes), batch_outcomes)
+        insert_decisions(engine, batch, batch_outcomes)
         batch.clear()
         batch_outcomes.clear()
 

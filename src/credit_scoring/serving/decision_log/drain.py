@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from credit_scoring.serving.decision_log.health import DrainHealth, classify_drain_error
 from credit_scoring.serving.decision_log.sink import DecisionSink
 from credit_scoring.serving.decision_log.spool import (
     SpoolFile,
@@ -39,7 +40,7 @@ class DecisionDrain:
         sync: SpoolSync,
         on_depth: Callable[[int], None] | None = None,
         on_drained: Callable[[int], None] | None = None,
-        on_error: Callable[[], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
         adopt_every_seconds: float = 5.0,
     ) -> None:
         self.spool = spool
@@ -49,7 +50,7 @@ class DecisionDrain:
         self.sync = sync
         self._on_depth = on_depth or (lambda _n: None)
         self._on_drained = on_drained or (lambda _n: None)
-        self._on_error = on_error or (lambda: None)
+        self._on_error = on_error or (lambda _class: None)
         self._adopt_every = adopt_every_seconds
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -57,6 +58,14 @@ class DecisionDrain:
         self._next_adopt = 0.0
         self.failures = 0
         self.last_error: str | None = None
+        self.error_class: str | None = None
+        #: Wall-clock time of the last pass that reached the database (start counts as one).
+        self.last_success = time.time()
+        #: ``time.monotonic()`` when the pass in progress started (``None`` between passes).
+        self.busy_since: float | None = None
+
+    def health(self) -> DrainHealth:
+        return DrainHealth(self.failures, self.error_class, DrainHealth.age(self.last_success))
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="decision-drain", daemon=True)
@@ -102,6 +111,7 @@ class DecisionDrain:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self.busy_since = time.monotonic()
             try:
                 moved = self.drain_once(self.spool)
                 self._on_depth(self.spool.depth())
@@ -110,22 +120,33 @@ class DecisionDrain:
                     moved += self._adopt_orphans()
                 if self.failures:
                     logger.info(
-                        "decision log reachable again",
+                        "decision log writable again",
                         extra={"fields": {"failed_attempts": self.failures}},
                     )
                 self.failures = 0
-                self.last_error = None
+                self.last_error = self.error_class = None
+                self.last_success = time.time()
                 if moved >= self.batch_size:
                     continue
                 wait = self.interval_seconds
             except Exception as exc:
                 self.failures += 1
                 self.last_error = exc.__class__.__name__
-                self._on_error()
+                self.error_class = classify_drain_error(exc)
+                self._on_error(self.error_class)
                 if self.failures == 1 or self.failures % 50 == 0:
-                    logger.warning(
-                        "decision log unreachable; decisions wait in the spool",
-                        extra={"fields": {"error": self.last_error, "attempt": self.failures}},
+                    # Unreachable heals by itself; a schema or constraint error needs a person.
+                    level = logging.WARNING if self.error_class == "unreachable" else logging.ERROR
+                    logger.log(
+                        level,
+                        "decision log write failed; decisions wait in the spool",
+                        extra={
+                            "fields": {
+                                "error_class": self.error_class,
+                                "error": self.last_error,
+                                "attempt": self.failures,
+                            }
+                        },
                     )
                 try:
                     self._on_depth(self.spool.depth())
@@ -133,6 +154,7 @@ class DecisionDrain:
                     logger.exception("cannot read the spool depth")
                 backoff = self.interval_seconds * 2 ** min(self.failures, 10)
                 wait = min(backoff, _MAX_BACKOFF_SECONDS)
+            self.busy_since = None
             self._wake.wait(wait)
             self._wake.clear()
 

@@ -25,13 +25,15 @@ import threading
 import time
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
-from multiprocessing.sharedctypes import Synchronized
+from multiprocessing.sharedctypes import Synchronized, SynchronizedArray
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
 from credit_scoring.serving.decision_log.drain import DecisionDrain
+from credit_scoring.serving.decision_log.health import DRAIN_ERROR_CLASSES, DrainHealth
 from credit_scoring.serving.decision_log.sink import DecisionSink
 from credit_scoring.serving.decision_log.spool import SpoolFile, SpoolSync
+from credit_scoring.store.engine import DatabaseTimeouts
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +58,12 @@ class DrainProcess:
         batch_size: int,
         interval_seconds: float,
         sync: SpoolSync,
+        timeouts: DatabaseTimeouts | None = None,
+        log_level: str = "INFO",
+        pass_timeout_seconds: float | None = None,
         on_depth: Callable[[int], None] | None = None,
         on_drained: Callable[[int], None] | None = None,
-        on_error: Callable[[], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
         self.spool = spool
         self.sink = sink
@@ -68,14 +73,26 @@ class DrainProcess:
             sync=sync, on_drained=on_drained,
         )  # fmt: skip
         self._args = (str(spool.path), database_url, batch_size, interval_seconds, sync)
+        self._child_options = {
+            "timeouts": timeouts,
+            "log_level": log_level,
+            "pass_timeout_seconds": pass_timeout_seconds,
+        }
         self._on_depth = on_depth or (lambda _n: None)
         self._on_drained = on_drained or (lambda _n: None)
-        self._on_error = on_error or (lambda: None)
+        self._on_error = on_error or (lambda _class: None)
         self._stop_child: Event = _CONTEXT.Event()
         self._wake_child: Event = _CONTEXT.Event()
         self._drained: Synchronized[int] = _CONTEXT.Value("q", 0)
         self._errors: Synchronized[int] = _CONTEXT.Value("q", 0)
         self._failures: Synchronized[int] = _CONTEXT.Value("q", 0)
+        #: Errors by class (indexes of DRAIN_ERROR_CLASSES), the last error's class (-1: none)
+        #: and the wall-clock time of the last successful pass, written by the child.
+        self._class_errors: SynchronizedArray[int] = _CONTEXT.Array("q", len(DRAIN_ERROR_CLASSES))
+        self._error_class: Synchronized[int] = _CONTEXT.Value("i", -1)
+        self._last_success: Synchronized[float] = _CONTEXT.Value("d", time.time())
+        self._seen_class_errors = [0] * len(DRAIN_ERROR_CLASSES)
+        self._final_health: DrainHealth | None = None
         self._seen_drained = 0
         self._seen_errors = 0
         self._child: BaseProcess | None = None
@@ -93,7 +110,18 @@ class DrainProcess:
 
     @property
     def last_error(self) -> str | None:
-        return "the decision-log database is unreachable" if self.failures else None
+        health = self.health()
+        return f"decision log write failed ({health.error_class})" if health.failures else None
+
+    def health(self) -> DrainHealth:
+        if self._released:
+            return self._final_health or DrainHealth(self._final_failures, None, 0.0)
+        index = int(self._error_class.value)
+        return DrainHealth(
+            int(self._failures.value),
+            DRAIN_ERROR_CLASSES[index] if index >= 0 else None,
+            DrainHealth.age(float(self._last_success.value)),
+        )
 
     def start(self) -> None:
         self._spawn()
@@ -146,16 +174,26 @@ class DrainProcess:
         13 "leaked semaphore objects" per worker when ``serve`` stopped.
         """
         self._final_failures = int(self._failures.value)
+        self._final_health = self.health()
         self._released = True
         # (The process object let go of its arguments when it started.)
         del self._stop_child, self._wake_child, self._drained, self._errors, self._failures
+        del self._class_errors, self._error_class, self._last_success
 
     # -- the child ----------------------------------------------------------------------------
     def _spawn(self) -> None:
         child = _CONTEXT.Process(
             target=_drain_main,
             args=(*self._args, os.getpid(), self._stop_child, self._wake_child),
-            kwargs={"drained": self._drained, "errors": self._errors, "failures": self._failures},
+            kwargs={
+                "drained": self._drained,
+                "errors": self._errors,
+                "failures": self._failures,
+                "class_errors": self._class_errors,
+                "error_class": self._error_class,
+                "last_success": self._last_success,
+                **self._child_options,
+            },
             name="decision-drain",
             daemon=True,
         )
@@ -170,9 +208,12 @@ class DrainProcess:
         if drained > self._seen_drained:
             self._on_drained(drained - self._seen_drained)
             self._seen_drained = drained
-        for _ in range(errors - self._seen_errors):
-            self._on_error()
         self._seen_errors = errors
+        for index, name in enumerate(DRAIN_ERROR_CLASSES):
+            count = int(self._class_errors[index])
+            for _ in range(count - self._seen_class_errors[index]):
+                self._on_error(name)
+            self._seen_class_errors[index] = count
         with contextlib.suppress(Exception):  # the spool file itself failing: reported elsewhere
             self._on_depth(self.spool.depth())
 
@@ -186,7 +227,7 @@ class DrainProcess:
                 if time.monotonic() - self._spawned_at < _RESTART_PAUSE_SECONDS:
                     continue
                 self.restarts += 1
-                self._on_error()
+                self._on_error("other")
                 logger.warning(
                     "the drain process exited; starting it again",
                     extra={"fields": {"exit_code": child.exitcode, "restarts": self.restarts}},
@@ -207,9 +248,20 @@ def _drain_main(
     drained: Synchronized[int],
     errors: Synchronized[int],
     failures: Synchronized[int],
+    class_errors: SynchronizedArray[int] | None = None,
+    error_class: Synchronized[int] | None = None,
+    last_success: Synchronized[float] | None = None,
+    timeouts: DatabaseTimeouts | None = None,
+    log_level: str = "INFO",
+    pass_timeout_seconds: float | None = None,
 ) -> None:  # pragma: no cover - runs in the child process (tested through its effects)
-    from credit_scoring.serving.db import create_db_engine
+    import logging.config
 
+    from credit_scoring.serving.observability import logging_config
+    from credit_scoring.store.engine import create_db_engine
+
+    # A spawned child starts with Python's default logging: the worker's JSON lines, here too.
+    logging.config.dictConfig(logging_config(log_level))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when this stops
     with contextlib.suppress(OSError):
         os.nice(DRAIN_NICENESS)
@@ -218,8 +270,14 @@ def _drain_main(
         with counter.get_lock():
             counter.value += n
 
+    def on_error(name: str) -> None:
+        add(errors, 1)
+        if class_errors is not None:
+            with class_errors.get_lock():
+                class_errors[DRAIN_ERROR_CLASSES.index(name)] += 1
+
     spool = SpoolFile.open_for_drain(Path(spool_path), sync=sync)
-    engine = create_db_engine(database_url)
+    engine = create_db_engine(database_url, timeouts=timeouts)
     drain = DecisionDrain(
         spool=spool,
         sink=DecisionSink(engine),
@@ -227,7 +285,7 @@ def _drain_main(
         interval_seconds=interval_seconds,
         sync=sync,
         on_drained=lambda n: add(drained, n),
-        on_error=lambda: add(errors, 1),
+        on_error=on_error,
     )
     drain.start()
     orphaned = False
@@ -236,10 +294,28 @@ def _drain_main(
             if os.getppid() != parent_pid:  # the worker is gone: its file goes to another
                 orphaned = True
                 break
+            busy = drain.busy_since
+            if pass_timeout_seconds and busy and time.monotonic() - busy > pass_timeout_seconds:
+                # A pass stuck on a dead connection (a peer that still ACKs, so no TCP timeout
+                # fires): exit; the worker starts a new drain process on a new connection, and
+                # the rows, never deleted, are copied again (idempotent on request id).
+                logging.getLogger(__name__).error(
+                    "drain pass stuck; restarting the drain process",
+                    extra={
+                        "fields": {"error_class": "unreachable", "seconds": pass_timeout_seconds}
+                    },
+                )
+                os._exit(3)
             if wake.wait(0.1):
                 wake.clear()
                 drain.wake()
             failures.value = drain.failures
+            if error_class is not None:
+                error_class.value = (
+                    DRAIN_ERROR_CLASSES.index(drain.error_class) if drain.error_class else -1
+                )
+            if last_success is not None:
+                last_success.value = drain.last_success
     finally:
         if orphaned:
             os._exit(0)

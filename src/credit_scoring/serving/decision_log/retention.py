@@ -36,17 +36,8 @@ from typing import Any, Literal
 
 import orjson
 from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Column,
     Connection,
-    DateTime,
     Engine,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
     delete,
     func,
     insert,
@@ -56,8 +47,8 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from credit_scoring.errors import ConfigurationError, CreditScoringError
-from credit_scoring.serving.decision_log.models import decisions, outcomes
 from credit_scoring.serving.decision_log.spool import find_spool_files
+from credit_scoring.store.tables import decisions, outcomes, retention_audit
 
 logger = logging.getLogger(__name__)
 
@@ -71,24 +62,6 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([hdwy])\s*$")
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 _DAYS_PER_YEAR = 365
 _IN_CHUNK = 500
-
-metadata = MetaData()
-
-#: One row per purge or erasure (migration ``0004``); dry runs are not recorded.
-retention_audit = Table(
-    "retention_audit",
-    metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-    Column("performed_at", DateTime(timezone=True), nullable=False),
-    Column("operator", String(100), nullable=False),
-    Column("action", String(16), nullable=False),
-    Column("reason", String(200), nullable=True),
-    Column("parameters", JSON, nullable=False),
-    Column("decisions", BigInteger, nullable=False),
-    Column("outcomes", BigInteger, nullable=False),
-    Column("spooled", BigInteger, nullable=False),
-    Index("ix_retention_audit_performed_at", "performed_at"),
-)
 
 
 class RetentionError(CreditScoringError):

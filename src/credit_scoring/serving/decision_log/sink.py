@@ -10,72 +10,17 @@ NOTHING``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
 
-import orjson
 import psycopg
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Engine, Float, Integer, LargeBinary
+from sqlalchemy import Engine
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from credit_scoring.serving.decision_log.models import DECISION_COLUMNS, decisions
 from credit_scoring.serving.decision_log.spool import SpooledRow
+from credit_scoring.store.records import COPY_TYPES, RECORD_FIELDS, copy_values, decode_record
+from credit_scoring.store.tables import decisions
 
-_JSON_COLUMNS = frozenset(c.name for c in decisions.columns if isinstance(c.type, JSON))
-_NULLABLE_JSON = frozenset(
-    c.name for c in decisions.columns if c.name in _JSON_COLUMNS and c.nullable
-)
 _STAGING = "decisions_staging"
-_COLUMN_LIST = ", ".join(DECISION_COLUMNS)
-
-
-def _postgres_type(column_type: Any) -> str:
-    """The PostgreSQL type name binary COPY sends a ``decisions`` column as."""
-    for kind, name in (
-        (BigInteger, "int8"),
-        (Integer, "int4"),
-        (Float, "float8"),
-        (Boolean, "bool"),
-        (DateTime, "timestamptz"),
-        # JSON text as is: binary COPY hands the bytes to ``json``'s input function (psycopg's
-        # json dumper would encode a str again, as a JSON string).
-        (JSON, "text"),
-        (LargeBinary, "bytea"),
-    ):
-        if isinstance(column_type, kind):
-            return name
-    return "text"
-
-
-_COPY_TYPES = [_postgres_type(c.type) for c in decisions.columns]
-
-
-def decode_record(row: SpooledRow) -> dict[str, Any]:
-    """The ``decisions`` row a spooled decision becomes (``created_at`` as a datetime)."""
-    record: dict[str, Any] = orjson.loads(row.record)
-    if row.raw_input is not None:
-        record["raw_input"] = orjson.loads(row.raw_input)
-    record["created_at"] = datetime.fromisoformat(record["created_at"])
-    record["features"] = row.features
-    record.setdefault("counter_offer", None)
-    return record
-
-
-def _copy_values(row: SpooledRow) -> list[Any]:
-    """A spooled decision as COPY values; JSON columns as JSON text (raw inputs kept apart
-    in the spool are passed on as written, without parsing them)."""
-    record: dict[str, Any] = orjson.loads(row.record)
-    record["created_at"] = datetime.fromisoformat(record["created_at"])
-    record["features"] = row.features
-    for name in _JSON_COLUMNS:
-        if name == "raw_input" and row.raw_input is not None:
-            record[name] = row.raw_input.decode()
-        elif name in _NULLABLE_JSON:
-            value = record.get(name)
-            record[name] = None if value is None else orjson.dumps(value).decode()
-        else:
-            record[name] = orjson.dumps(record[name]).decode()
-    return [record[name] for name in DECISION_COLUMNS]
+_COLUMN_LIST = ", ".join(RECORD_FIELDS)
 
 
 class DecisionSink:
@@ -90,18 +35,23 @@ class DecisionSink:
         if not rows:
             return 0
         if self._postgres:
-            values = [_copy_values(r) for r in rows]
+            values = [
+                copy_values(r.record, raw_input=r.raw_input, features=r.features) for r in rows
+            ]
             try:
                 return self._copy(values, staged=False)
             except psycopg.errors.UniqueViolation:
                 return self._copy(values, staged=True)
-        records = [decode_record(r) for r in rows]
+        records = [
+            decode_record(r.record, raw_input=r.raw_input, features=r.features).as_row()
+            for r in rows
+        ]
         statement = sqlite_insert(decisions).on_conflict_do_nothing(index_elements=["request_id"])
         with self.engine.begin() as connection:
             result = connection.execute(statement, records)
         return max(result.rowcount, 0)
 
-    def _copy(self, values: list[list[Any]], *, staged: bool) -> int:
+    def _copy(self, values: list[list[object]], *, staged: bool) -> int:
         target = _STAGING if staged else "decisions"
         with self.engine.begin() as connection:
             raw = connection.connection.driver_connection
@@ -115,7 +65,7 @@ class DecisionSink:
                 with cursor.copy(
                     f"COPY {target} ({_COLUMN_LIST}) FROM STDIN (FORMAT BINARY)"
                 ) as copy:
-                    copy.set_types(_COPY_TYPES)
+                    copy.set_types(list(COPY_TYPES))
                     for row in values:
                         copy.write_row(row)
                 if not staged:

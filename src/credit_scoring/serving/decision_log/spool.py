@@ -17,6 +17,7 @@ import concurrent.futures
 import contextlib
 import fcntl
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -69,7 +70,26 @@ class SpoolError(RuntimeError):
     """The spool could not be opened or written (the decision must not be answered)."""
 
 
+def private_dir(path: Path) -> Path:
+    """``path`` as a folder only its owner may enter (0700), created if missing. Decisions
+    hold applicants' data: nobody else on the machine may read them."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # a folder someone else owns: left as it is
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` readable by its owner only (0600) unless it exists; SQLite gives its
+    WAL and shared-memory files the same mode."""
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    return path
+
+
 def _connect(path: Path, sync: SpoolSync) -> sqlite3.Connection:
+    private_file(path)
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     # A decision is ~6.5 kB (model row, raw input, answer): on 16 kB pages it no longer
     # spills into overflow pages, which cuts the CPU of appending a batch of 1,000 decisions
@@ -83,7 +103,7 @@ def _connect(path: Path, sync: SpoolSync) -> sqlite3.Connection:
 
 def _try_lock(lock_path: Path) -> IO[bytes] | None:
     """An open lock file holding an exclusive ``flock``, or ``None`` if someone holds it."""
-    handle = lock_path.open("a+b")
+    handle = os.fdopen(os.open(lock_path, os.O_CREAT | os.O_RDWR | os.O_APPEND, 0o600), "a+b")
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -113,11 +133,61 @@ class SpoolFile:
         if "raw_input" not in columns:  # a file written before raw inputs were kept apart
             self._reader.execute("ALTER TABLE spool ADD COLUMN raw_input BLOB")
         self._reader_guard = threading.Lock()
+        stat = path.stat()
+        self._identity = (stat.st_dev, stat.st_ino)
+
+    def present(self) -> bool:
+        """Whether the file this object writes to is still the one at :attr:`path` (someone
+        may have deleted or replaced it: appends would then go to an unlinked file)."""
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return False
+        return (stat.st_dev, stat.st_ino) == self._identity
+
+    def reopen(self) -> SpoolFile:
+        """A new file at :attr:`path` holding every row still in this one (which may have
+        been deleted: its open connection still reads it), under this object's lock (taken
+        again if the lock file went too). This object keeps reading its own file until
+        closed; its lock now belongs to the new one."""
+        lock = self._lock
+        lock_path = self.path.with_suffix(".lock")
+        if lock is not None:
+            try:
+                same = lock_path.stat().st_ino == os.fstat(lock.fileno()).st_ino
+            except OSError:
+                same = False
+            if not same:
+                private_dir(self.path.parent)
+                lock = _try_lock(lock_path)
+                if lock is None:
+                    raise SpoolError("the spool slot was taken by another process")
+                self._lock.close()  # type: ignore[union-attr]
+        private_dir(self.path.parent)
+        if self.path.exists() and not self.present():  # a stranger's file: keep it aside
+            # (named like a spool file of a dead worker: the drains adopt and empty it)
+            self.path.rename(self.path.with_name(f"spool-found-{os.getpid()}-{id(self)}.sqlite"))
+        fresh = SpoolFile(self.path, lock, sync=self.sync)
+        with self._reader_guard:
+            rows = self._reader.execute(
+                "SELECT request_id, record, features, raw_input FROM spool ORDER BY seq"
+            ).fetchall()
+        if rows:
+            with fresh._reader_guard:
+                fresh._reader.execute("BEGIN IMMEDIATE")
+                fresh._reader.executemany(
+                    "INSERT OR IGNORE INTO spool (request_id, record, features, raw_input) "
+                    "VALUES (?, ?, ?, ?)",
+                    rows,
+                )
+                fresh._reader.execute("COMMIT")
+        self._lock = None  # handed over
+        return fresh
 
     @classmethod
     def claim(cls, spool_dir: Path, *, sync: SpoolSync = "full") -> SpoolFile:
         """Claim the first free slot of ``spool_dir`` (reusing a dead worker's file)."""
-        spool_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(spool_dir)
         for slot in range(_MAX_SLOTS):
             lock = _try_lock(spool_dir / f"spool-{slot}.lock")
             if lock is not None:
@@ -279,6 +349,10 @@ class SpoolWriter:
             )
             return SpoolError(f"spool write failed: {exc}")
         return None
+
+    def refuse(self) -> None:
+        """Refuse new appends from now on (call on the event loop; :meth:`close` later)."""
+        self._closed = True
 
     def close(self) -> None:
         """Refuse new appends; wait for a commit in flight; release the connection."""

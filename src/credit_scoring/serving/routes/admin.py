@@ -1,12 +1,26 @@
-"""``/v1/admin``: operations (model reload)."""
+"""``/v1/admin``: operations (model reload, key revocation)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, status
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from credit_scoring.serving.deps import AdminKey, ServicesDep
+from credit_scoring.serving.keys import ApiKeyError
 from credit_scoring.serving.routes._responses import AUTH, ErrorBody
 from credit_scoring.serving.schemas import ReloadResult
+
+logger = logging.getLogger("credit_scoring.serving")
+
+
+class RevokedKey(BaseModel):
+    key_id: str
+    revoked: bool
+
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -28,7 +42,9 @@ async def reload_model(services: ServicesDep, _key: AdminKey) -> ReloadResult:
     except Exception as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail=f"reload failed, still serving the previous model: {exc}"[:500],
+            # The error's text may name paths and hosts: logged, not answered.
+            detail=f"reload failed ({exc.__class__.__name__}), still serving the previous "
+            "model; the server log has the error",
         ) from exc
     services.runtime.request_reload_everywhere()
     return ReloadResult(
@@ -39,3 +55,24 @@ async def reload_model(services: ServicesDep, _key: AdminKey) -> ReloadResult:
         history_version=swap.history_version,
         previous_history_version=swap.previous_history_version,
     )
+
+
+@router.delete(
+    "/keys/{key_id}",
+    response_model=RevokedKey,
+    responses={**AUTH, 404: {"model": ErrorBody, "description": "No key with this id."}},
+    summary="Revoke an API key",
+)
+async def revoke_api_key(
+    key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")],
+    services: ServicesDep,
+    _key: AdminKey,
+) -> RevokedKey:
+    """Revoke a key by its public id: refused at once by this worker, within a second by
+    every other worker (they read the revoked ids twice a second). Idempotent."""
+    try:
+        await run_in_threadpool(services.keys.revoke, key_id)
+    except ApiKeyError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no API key with this id") from exc
+    logger.info("API key revoked", extra={"fields": {"revoked_key_id": key_id}})
+    return RevokedKey(key_id=key_id, revoked=True)

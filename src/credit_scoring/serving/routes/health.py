@@ -29,28 +29,18 @@ async def healthz() -> Health:
     summary="Readiness",
 )
 async def readyz(services: ServicesDep) -> Response:
-    """Ready when a model (with its history cache) is loaded and the database answers.
+    """Ready when a model (with its history cache) is loaded, the database answers, the spool
+    file is in place and under its depth limit, and the drain is healthy (no schema or
+    constraint error, and a recent success whenever decisions wait).
 
     While the database is down the API still scores and spools decisions, but reports not
-    ready so a load balancer can prefer healthy replicas.
+    ready so a load balancer can prefer healthy replicas. The body names no path and quotes
+    no error text (the probe needs no key).
     """
-    served = services.runtime.current
     database = await run_in_threadpool(services.database_reachable)
-    depth = await run_in_threadpool(services.spool.depth)
-    ready = served is not None and database
-    problems = []
-    if served is None:
-        problems.append(f"no model loaded ({services.runtime.last_error or 'loading'})")
-    if not database:
-        problems.append("database unreachable")
-    body = Readiness(
-        status="ready" if ready else "not ready",
-        model_loaded=served is not None,
-        model_version=served.model_version if served else None,
-        database=database,
-        spool_depth=depth,
-        detail="; ".join(problems) or None,
-    )
+    ready, readiness = await run_in_threadpool(lambda: services.readiness(database=database))
+    services.metrics.ready.set(1 if ready else 0)
+    body = Readiness.model_validate(readiness)
     return Response(
         orjson.dumps(body.model_dump()),
         status_code=status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -65,6 +55,12 @@ async def readyz(services: ServicesDep) -> Response:
     summary="Prometheus metrics",
 )
 async def metrics(services: ServicesDep) -> Response:
-    """Request latency histogram, decisions by outcome, spool depth, errors."""
+    """Request latency histogram, decisions by outcome, spool depth, errors, drain and spool
+    health, and the values the alert rules watch (read from the database every 30 s)."""
+    try:
+        await run_in_threadpool(services.refresh_alert_values)
+    except Exception as exc:  # the database down: the last values stay
+        services.metrics.errors.labels("alert_values").inc()
+        del exc
     body = await run_in_threadpool(services.metrics.render)
     return Response(body, media_type=METRICS_CONTENT_TYPE)

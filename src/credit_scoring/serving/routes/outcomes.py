@@ -7,14 +7,14 @@ from fastapi import APIRouter, HTTPException, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from credit_scoring.serving.decision_log.spool import find_in_spools
-from credit_scoring.serving.decision_log.store import (
+from credit_scoring.serving.deps import OutcomesKey, ServicesDep
+from credit_scoring.serving.routes._responses import AUTH, INVALID, NOT_FOUND, ErrorBody
+from credit_scoring.serving.schemas import OutcomeCreate, OutcomePublic
+from credit_scoring.store.decision_log import (
     OutcomeConflictError,
     decision_exists,
     record_outcome,
 )
-from credit_scoring.serving.deps import ScoreKey, ServicesDep
-from credit_scoring.serving.routes._responses import AUTH, INVALID, NOT_FOUND, ErrorBody
-from credit_scoring.serving.schemas import OutcomeCreate, OutcomePublic
 
 router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"])
 
@@ -34,7 +34,7 @@ router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"])
     summary="Record the outcome of a decision",
 )
 async def record_decision_outcome(
-    outcome: OutcomeCreate, services: ServicesDep, _key: ScoreKey
+    outcome: OutcomeCreate, services: ServicesDep, _key: OutcomesKey
 ) -> Response:
     """201 the first time; sending the same outcome again answers 200 with the stored one."""
     try:
@@ -48,7 +48,7 @@ async def record_decision_outcome(
         )
         if not known:
             raise HTTPException(
-                status.HTTP_404_NOT_FOUND, detail=f"no decision {outcome.request_id}"
+                status.HTTP_404_NOT_FOUND, detail="no decision with this request id"
             )
         stored, created = await run_in_threadpool(
             lambda: record_outcome(

@@ -17,22 +17,10 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
-from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
-from credit_scoring.serving.decision_log.records import (
-    features_blob,
-    new_request_id,
-    new_request_ids,
-    record_from_spool,
-)
+from credit_scoring.serving.decision_log.request_ids import new_request_id, new_request_ids
 from credit_scoring.serving.decision_log.spool import SpoolEntry, SpoolError, find_in_spools
-from credit_scoring.serving.decision_log.store import (
-    DecisionQuery,
-    InvalidCursorError,
-    get_decision,
-    list_decisions,
-)
 from credit_scoring.serving.deps import ReadKey, ScoreKey, ServicesDep
 from credit_scoring.serving.observability import STARTED_KEY, client_ref
 from credit_scoring.serving.routes._body import parse_body, request_body
@@ -48,16 +36,34 @@ from credit_scoring.serving.schemas import (
     BatchScoreResult,
     DecisionDetail,
     DecisionPage,
-    DecisionSummary,
     ScoreResult,
     application_model,
     batch_request_model,
 )
 from credit_scoring.serving.schemas.batch import fast_batch_validator
-from credit_scoring.serving.schemas.requests import REQUEST_ID_PATTERN, application_validator
+from credit_scoring.serving.schemas.requests import (
+    REQUEST_ID_PATTERN,
+    Timestamp,
+    application_validator,
+)
 from credit_scoring.serving.scorer import Scored, ServedModel
 from credit_scoring.serving.state import Services
 from credit_scoring.settings import Settings
+from credit_scoring.store.decision_log import (
+    DecisionQuery,
+    InvalidCursorError,
+    get_decision,
+    list_decisions,
+    record_read,
+)
+from credit_scoring.store.records import (
+    DETAIL_FIELDS,
+    SUMMARY_FIELDS,
+    DecisionRecord,
+    decode_record,
+    features_blob,
+    record_encoder,
+)
 from credit_scoring.store.reviews import final_decision, review_trail
 
 logger = logging.getLogger("credit_scoring.serving.decisions")
@@ -70,8 +76,8 @@ def current_model(services: Services) -> ServedModel:
     if served is None:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail="no model loaded yet"
-            + (f": {services.runtime.last_error}" if services.runtime.last_error else ""),
+            # The loader's error names paths: it is logged, not answered.
+            detail="no model loaded yet",
         )
     return served
 
@@ -101,48 +107,42 @@ def _decide(
 ) -> _Decisions:
     """Answers and spool entries of scored applications.
 
-    A decision's record is its answer followed by the fields only the log keeps; the JSON of
-    the answer is written once and reused for the record and the response (orjson writes a
-    dict as compact ``{"key":value,…}``, so joining the parts gives the very bytes of
-    ``orjson.dumps`` of the whole record: tested). The application's fields are spooled as
-    their own JSON (``raw_input``), which the drain passes on to the database as they are.
+    A decision's record is its answer followed by the fields only the log keeps, written by
+    :func:`~credit_scoring.store.records.record_encoder` from the decision record's field
+    lists. The application's fields are spooled as their own JSON (``raw_input``), which the
+    drain passes on to the database as they are.
     """
-    now = datetime.now(UTC)
-    created_at = now.isoformat()
     latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
     request_ids = new_request_ids(len(scored)) if len(scored) > 1 else [new_request_id()]
-    model_version, threshold = served.model_version, served.threshold
-    dumps = orjson.dumps
-    provenance = (
-        b',"batch_id":'
-        + dumps(batch_id)
-        + b',"bundle_checksum":'
-        + dumps(served.bundle_checksum)
-        # the history version: feature set and data (what produced this decision's features)
-        + b',"feature_set_version":'
-        + dumps(served.history_version)
-        + b',"log_odds":'
+    model_version = served.model_version
+    encode = record_encoder(
+        {
+            "created_at": datetime.now(UTC),
+            "model_version": model_version,
+            "threshold": served.threshold,
+            "batch_id": batch_id,
+            "bundle_checksum": served.bundle_checksum,
+            # the history version: feature set and data (what produced this decision's features)
+            "feature_set_version": served.history_version,
+            "latency_ms": latency_ms,
+        }
     )
-    latency = b',"latency_ms":' + dumps(latency_ms) + b"}"
+    dumps = orjson.dumps
     answers: list[bytes] = []
     entries: list[SpoolEntry] = []
     for request_id, application, result in zip(request_ids, fields, scored, strict=True):
-        answer = dumps(
-            {
-                "request_id": request_id,
-                "client_id": int(application["SK_ID_CURR"]),
-                "probability": result.probability,
-                "score": result.score,
-                "decision": result.decision,
-                "threshold": threshold,
-                "reasons": result.reasons,
-                "counter_offer": result.counter_offer,
-                "model_version": model_version,
-                "history_found": result.history_found,
-                "created_at": created_at,
-            }
+        answer, record = encode(
+            request_id=request_id,
+            client_id=int(application["SK_ID_CURR"]),
+            probability=result.probability,
+            score=result.score,
+            decision=result.decision,
+            reasons=result.reasons,
+            counter_offer=result.counter_offer,
+            history_found=result.history_found,
+            log_odds=result.log_odds,
+            **_shadow_fields(result.shadow),
         )
-        record = b"".join((answer[:-1], provenance, dumps(result.log_odds), latency))
         answers.append(answer)
         entries.append(
             SpoolEntry(request_id, record, features_blob(result.features), dumps(application))
@@ -161,6 +161,26 @@ def _decide(
                 },
             )
     return _Decisions(answers, entries, scored)
+
+
+_NO_SHADOW: dict[str, Any] = {
+    "challenger_version": None,
+    "challenger_probability": None,
+    "challenger_decision": None,
+    "challenger_score": None,
+}
+
+
+def _shadow_fields(shadow: tuple[str, float, str, int] | None) -> dict[str, Any]:
+    """The logged (never answered) fields of a shadow challenger's answer."""
+    if shadow is None:
+        return _NO_SHADOW
+    return {
+        "challenger_version": shadow[0],
+        "challenger_probability": shadow[1],
+        "challenger_decision": shadow[2],
+        "challenger_score": shadow[3],
+    }
 
 
 async def _commit(services: Services, decisions: _Decisions) -> None:
@@ -245,35 +265,63 @@ def scores_router(settings: Settings) -> APIRouter:
     async def read_decision(
         request_id: Annotated[str, Path(pattern=REQUEST_ID_PATTERN)],
         services: ServicesDep,
-        _key: ReadKey,
+        key: ReadKey,
     ) -> Response:
-        """The decision with its inputs, reasons, provenance and outcome (if recorded)."""
+        """The decision with its inputs, reasons, provenance and outcome (if recorded).
+
+        Every read is recorded (key id, decision, time) before it is answered; a read that
+        cannot be recorded is refused (503)."""
+        request_id = request_id.lower()
+        found = await _find_decision(services, request_id)
+        try:
+            await run_in_threadpool(
+                lambda: record_read(
+                    services.engine,
+                    key_id=key.key_id,
+                    request_id=request_id,
+                    found=found is not None,
+                )
+            )
+        except Exception as exc:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, detail="decision log unavailable"
+            ) from exc
+        if found is None:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND, detail="no decision with this request id"
+            )
+        return found
+
+    async def _find_decision(services: Services, request_id: str) -> Response | None:
         # Database, spool, database again: the drain commits to the database before it
         # deletes from the spool, so a decision moving between them is always found.
         database_ok = True
         for attempt in range(2):
             try:
-                record = await run_in_threadpool(get_decision, services.engine, request_id)
+                logged = await run_in_threadpool(get_decision, services.engine, request_id)
             except Exception:
-                record, database_ok = None, False
-            if record is not None:
+                logged, database_ok = None, False
+            if logged is not None:
                 trail = await run_in_threadpool(review_trail, services.engine, request_id)
-                record["final"] = final_decision(record["decision"], trail)
-                return _detail(record, logged=True)
+                return _detail(
+                    *logged, logged=True, final=final_decision(logged[0].decision, trail)
+                )
             if attempt == 0:
                 spooled = await run_in_threadpool(
                     find_in_spools, services.spool.path.parent, request_id
                 )
                 if spooled is not None:
-                    found = record_from_spool(spooled)
-                    found["outcome"] = None
-                    found["final"] = final_decision(found["decision"], [])
-                    return _detail(found, logged=False)
+                    found = decode_record(
+                        spooled.record, raw_input=spooled.raw_input, features=spooled.features
+                    )
+                    return _detail(
+                        found, None, logged=False, final=final_decision(found.decision, [])
+                    )
         if not database_ok:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, detail="decision log unavailable"
             )
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no decision {request_id}")
+        return None
 
     @router.get(
         "",
@@ -285,8 +333,8 @@ def scores_router(settings: Settings) -> APIRouter:
         services: ServicesDep,
         _key: ReadKey,
         client_id: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
-        since: Annotated[AwareDatetime | None, Query(description="Inclusive lower bound.")] = None,
-        until: Annotated[AwareDatetime | None, Query(description="Exclusive upper bound.")] = None,
+        since: Annotated[Timestamp | None, Query(description="Inclusive lower bound.")] = None,
+        until: Annotated[Timestamp | None, Query(description="Exclusive upper bound.")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         cursor: Annotated[str | None, Query(max_length=200)] = None,
     ) -> Response:
@@ -295,31 +343,25 @@ def scores_router(settings: Settings) -> APIRouter:
         try:
             rows, next_cursor = await run_in_threadpool(list_decisions, services.engine, query)
         except InvalidCursorError as exc:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from exc
+            # The cursor is not echoed: it is client input.
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="invalid cursor") from exc
         page = {"items": [_summary(r) for r in rows], "next_cursor": next_cursor}
         return Response(orjson.dumps(page), media_type=JSON)
 
     return router
 
 
-_SUMMARY_FIELDS = tuple(DecisionSummary.model_fields)
-
-
 def _summary(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in _SUMMARY_FIELDS}
+    return {k: row[k] for k in SUMMARY_FIELDS}
 
 
-def _detail(record: dict[str, Any], *, logged: bool) -> Response:
-    detail = _summary(record)
-    detail.update(
-        bundle_checksum=record["bundle_checksum"],
-        feature_set_version=record["feature_set_version"],
-        log_odds=record["log_odds"],
-        reasons=record["reasons"],
-        counter_offer=record.get("counter_offer"),
-        application=record["raw_input"],
-        outcome=record.get("outcome"),
-        final=record.get("final"),
-        logged=logged,
-    )
+def _detail(
+    record: DecisionRecord,
+    outcome: Mapping[str, Any] | None,
+    *,
+    logged: bool,
+    final: Mapping[str, Any] | None = None,
+) -> Response:
+    detail = {name: getattr(record, name) for name in (*SUMMARY_FIELDS, *DETAIL_FIELDS)}
+    detail.update(application=record.raw_input, outcome=outcome, final=final, logged=logged)
     return Response(orjson.dumps(detail), media_type=JSON)

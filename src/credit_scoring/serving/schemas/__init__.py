@@ -11,7 +11,6 @@ from credit_scoring.serving.schemas.responses import (
     ModelCard,
     OutcomePublic,
     Readiness,
-    Reason,
     ReloadResult,
     ScoreResult,
 )
@@ -26,7 +25,6 @@ __all__ = [
     "OutcomeCreate",
     "OutcomePublic",
     "Readiness",
-    "Reason",
     "ReloadResult",
     "ScoreResult",
     "application_model",

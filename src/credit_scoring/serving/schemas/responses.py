@@ -5,68 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-Decision = Literal["APPROVE", "REFUSE", "REVIEW"]
-
-
-class Reason(BaseModel):
-    """One reason for the decision: a feature group pushing toward default."""
-
-    code: str = Field(examples=["EXT_SOURCE"])
-    text: str = Field(examples=["Low external credit scores"])
-    contribution: float = Field(
-        description="Contribution to the log-odds of default (> 0: riskier)."
-    )
-
-
-class CounterOffer(BaseModel):
-    """The largest credit amount the same model approves, for a REFUSE or REVIEW decision."""
-
-    amount: float = Field(description="Credit amount (currency units), below the request.")
-    annuity: float | None = Field(description="Annuity scaled with the amount (same term).")
-    goods_price: float | None = Field(description="Goods price scaled, capped at the amount.")
-    probability: float = Field(ge=0.0, le=1.0, description="Probability of default at it.")
-    points: int = Field(description="Score points at the offered amount.")
-
-
-class ScoreResult(BaseModel):
-    """The decision for one application."""
-
-    request_id: str
-    client_id: int
-    probability: float = Field(ge=0.0, le=1.0, description="Calibrated probability of default.")
-    score: int = Field(description="Score points: 600 at odds 50:1 good:bad, 20 points to double.")
-    decision: Decision
-    threshold: float = Field(description="Probability of default at and above which we refuse.")
-    reasons: list[Reason] = Field(max_length=4)
-    counter_offer: CounterOffer | None = Field(
-        default=None, description="For REFUSE/REVIEW: the largest approvable amount; else null."
-    )
-    model_version: str
-    history_found: bool = Field(description="false: the client has no history; scored without it.")
-    created_at: datetime
-
-
-class BatchScoreResult(BaseModel):
-    batch_id: str
-    results: list[ScoreResult]
-
-
-class DecisionSummary(BaseModel):
-    """A logged decision, as listed."""
-
-    request_id: str
-    batch_id: str | None
-    created_at: datetime
-    client_id: int
-    probability: float
-    score: int
-    decision: Decision
-    threshold: float
-    model_version: str
-    history_found: bool
-    latency_ms: float
+from credit_scoring.store.records import (
+    ANSWER_FIELDS,
+    DETAIL_FIELDS,
+    SUMMARY_FIELDS,
+    record_model,
+)
 
 
 class OutcomePublic(BaseModel):
@@ -91,27 +37,40 @@ class FinalDecision(BaseModel):
     reviews: int = 0
 
 
-class DecisionDetail(DecisionSummary):
-    """A logged decision with its inputs, reasons, model provenance and outcome."""
-
-    bundle_checksum: str
-    feature_set_version: str
-    log_odds: float
-    reasons: list[Reason]
-    counter_offer: CounterOffer | None = None
-    application: dict[str, Any]
-    outcome: OutcomePublic | None = None
-    final: FinalDecision | None = Field(
-        default=None, description="The final decision and its status (after any review)."
-    )
-    logged: bool = Field(description="true: in the database; false: still in the local spool.")
-
-
-class DecisionPage(BaseModel):
-    items: list[DecisionSummary]
-    next_cursor: str | None = Field(
-        description="Pass as `cursor` for the next page; null at the end."
-    )
+# The decision bodies derive from the one decision record (types, bounds, descriptions); the
+# routes answer bytes written from the same field lists, and tests validate real answers.
+ScoreResult = record_model("ScoreResult", ANSWER_FIELDS, doc="The decision for one application.")
+DecisionSummary = record_model(
+    "DecisionSummary", SUMMARY_FIELDS, doc="A logged decision, as listed."
+)
+DecisionDetail = record_model(
+    "DecisionDetail",
+    (*DETAIL_FIELDS, "raw_input"),
+    doc="A logged decision with its inputs, reasons, model provenance and outcome.",
+    base=DecisionSummary,
+    renamed={"raw_input": "application"},
+    outcome=(OutcomePublic | None, None),
+    final=(
+        FinalDecision | None,
+        Field(default=None, description="The final decision and its status (after any review)."),
+    ),
+    logged=(bool, Field(description="true: in the database; false: still in the local spool.")),
+)
+BatchScoreResult = create_model(
+    "BatchScoreResult",
+    __config__=ConfigDict(extra="forbid"),
+    batch_id=(str, ...),
+    results=(list[ScoreResult], ...),  # type: ignore[valid-type]
+)
+DecisionPage = create_model(
+    "DecisionPage",
+    __config__=ConfigDict(extra="forbid"),
+    items=(list[DecisionSummary], ...),  # type: ignore[valid-type]
+    next_cursor=(
+        str | None,
+        Field(description="Pass as `cursor` for the next page; null at the end."),
+    ),
+)
 
 
 class ModelCard(BaseModel):
@@ -138,12 +97,22 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
+class DrainState(BaseModel):
+    consecutive_failures: int
+    #: unreachable, schema, constraint or other (``None`` after a success).
+    error_class: str | None
+    last_success_age_seconds: float
+
+
 class Readiness(BaseModel):
     status: Literal["ready", "not ready"]
     model_loaded: bool
     model_version: str | None
     database: bool
     spool_depth: int
+    spool_limit: int
+    spool_present: bool
+    drain: DrainState
     detail: str | None = None
 
 

@@ -2,8 +2,11 @@
 decisions (append-only), named dashboard users, login attempts (throttling across sessions)
 and the audit of who opened which applicant's data.
 
-Revision ID: i18_people
-Revises: 0004
+The dashboard's writer role gets its grants from ``credit-scoring db grant``
+(``credit_scoring.store.roles``), run after every migration.
+
+Revision ID: 0008_people_in_the_loop
+Revises: 0007_shadow_challenger
 Create Date: 2026-12-04
 """
 
@@ -12,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "i18_people"
-down_revision: str | None = "0004"
+revision: str = "0008_people_in_the_loop"
+down_revision: str | None = "0007_shadow_challenger"
 branch_labels: str | None = None
 depends_on: str | None = None
 
@@ -21,7 +24,8 @@ _ID = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 
 
 def upgrade() -> None:
-    op.add_column("decisions", sa.Column("counter_offer", sa.JSON, nullable=True))
+    with op.batch_alter_table("decisions") as batch:
+        batch.add_column(sa.Column("counter_offer", sa.JSON, nullable=True))
     op.create_table(
         "reviews",
         sa.Column("id", _ID, primary_key=True),
@@ -64,20 +68,6 @@ def upgrade() -> None:
         sa.Column("detail", sa.JSON, nullable=True),
     )
     op.create_index("ix_access_audit_at", "access_audit", ["at"])
-    if op.get_bind().dialect.name == "postgresql":
-        # The dashboard's writer role (docker/postgres-init), when it exists: these writes only.
-        op.execute(
-            """
-            DO $$ BEGIN
-              IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'dashboard_writer') THEN
-                GRANT INSERT ON reviews, login_attempts, access_audit TO dashboard_writer;
-                GRANT UPDATE ON dashboard_users TO dashboard_writer;
-                GRANT USAGE ON SEQUENCE reviews_id_seq, login_attempts_id_seq,
-                  access_audit_id_seq TO dashboard_writer;
-              END IF;
-            END $$;
-            """
-        )
 
 
 def downgrade() -> None:

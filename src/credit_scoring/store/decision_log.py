@@ -1,4 +1,4 @@
-"""Reading the decision log and recording outcomes (the database side of the GET endpoints).
+"""The decision log as the API reads it, and recording outcomes (``/v1/scores``, ``/v1/outcomes``).
 
 Listing is newest first with keyset pagination: the opaque cursor encodes the
 ``(created_at, request_id)`` of the last row served, so pages stay stable while new decisions
@@ -9,31 +9,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, and_, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from credit_scoring.errors import CreditScoringError
-from credit_scoring.serving.decision_log.models import decisions, outcomes
-
-_SUMMARY_COLUMNS = (
-    "request_id",
-    "batch_id",
-    "created_at",
-    "client_id",
-    "probability",
-    "score",
-    "decision",
-    "threshold",
-    "model_version",
-    "history_found",
-    "latency_ms",
-)
+from credit_scoring.store.records import SUMMARY_FIELDS, DecisionRecord, utc
+from credit_scoring.store.tables import decision_reads, decisions, outcomes
 
 
 class InvalidCursorError(CreditScoringError):
@@ -42,11 +30,6 @@ class InvalidCursorError(CreditScoringError):
 
 class OutcomeConflictError(CreditScoringError):
     """An outcome was already recorded for this decision with the opposite value."""
-
-
-def utc(value: datetime) -> datetime:
-    """``value`` as an aware UTC datetime (naive values are taken as UTC)."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def encode_cursor(created_at: datetime, request_id: str) -> str:
@@ -87,7 +70,7 @@ class DecisionQuery:
 def list_decisions(engine: Engine, query: DecisionQuery) -> tuple[list[dict[str, Any]], str | None]:
     """One page of decision summaries, newest first, and the cursor of the next page."""
     c = decisions.c
-    statement = select(*(c[name] for name in _SUMMARY_COLUMNS))
+    statement = select(*(c[name] for name in SUMMARY_FIELDS))
     if query.client_id is not None:
         statement = statement.where(c.client_id == query.client_id)
     if query.since is not None:
@@ -111,9 +94,13 @@ def list_decisions(engine: Engine, query: DecisionQuery) -> tuple[list[dict[str,
     return rows, next_cursor
 
 
-def get_decision(engine: Engine, request_id: str) -> dict[str, Any] | None:
-    """A logged decision with its outcome (``None`` if the database does not have it)."""
-    statement = select(decisions).where(decisions.c.request_id == request_id)
+def get_decision(
+    engine: Engine, request_id: str
+) -> tuple[DecisionRecord, dict[str, Any] | None] | None:
+    """A logged decision (without its model row) and its outcome, or ``None`` if the database
+    does not have it."""
+    columns = [c for c in decisions.columns if c.name != "features"]
+    statement = select(*columns).where(decisions.c.request_id == request_id)
     with engine.connect() as connection:
         row = connection.execute(statement).first()
         if row is None:
@@ -121,10 +108,10 @@ def get_decision(engine: Engine, request_id: str) -> dict[str, Any] | None:
         outcome = connection.execute(
             select(outcomes).where(outcomes.c.request_id == request_id)
         ).first()
-    record = _normalise(_as_dict(row))
-    record.pop("features", None)
-    record["outcome"] = None if outcome is None else _outcome_dict(_as_dict(outcome))
-    return record
+    values = _normalise(_as_dict(row))
+    values["features"] = None
+    record = DecisionRecord(**values)
+    return record, None if outcome is None else _outcome_dict(_as_dict(outcome))
 
 
 def decision_exists(engine: Engine, request_id: str) -> bool:
@@ -173,3 +160,27 @@ def record_outcome(
             "an outcome is recorded once"
         )
     return outcome, created
+
+
+def insert_decisions(
+    engine: Engine,
+    records: Sequence[DecisionRecord],
+    outcome_rows: Sequence[Mapping[str, Any]] = (),
+) -> None:
+    """Insert decisions (and outcomes: ``request_id``, ``defaulted``, ``observed_at``,
+    ``recorded_at``) in one transaction: synthetic logs and tools, not the API's drain."""
+    with engine.begin() as connection:
+        if records:
+            connection.execute(insert(decisions), [r.as_row() for r in records])
+        if outcome_rows:
+            connection.execute(insert(outcomes), list(outcome_rows))
+
+
+def record_read(engine: Engine, *, key_id: str | None, request_id: str, found: bool) -> None:
+    """Record that ``key_id`` read (or looked for) the decision ``request_id``."""
+    with engine.begin() as connection:
+        connection.execute(
+            decision_reads.insert().values(
+                read_at=datetime.now(UTC), key_id=key_id, request_id=request_id, found=found
+            )
+        )

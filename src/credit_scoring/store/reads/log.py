@@ -1,17 +1,16 @@
-"""What the dashboard reads: SQL aggregates over the decision log and stored monitoring rows.
+"""Aggregates over the decision log, for the dashboard's pages.
 
 Everything is aggregated in the database (``GROUP BY`` time bucket) so a page reads a few
 hundred rows whatever the size of the log; the pages cache the results (``st.cache_data`` with
-a TTL). The engine is read-only: SQLite is opened with ``mode=ro`` and PostgreSQL sessions
-default to read-only transactions (give the dashboard a read-only role as well).
+a TTL). The engine is read-only (``store.engine.create_db_engine(url, read_only=True)``):
+SQLite is opened with ``mode=ro`` and PostgreSQL sessions default to read-only transactions
+(give the dashboard a read-only role as well).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -20,23 +19,17 @@ from numpy.typing import NDArray
 from sqlalchemy import (
     Engine,
     Integer,
-    and_,
     case,
     cast,
-    create_engine,
-    distinct,
     func,
-    inspect,
     literal_column,
     select,
 )
-from sqlalchemy.engine import make_url
 from sqlalchemy.sql.elements import ColumnElement
 
-from credit_scoring.dburl import normalise_database_url as _normalise
-from credit_scoring.errors import ConfigurationError
-from credit_scoring.monitoring.store import monitoring_results, read_results, utc
-from credit_scoring.serving.decision_log.models import decisions, outcomes
+from credit_scoring.store.reads.results import has_tables
+from credit_scoring.store.records import utc
+from credit_scoring.store.tables import decisions, outcomes
 
 Granularity = Literal["second", "minute", "hour", "day", "week"]
 GRANULARITIES: tuple[Granularity, ...] = ("second", "minute", "hour", "day", "week")
@@ -51,39 +44,6 @@ LATENCY_EDGES_MS: tuple[float, ...] = (
     0.5, 1, 1.5, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 200, 500, 1000, 2000, 5000,
 )  # fmt: skip
 SCORE_BAND_POINTS = 20
-
-
-def read_only_engine(url: str) -> Engine:
-    """An engine that cannot write: SQLite opened ``mode=ro``, PostgreSQL read-only sessions."""
-    parsed = make_url(_normalise(url))
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        database = parsed.database or ""
-        if not database or database == ":memory:":
-            raise ConfigurationError("the dashboard needs a SQLite file, not an in-memory database")
-        path = Path(database).resolve()
-        if not path.is_file():
-            raise ConfigurationError(f"no decision-log database at {path}")
-
-        def connect() -> sqlite3.Connection:
-            return sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30.0)
-
-        return create_engine("sqlite://", creator=connect)
-    if backend == "postgresql":
-        return create_engine(
-            parsed,
-            pool_pre_ping=True,
-            connect_args={
-                "connect_timeout": 5,
-                "options": "-c default_transaction_read_only=on",
-            },
-        )
-    raise ConfigurationError(f"unsupported database for the dashboard: {backend!r}")
-
-
-def has_tables(engine: Engine, *names: str) -> bool:
-    existing = set(inspect(engine).get_table_names())
-    return all(name in existing for name in names)
 
 
 # -- time buckets --------------------------------------------------------------------------
@@ -293,45 +253,3 @@ def realised_cost_curve(
     cost = (cost_fn * (total_bad - refused_bad) + cost_fp * refused_good) / total
     thresholds = cells["cell"].to_numpy(dtype=float) * resolution
     return pd.DataFrame({"threshold": thresholds, "cost": cost})
-
-
-# -- stored monitoring results -------------------------------------------------------------
-
-
-def stored_window_sizes(engine: Engine, job: str) -> list[str]:
-    """Window widths with stored results of ``job``, most rows first."""
-    if not has_tables(engine, "monitoring_results"):
-        return []
-    r = monitoring_results.c
-    statement = (
-        select(r.window_size, func.count().label("n"))
-        .where(r.job == job)
-        .group_by(r.window_size)
-        .order_by(func.count().desc())
-    )
-    with engine.connect() as connection:
-        return [str(row[0]) for row in connection.execute(statement)]
-
-
-def stored_results(
-    engine: Engine,
-    *,
-    job: str,
-    window: str | None,
-    metrics: Sequence[str] | None = None,
-    since: datetime | None = None,
-) -> pd.DataFrame:
-    """Stored rows of ``job`` (empty when the monitoring tables do not exist yet)."""
-    if not has_tables(engine, "monitoring_results"):
-        return pd.DataFrame()
-    return read_results(engine, job=job, window=window, metrics=metrics, since=since)
-
-
-def latest_models(engine: Engine, job: str) -> list[str]:
-    """Model versions with stored results of ``job``."""
-    if not has_tables(engine, "monitoring_results"):
-        return []
-    r = monitoring_results.c
-    statement = select(distinct(r.model_version)).where(and_(r.job == job))
-    with engine.connect() as connection:
-        return sorted(str(row[0]) for row in connection.execute(statement))

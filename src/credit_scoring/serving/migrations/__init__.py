@@ -1,1 +1,0 @@
-"""Alembic migrations of the serving database (decision log, outcomes, API keys)."""
