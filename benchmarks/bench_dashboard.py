@@ -24,9 +24,11 @@ from pathlib import Path
 from credit_scoring.dashboard.auth import hash_password
 from credit_scoring.demo.browser_tour import serve_dashboard, tour
 from credit_scoring.demo.simulate.demo import backfill_demo_log, build_demo
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.users import add_user
 
 TARGET_SECONDS = 3.0
-USER, PASSWORD = "bench", "a benchmark password"
+USER, ADMIN, PASSWORD = "bench", "bench-admin", "a benchmark password"
 
 
 def peak_rss_mb_of_children() -> float:
@@ -69,13 +71,16 @@ def main() -> int:
             "CREDIT_SCORING_HOME": str(root / "home"),
             "DATABASE_URL": url,
             "CREDIT_SCORING_MODEL_URI": str(env.bundle_dir),
-            "CREDIT_SCORING_DASHBOARD_USER": USER,
-            "CREDIT_SCORING_DASHBOARD_PASSWORD_HASH": hash_password(PASSWORD),
             "CREDIT_SCORING_DASHBOARD_CACHE_SECONDS": "600",
         }
+        engine = create_db_engine(url)
+        add_user(engine, username=USER, password_hash=hash_password(PASSWORD), role="underwriter")
+        add_user(engine, username=ADMIN, password_hash=hash_password(PASSWORD), role="admin")
+        engine.dispose()
         shots = args.screenshots or root / "screenshots"
         with serve_dashboard(settings) as address:
-            cold = tour(address, user=USER, password=PASSWORD, out_dir=shots, timeout=120)
+            cold = tour(address, user=USER, password=PASSWORD, out_dir=shots, timeout=120,
+                        admin=(ADMIN, PASSWORD))  # fmt: skip
             warm = [
                 tour(
                     address,
@@ -83,6 +88,7 @@ def main() -> int:
                     password=PASSWORD,
                     out_dir=root / f"warm-{i}",
                     timeout=120,
+                    work_queue=False,
                 )
                 for i in range(args.runs)
             ]

@@ -37,6 +37,7 @@ ROUTE_SCOPES = {
     ("GET", "/v1/scores"): "read",
     ("GET", "/v1/model"): "read",
     ("POST", "/v1/admin/reload"): "admin",
+    ("POST", "/v1/reviews"): "review",
     ("DELETE", "/v1/admin/keys/{key_id}"): "admin",
 }
 OPEN_ROUTES = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
@@ -68,6 +69,9 @@ def _call(
         body = {"applications": [application]}
     elif path == "/v1/outcomes":
         body = {"request_id": REQUEST_ID, "defaulted": False}
+    elif path == "/v1/reviews":
+        body = {"request_id": REQUEST_ID, "final_decision": "REFUSE", "reviewer": "drill",
+                "reason": "other (see comment)"}  # fmt: skip
     return client.request(method, url, json=body, headers=headers).status_code
 
 

@@ -222,7 +222,8 @@ def _keys(database_url: str) -> tuple[dict[str, str], str]:
                 "outcomes": ["outcomes"],
                 "read": ["read"],
                 "admin": ["admin"],
-                "everything": ["score", "outcomes", "read", "admin"],
+                "review": ["review"],
+                "everything": ["score", "outcomes", "read", "admin", "review"],
             }.items()
         }
         _, revoked = create_key(

@@ -25,9 +25,9 @@ say "migrating the serving database; creating a demo API key and dashboard login
 api_key=$("$CLI" keys create --name "demo-$(date +%s)" --scope score --scope outcomes --scope read | tail -n 1)
 
 dashboard_password=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')
-CREDIT_SCORING_DASHBOARD_PASSWORD_HASH=$(printf '%s\n' "$dashboard_password" |
-  "$CLI" dashboard hash-password --password-stdin)
-export CREDIT_SCORING_DASHBOARD_USER=demo CREDIT_SCORING_DASHBOARD_PASSWORD_HASH
+dashboard_user="demo-$(date +%s)"
+printf '%s\n' "$dashboard_password" |
+  "$CLI" users add "$dashboard_user" --role admin --password-stdin >/dev/null
 
 # A ready-to-send request: the first application of the test table, as the API takes it.
 "$PY" - "$DATA_DIR" "$demo_dir/request.json" <<'PYEOF'
@@ -98,7 +98,7 @@ cat <<MSG
 
   Demo is up after $(($(date +%s) - started)) s (since make started, install included).
   API        $api   (OpenAPI docs: $api/docs)
-  Dashboard  http://127.0.0.1:$DASHBOARD_PORT   user: demo   password: $dashboard_password
+  Dashboard  http://127.0.0.1:$DASHBOARD_PORT   user: $dashboard_user   password: $dashboard_password
   API key    $api_key   (scopes score, read; shown once)
 
   Score an application (this exact command was just sent and answered):

@@ -6,6 +6,8 @@
 #   only the DML it needs.
 # - dashboard_reader: the dashboard; SELECT on the tables except keys and audit (same command),
 #   read-only sessions.
+# - dashboard_writer: the dashboard's own writes (reviews, login attempts, access audit, user
+#   role/state); INSERT on those tables and SELECT where needed (same command), no keys.
 # POSTGRES_USER (the superuser) is used by nothing but this script.
 set -eu
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
@@ -17,10 +19,11 @@ CREATE ROLE credit_scoring_owner LOGIN PASSWORD :'owner_password';
 CREATE ROLE credit_scoring_api LOGIN PASSWORD :'api_password';
 CREATE ROLE dashboard_reader LOGIN PASSWORD :'reader_password';
 ALTER ROLE dashboard_reader SET default_transaction_read_only = on;
+CREATE ROLE dashboard_writer LOGIN PASSWORD :'reader_password';
 REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO credit_scoring_owner, credit_scoring_api;
-GRANT CONNECT ON DATABASE :"db" TO dashboard_reader;
+GRANT CONNECT ON DATABASE :"db" TO dashboard_reader, dashboard_writer;
 ALTER SCHEMA public OWNER TO credit_scoring_owner;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
-GRANT USAGE ON SCHEMA public TO credit_scoring_api, dashboard_reader;
+GRANT USAGE ON SCHEMA public TO credit_scoring_api, dashboard_reader, dashboard_writer;
 SQL

@@ -83,6 +83,16 @@ class Settings(BaseSettings):
     #: Half-width of the REVIEW band around the threshold, in probability units (0: no band;
     #: unset: the bundle's own band).
     review_band: float | None = Field(default=None, ge=0.0, le=0.5)
+    #: Counter-offers for REFUSE/REVIEW decisions: the largest approvable amount on a grid from
+    #: ``counter_offer_floor`` of the request up, in steps of ``counter_offer_step`` of the
+    #: request, rounded down to ``counter_offer_rounding`` currency units.
+    counter_offers: bool = True
+    #: Reasons an underwriter may give for a final decision (JSON list in the environment;
+    #: unset: the default list of ``credit_scoring.store.reviews``).
+    review_reasons: tuple[str, ...] | None = None
+    counter_offer_floor: float = Field(default=0.30, gt=0.0, lt=1.0)
+    counter_offer_step: float = Field(default=0.05, gt=0.0, lt=1.0)
+    counter_offer_rounding: float = Field(default=1000.0, gt=0.0)
     #: Serve without API keys: development only, refused in production and off loopback.
     open_local_mode: bool = False
     #: Seconds an API key lookup is cached (revocations reach every worker within a second
@@ -135,10 +145,8 @@ class Settings(BaseSettings):
     monitor_window: str = Field(default="1d", pattern=r"^\s*\d+\s*[mhdw]\s*$")
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8501, ge=1, le=65535)
-    #: The dashboard login: a user name and its password hash from
-    #: ``credit-scoring dashboard hash-password`` (no default password; no login without both).
-    dashboard_user: str | None = None
-    dashboard_password_hash: SecretStr | None = None
+    #: Minutes without activity after which a dashboard session is logged out.
+    dashboard_idle_minutes: float = Field(default=30.0, gt=0.0)
     #: Database the dashboard reads (use a read-only role on PostgreSQL); default: the decision
     #: log's database, opened read-only.
     dashboard_database_url: str | None = None

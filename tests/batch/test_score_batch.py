@@ -14,8 +14,10 @@ from typer.testing import CliRunner
 
 from credit_scoring.batch import OUTPUT_COLUMNS, ApplicationScorer, BatchModel, score_batch
 from credit_scoring.batch import run as batch_run
+from credit_scoring.batch.scoring import COUNTER_OFFER_COLUMNS
 from credit_scoring.cli import app as cli
 from credit_scoring.features.publish import publish_history
+from credit_scoring.runtime.counter_offer import CounterOfferPolicy
 from credit_scoring.serving.scorer import load_served_model
 from credit_scoring.settings import Settings
 
@@ -55,19 +57,22 @@ def test_batch_scores_equal_the_api_scorer_for_every_application(
     out = tmp_path / "scores.parquet"
     frame = pd.read_parquet(pipeline.data_dir / "application_test.parquet")
     frame.loc[::5, "SK_ID_CURR"] += 50_000_000
+    frame.loc[1::3, ["AMT_CREDIT", "AMT_ANNUITY"]] *= 3.0  # more refusals with room below
     source = tmp_path / "applications.parquet"
     frame.to_parquet(source, index=False)
     result = score_batch(
-        source, out, model=batch_model, features_dir=pipeline.features_dir, chunk_rows=97
-    )
+        source, out, model=batch_model, features_dir=pipeline.features_dir, chunk_rows=97,
+        counter_offers=CounterOfferPolicy(),
+    )  # fmt: skip
     scored = read_output(out)
     served = load_served_model(str(pipeline.bundle_dir), sqlite_store)
+    assert served.counter_offer_policy == CounterOfferPolicy()  # on by default
     applications = frame.to_dict("records")
 
-    assert list(scored.columns) == list(OUTPUT_COLUMNS)
+    assert list(scored.columns) == [*OUTPUT_COLUMNS, *COUNTER_OFFER_COLUMNS]
     assert result.rows == len(scored) == len(applications) > 100
     assert scored["SK_ID_CURR"].tolist() == [a["SK_ID_CURR"] for a in applications]
-    adverse = 0
+    adverse = offers = 0
     for row, application in zip(scored.itertuples(index=False), applications, strict=True):
         fields = {k: (None if isinstance(v, float) and math.isnan(v) else v)
                   for k, v in application.items()}  # fmt: skip
@@ -79,12 +84,21 @@ def test_batch_scores_equal_the_api_scorer_for_every_application(
         assert row.threshold == served.threshold
         assert row.model_version == served.model_version
         codes = [r["code"] for r in online.reasons]
+        offer = online.counter_offer
+        if offer is None:
+            assert pd.isna(row.counter_offer_amount) and pd.isna(row.counter_offer_points)
+        else:
+            offers += 1
+            assert row.counter_offer_amount == offer["amount"]
+            assert row.counter_offer_probability == offer["probability"]
+            assert row.counter_offer_points == offer["points"]
         if online.decision == "APPROVE":
             assert row.reasons is None
         else:
             adverse += 1
             assert row.reasons.split(";") == codes if codes else row.reasons == ""
     assert 0 < adverse < len(applications)
+    assert offers > 0
     assert scored["history_found"].tolist() == [i % 5 != 0 for i in range(len(scored))]
     assert result.history_found == int(scored["history_found"].sum())
     assert sum(result.decisions.values()) == len(scored)

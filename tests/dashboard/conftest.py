@@ -3,6 +3,7 @@ settings the Streamlit app reads from the environment, and AppTest helpers."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +18,15 @@ from credit_scoring.demo.simulate.demo import (
     backfill_demo_log,
     build_demo,
 )
+from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.users import UserError, add_user
 
 APP = Path(__file__).resolve().parents[2] / "src" / "credit_scoring" / "dashboard" / "app.py"
-USER = "analyst"
+USER = "analyst"  # an admin
 PASSWORD = "correct horse battery staple"
-PAGES = ("score", "overview", "service", "drift", "performance", "model")
+#: One user per role, all with PASSWORD.
+USERS = {"viewer": "vera", "underwriter": "ulla", "admin": USER}
+PAGES = ("review", "score", "overview", "service", "drift", "performance", "model", "users")
 
 
 @pytest.fixture(scope="session")
@@ -73,13 +78,28 @@ def dashboard_settings(
         monkeypatch.setenv("CREDIT_SCORING_MODEL_URI", str(demo_env.bundle_dir))
         monkeypatch.setenv("CREDIT_SCORING_DASHBOARD_CACHE_SECONDS", "0")
         if login:
-            monkeypatch.setenv("CREDIT_SCORING_DASHBOARD_USER", USER)
-            monkeypatch.setenv("CREDIT_SCORING_DASHBOARD_PASSWORD_HASH", password_hash)
-        else:
-            monkeypatch.delenv("CREDIT_SCORING_DASHBOARD_USER", raising=False)
-            monkeypatch.delenv("CREDIT_SCORING_DASHBOARD_PASSWORD_HASH", raising=False)
+            add_users(database_url, password_hash)
 
     return use
+
+
+def add_users(database_url: str, password_hash: str) -> None:
+    """One user per role (:data:`USERS`) in the database (kept when already there)."""
+    engine = create_db_engine(database_url)
+    try:
+        for role, name in USERS.items():
+            with contextlib.suppress(UserError):
+                add_user(engine, username=name, password_hash=password_hash, role=role)
+    finally:
+        engine.dispose()
+
+
+def copy_log(log: FilledLog, folder: Path) -> str:
+    """A private copy of a filled log (for tests that write reviews)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    source = Path(log.database_url.removeprefix("sqlite:///"))
+    shutil.copy(source, folder / "serving.sqlite")
+    return f"sqlite:///{(folder / 'serving.sqlite').as_posix()}"
 
 
 class Dashboard:
@@ -88,12 +108,13 @@ class Dashboard:
     user = USER
     password = PASSWORD
     pages = PAGES
+    users = USERS
 
     @staticmethod
-    def app(*, logged_in: bool) -> AppTest:
+    def app(*, logged_in: bool, role: str = "admin") -> AppTest:
         at = AppTest.from_file(str(APP), default_timeout=120)
         if logged_in:
-            at.session_state["dashboard_user"] = USER
+            at.session_state["dashboard_user"] = USERS[role]
         return at.run()
 
     @staticmethod
@@ -113,3 +134,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="Folder for the browser test's page screenshots (default: a temporary folder). "
         "Pass tests/dashboard on the command line so this option is known.",
     )
+
+
+@pytest.fixture
+def private_filled_log(filled_log: FilledLog, tmp_path: Path) -> str:
+    """A copy of the filled log this test may write to (reviews, audit)."""
+    return copy_log(filled_log, tmp_path / "private-log")

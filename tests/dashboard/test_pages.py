@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGES = ("score", "overview", "service", "drift", "performance", "model")
+PAGES = ("review", "score", "overview", "service", "drift", "performance", "model", "users")
 EMPTY_STATES = {
+    "review": "The review queue is empty",
     "overview": "No decisions yet",
     "service": "No decisions yet",
     "drift": "No drift results yet",
@@ -37,10 +38,15 @@ def test_logged_out_only_the_login_page_exists(dashboard, dashboard_settings, em
             at.switch_page(f"pages/{page}.py")
 
 
-def test_without_configured_credentials_nobody_can_log_in(dashboard, dashboard_settings, empty_log):  # type: ignore[no-untyped-def]
+def test_without_users_nobody_can_log_in(dashboard, dashboard_settings, empty_log):  # type: ignore[no-untyped-def]
     dashboard_settings(empty_log, login=False)
     at = dashboard.app(logged_in=False)
-    assert "Login is not configured" in texts(at) and not at.text_input
+    at.text_input(key="login_user").input("admin")
+    at.text_input(key="login_password").input("admin")
+    at.button[0].click()
+    at.run()
+    assert "Wrong user or password" in texts(at)
+    assert "dashboard_user" not in at.session_state
 
 
 def test_a_wrong_password_is_refused(dashboard, dashboard_settings, empty_log):  # type: ignore[no-untyped-def]
@@ -52,10 +58,11 @@ def test_a_wrong_password_is_refused(dashboard, dashboard_settings, empty_log): 
     at.run()
     assert "Wrong user or password" in texts(at)
     assert "dashboard_user" not in at.session_state
-    assert at.session_state["dashboard_login_failures"] == 1
 
 
-def test_login_opens_the_score_page_and_logout_closes_it(dashboard, dashboard_settings, empty_log):  # type: ignore[no-untyped-def]
+def test_login_opens_the_review_queue_and_logout_closes_it(
+    dashboard, dashboard_settings, empty_log
+):  # type: ignore[no-untyped-def]
     dashboard_settings(empty_log)
     at = dashboard.app(logged_in=False)
     at.text_input(key="login_user").input(dashboard.user)
@@ -63,7 +70,7 @@ def test_login_opens_the_score_page_and_logout_closes_it(dashboard, dashboard_se
     at.button[0].click()
     at.run()
     no_exception(at)
-    assert [t.value for t in at.title] == ["Score an application"]
+    assert [t.value for t in at.title] == ["Review queue"]
     at.button(key="logout").click()
     at.run()
     assert "dashboard_user" not in at.session_state
@@ -83,6 +90,8 @@ def test_every_page_shows_an_empty_state_on_an_empty_log(  # type: ignore[no-unt
         assert not at.get("plotly_chart")
     elif page == "model":
         assert len(at.get("plotly_chart")) == 3  # cost curve, calibration, importance
+    elif page == "users":
+        assert set(at.dataframe[0].value["user"]) == {"analyst", "ulla", "vera"}
     else:
         assert any(b.label == "Score" for b in at.button)
 

@@ -115,8 +115,11 @@ def test_fast_single_row_path_matches_public_predict(bundle: Bundle, training_da
 
 def test_decisions_follow_the_threshold_and_the_review_band(bundle: Bundle) -> None:
     t = bundle.threshold
-    assert bundle.decide(t) is Decision.REFUSE
-    assert bundle.decide(np.nextafter(t, 0)) is Decision.APPROVE
+    assert bundle.review_band == 0.01  # trained bundles carry a ±1 pp band by default
+    assert bundle.decide(t + 0.01) is Decision.REFUSE
+    assert bundle.decide(t) is Decision.REVIEW
+    assert bundle.decide(t, review_band=0.0) is Decision.REFUSE
+    assert bundle.decide(np.nextafter(t, 0), review_band=0.0) is Decision.APPROVE
     assert bundle.decide(t - 0.01, review_band=0.02) is Decision.REVIEW
     assert bundle.decide(t + 0.019, review_band=0.02) is Decision.REVIEW
     assert bundle.decide(t + 0.02, review_band=0.02) is Decision.REFUSE

@@ -40,8 +40,6 @@ COMPOSE_TEST_ENV = {
     "API_DB_PASSWORD": "test-api-password",
     "DASHBOARD_DB_PASSWORD": "test-reader-password",
     "CREDIT_SCORING_AUDIT_KEY": "0" * 64,
-    "CREDIT_SCORING_DASHBOARD_USER": "tester",
-    "CREDIT_SCORING_DASHBOARD_PASSWORD_HASH": "scrypt:32768:8:1:00:00",
     "MLFLOW_ADMIN_USER": "tester",
     "MLFLOW_ADMIN_PASSWORD": "test-mlflow-password",
     "MLFLOW_FLASK_SERVER_SECRET_KEY": "0" * 64,
@@ -337,7 +335,6 @@ def test_secrets_come_only_from_the_environment_and_fail_clearly_when_missing() 
     text = COMPOSE_FILE.read_text()
     secrets = {"POSTGRES_PASSWORD", "DASHBOARD_DB_PASSWORD", "CREDIT_SCORING_AUDIT_KEY"}
     secrets |= {"OWNER_DB_PASSWORD", "API_DB_PASSWORD"}
-    secrets |= {"CREDIT_SCORING_DASHBOARD_USER", "CREDIT_SCORING_DASHBOARD_PASSWORD_HASH"}
     secrets |= {"MLFLOW_ADMIN_USER", "MLFLOW_ADMIN_PASSWORD", "MLFLOW_FLASK_SERVER_SECRET_KEY"}
     seen: set[str] = set()
     for match in _INTERPOLATION.finditer(text):
@@ -439,13 +436,17 @@ def test_database_urls_name_the_postgres_service_its_database_and_roles() -> Non
     )
     assert reader.hostname == "postgres" and reader.path == api_url.path
     assert reader.password == COMPOSE_TEST_ENV["DASHBOARD_DB_PASSWORD"]
+    writer = urlsplit(_interpolate(environment("dashboard")["DATABASE_URL"], COMPOSE_TEST_ENV))
+    assert writer.hostname == "postgres" and writer.path == api_url.path
+    assert writer.username not in (api_url.username, owner_url.username, reader.username)
     init = (POSTGRES_INIT / "10-roles.sh").read_text()
-    for role in (reader.username, api_url.username, owner_url.username):
+    for role in (reader.username, writer.username, api_url.username, owner_url.username):
         assert f"CREATE ROLE {role} LOGIN" in init
     assert "default_transaction_read_only" in init and "REVOKE CREATE ON SCHEMA public" in init
     grant = shlex.split(service("migrate")["command"][2].split("&&")[1])
     assert grant[grant.index("--api-role") + 1] == api_url.username
     assert grant[grant.index("--reader-role") + 1] == reader.username
+    assert grant[grant.index("--writer-role") + 1] == writer.username
     assert "./docker/postgres-init:/docker-entrypoint-initdb.d:ro" in service("postgres")["volumes"]
 
 

@@ -164,6 +164,7 @@ class Keys:
     admin: str
     everything: str
     revoked: str
+    review: str
 
 
 def make_keys(database_url: str) -> Keys:
@@ -177,7 +178,8 @@ def make_keys(database_url: str) -> Keys:
                 "read": ["read"],
                 "admin": ["admin"],
                 "everything": ["score", "outcomes", "read", "admin"],
-                "revoked": ["score", "outcomes", "read", "admin"],
+                "revoked": ["score", "outcomes", "read", "admin", "review"],
+                "review": ["review"],
             }.items()
         }
         revoke_key(engine, made["revoked"].split("_")[1])

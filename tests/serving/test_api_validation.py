@@ -21,7 +21,7 @@ def test_a_valid_application_is_scored_and_answered_in_full(
     body = response.json()
     assert set(body) == {
         "request_id", "client_id", "probability", "score", "decision", "threshold", "reasons",
-        "model_version", "history_found", "created_at",
+        "counter_offer", "model_version", "history_found", "created_at",
     }  # fmt: skip
     assert body["client_id"] == applications[0]["SK_ID_CURR"]
     assert body["probability"] == 1.0 - applications[0]["EXT_SOURCE_2"]

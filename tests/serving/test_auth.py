@@ -28,6 +28,7 @@ PROTECTED = [
     ("GET", "/v1/scores/{request_id}", "read", "score"),
     ("GET", "/v1/scores", "read", "admin"),
     ("POST", "/v1/outcomes", "outcomes", "score"),
+    ("POST", "/v1/reviews", "review", "score"),
     ("GET", "/v1/model", "read", "score"),
     ("POST", "/v1/admin/reload", "admin", "score"),
     ("DELETE", "/v1/admin/keys/{key_id}", "admin", "outcomes"),
@@ -45,6 +46,9 @@ def _call(
         body = {"applications": [application]}
     elif path == "/v1/outcomes":
         body = {"request_id": REQUEST_ID, "defaulted": False}
+    elif path == "/v1/reviews":
+        body = {"request_id": REQUEST_ID, "final_decision": "REFUSE", "reviewer": "ops",
+                "reason": "other (see comment)"}  # fmt: skip
     return client.request(method, url, json=body, headers=headers).status_code
 
 

@@ -228,6 +228,7 @@ def test_a_decision_record_is_its_answer_then_the_fields_only_the_log_keeps(
             "decision": result.decision,
             "threshold": stand_in.threshold,
             "reasons": result.reasons,
+            "counter_offer": result.counter_offer,
             "model_version": stand_in.model_version,
             "history_found": result.history_found,
             "created_at": answer["created_at"],

@@ -44,6 +44,7 @@ from credit_scoring.batch.scoring import ApplicationScorer, HistoryTable, output
 from credit_scoring.data.contract import Problem
 from credit_scoring.data.loader import default_threads
 from credit_scoring.errors import DataContractError
+from credit_scoring.runtime.counter_offer import CounterOfferPolicy
 from credit_scoring.spark_session import spark_session_or_local
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ def score_batch(
     workers: int | None = None,
     spark_session: Any = None,
     log: Log | None = None,
+    counter_offers: CounterOfferPolicy | None = None,
 ) -> BatchResult:
     """Score every application of ``input_path`` into ``out_path`` (CSV or Parquet, atomic).
 
@@ -113,7 +115,8 @@ def score_batch(
     so that every thread gets several chunks). Raises
     :class:`~credit_scoring.errors.DataContractError` for an input that breaks the contract
     (nothing is written) and :class:`~credit_scoring.errors.FeatureSetMismatchError` when the
-    history does not match the model.
+    history does not match the model. ``counter_offers`` adds the counter-offer columns
+    (local engine only).
     """
     say = log or logger.info
     if engine not in ENGINES:
@@ -127,6 +130,7 @@ def score_batch(
         out_path=Path(out_path), model=model, engine=engine, with_reasons=with_reasons,
         review_band=review_band, chunk_rows=chunk_rows, workers=workers or default_threads(),
         history_path=history_path, database_url=database_url, say=say, started=started,
+        counter_offers=counter_offers if engine == "local" else None,
     )  # fmt: skip
     if engine == "local":
         result = run.screened_parquet(Path(input_path))
@@ -151,7 +155,11 @@ def check_batch_paths(
     claim_batch_output(
         Path(out_path),
         inputs=inputs,
-        column_sets=[output_schema(with_reasons=r).names for r in (True, False)],
+        column_sets=[
+            output_schema(with_reasons=r, with_offers=o).names
+            for r in (True, False)
+            for o in (True, False)
+        ],
     )
 
 
@@ -170,6 +178,7 @@ class _Run:
     database_url: str | None
     say: Log
     started: float
+    counter_offers: CounterOfferPolicy | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     _history: HistoryTable | None = None
 
@@ -202,6 +211,7 @@ class _Run:
             self.model.bundle, history, model_version=self.model.model_version,
             with_reasons=self.with_reasons, review_band=self.review_band,
             num_threads=1 if self.workers > 1 else None,  # the pool already uses every core
+            counter_offers=self.counter_offers,
         )  # fmt: skip
 
     def screened_parquet(self, input_path: Path) -> BatchResult | None:
@@ -240,7 +250,9 @@ class _Run:
                 f"{applications.rows:,} applications checked "
                 f"({self.seconds['read_and_check']:.2f} s)"
             )
-            schema = output_schema(with_reasons=self.with_reasons)
+            schema = output_schema(
+                with_reasons=self.with_reasons, with_offers=self.counter_offers is not None
+            )
             if self.engine == "local":
                 scorer = self.scorer(self.history(applications.client_ids()))
                 mark = time.perf_counter()

@@ -25,6 +25,7 @@ from credit_scoring.errors import FeatureSetMismatchError
 from credit_scoring.features.application import APPLICATION_INPUT_COLUMNS, application_columns
 from credit_scoring.features.feature_set import KEY_COLUMN
 from credit_scoring.runtime.bundle import Bundle, Decision
+from credit_scoring.runtime.counter_offer import CounterOffer, CounterOfferPolicy
 from credit_scoring.runtime.scorer import Scorer
 from credit_scoring.schema import APPLICATION_TEST, Column, Kind
 
@@ -46,8 +47,18 @@ _DECISIONS = (_APPROVE, *(str(d) for d in Decision if d is not Decision.APPROVE)
 _DECISION_LABELS = pa.array(_DECISIONS, pa.string())
 
 
-def output_schema(*, with_reasons: bool) -> pa.Schema:
-    """Arrow schema of the output: probability in [0, 1], score in points, reasons as codes."""
+#: Output columns of the counter-offer (null for approvals and when no amount is approved).
+COUNTER_OFFER_COLUMNS: tuple[str, ...] = (
+    "counter_offer_amount",
+    "counter_offer_annuity",
+    "counter_offer_probability",
+    "counter_offer_points",
+)
+
+
+def output_schema(*, with_reasons: bool, with_offers: bool = False) -> pa.Schema:
+    """Arrow schema of the output: probability in [0, 1], score in points, reasons as codes,
+    and (``with_offers``) the counter-offer of each REFUSE/REVIEW decision."""
     fields = [
         pa.field(KEY_COLUMN, pa.int64(), nullable=False),
         pa.field("probability", pa.float64(), nullable=False),
@@ -59,6 +70,13 @@ def output_schema(*, with_reasons: bool) -> pa.Schema:
     ]
     if with_reasons:
         fields.append(pa.field("reasons", pa.string()))  # null for approvals
+    if with_offers:
+        fields += [
+            pa.field("counter_offer_amount", pa.float64()),
+            pa.field("counter_offer_annuity", pa.float64()),
+            pa.field("counter_offer_probability", pa.float64()),
+            pa.field("counter_offer_points", pa.int64()),
+        ]
     return pa.schema(fields)
 
 
@@ -152,11 +170,16 @@ class ApplicationScorer:
         with_reasons: bool = True,
         review_band: float | None = None,
         num_threads: int | None = None,
+        counter_offers: CounterOfferPolicy | None = None,
     ) -> None:
-        self.scorer = Scorer(bundle, history, review_band=review_band, num_threads=num_threads)
+        self.scorer = Scorer(
+            bundle, history, review_band=review_band, num_threads=num_threads,
+            counter_offers=counter_offers,
+        )  # fmt: skip
         self.bundle = bundle
         self.with_reasons = with_reasons
-        self.schema = output_schema(with_reasons=with_reasons)
+        self.with_offers = counter_offers is not None
+        self.schema = output_schema(with_reasons=with_reasons, with_offers=self.with_offers)
         self._model_version = pa.scalar(model_version, pa.string())
 
     def score_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -185,7 +208,29 @@ class ApplicationScorer:
             for position, row in zip(scored.adverse.tolist(), codes, strict=True):
                 reasons[position] = REASON_SEPARATOR.join(row)
             arrays.append(pa.array(reasons, pa.string()))
+        if self.with_offers:
+            arrays += _offer_arrays(scored.offers, n)
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+
+def _offer_arrays(offers: Mapping[int, CounterOffer | None], n: int) -> list[pa.Array]:
+    """The counter-offer columns (null where there is none)."""
+    values = np.full((3, n), np.nan)
+    points = np.zeros(n, dtype=np.int64)
+    has = np.zeros(n, dtype=bool)
+    for i, offer in offers.items():
+        if offer is not None:
+            has[i] = True
+            annuity = np.nan if offer.annuity is None else offer.annuity
+            values[:, i] = (offer.amount, annuity, offer.probability)
+            points[i] = offer.points
+    mask = ~has
+    return [
+        pa.array(values[0], pa.float64(), mask=mask),
+        pa.array(values[1], pa.float64(), mask=mask | np.isnan(values[1])),
+        pa.array(values[2], pa.float64(), mask=mask),
+        pa.array(points, pa.int64(), mask=mask),
+    ]
 
 
 def _decision_array(decision: NDArray[np.str_]) -> pa.Array:

@@ -25,6 +25,7 @@ from credit_scoring.cli import (
     signing_key,
     simulate,
     train,
+    users,
 )
 from credit_scoring.cli.options import hide_flag_types, third_party_progress
 from credit_scoring.errors import CreditScoringError
@@ -65,6 +66,7 @@ app.add_typer(log.app, name="log")
 app.add_typer(monitor.app, name="monitor")
 app.command("simulate")(simulate.simulate_command)
 app.add_typer(dashboard.app, name="dashboard")
+app.add_typer(users.app, name="users")
 
 
 def main() -> None:

@@ -1,4 +1,7 @@
-"""``credit-scoring dashboard``: run the Streamlit dashboard; ``dashboard hash-password``."""
+"""``credit-scoring dashboard``: run the Streamlit dashboard; ``dashboard hash-password``.
+
+Logins are the named users of ``credit-scoring users``; the dashboard refuses to start while
+there is no active user (there is no default one)."""
 
 from __future__ import annotations
 
@@ -35,18 +38,30 @@ def dashboard_command(
         int | None, typer.Option(help="Port (default: CREDIT_SCORING_DASHBOARD_PORT or 8501).")
     ] = None,
 ) -> None:
-    """Start the dashboard (login: CREDIT_SCORING_DASHBOARD_USER / _PASSWORD_HASH)."""
+    """Start the dashboard (log in as a user of `credit-scoring users add`)."""
     if ctx.invoked_subcommand is not None:
         return
-    from credit_scoring.dashboard.auth import Credentials
+    from sqlalchemy.exc import SQLAlchemyError
+
     from credit_scoring.errors import ConfigurationError
+    from credit_scoring.store.engine import create_db_engine
+    from credit_scoring.store.users import list_users
 
     settings = get_settings()
-    if Credentials.from_settings(settings) is None:
+    engine = create_db_engine(settings.resolved_database_url)
+    try:
+        active = [u for u in list_users(engine) if not u.disabled]
+    except SQLAlchemyError as exc:
         raise ConfigurationError(
-            "the dashboard needs a login: set CREDIT_SCORING_DASHBOARD_USER and "
-            "CREDIT_SCORING_DASHBOARD_PASSWORD_HASH (from `credit-scoring dashboard "
-            "hash-password`); there is no default password"
+            "the dashboard cannot read its users: migrate the database first "
+            f"(`credit-scoring db upgrade`) ({exc.__class__.__name__})"
+        ) from None
+    finally:
+        engine.dispose()
+    if not active:
+        raise ConfigurationError(
+            "the dashboard needs a user: create one with `credit-scoring users add NAME "
+            "--role admin`; there is no default user"
         )
     bind = host or settings.dashboard_host
     bind_port = port or settings.dashboard_port
@@ -68,7 +83,7 @@ def hash_password_command(
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
 ) -> None:
-    """Print the hash line to put in CREDIT_SCORING_DASHBOARD_PASSWORD_HASH."""
+    """Print the scrypt hash line of a password (what `users add` stores)."""
     from credit_scoring.dashboard.auth import MIN_PASSWORD_LENGTH, hash_password
 
     if password_stdin:
@@ -78,6 +93,6 @@ def hash_password_command(
             f"Dashboard password (≥ {MIN_PASSWORD_LENGTH} characters)",
             hide_input=True,
             confirmation_prompt=True,
-            err=True,  # prompts on stderr: `export X="$(… hash-password)"` gets the hash only
+            err=True,  # prompts on stderr: `X="$(… hash-password)"` gets the hash only
         )
     typer.echo(hash_password(password))

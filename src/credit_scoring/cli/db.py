@@ -41,20 +41,27 @@ def grant_command(
     reader_role: Annotated[
         str, typer.Option(help="The dashboard's read-only login role.")
     ] = "dashboard_reader",
+    writer_role: Annotated[
+        str,
+        typer.Option(help="The dashboard's writer login role (reviews, users, login attempts)."),
+    ] = "dashboard_writer",
     database_url: Annotated[
         str | None,
         typer.Option(help="Database, as the tables' owner (default: DATABASE_URL)."),
     ] = None,
 ) -> None:
     """Grant the API role only the DML it needs and the dashboard role read access without
-    keys or audit tables (PostgreSQL; run after every upgrade, as the owner)."""
+    keys or audit tables, and the dashboard's writer role its own inserts (PostgreSQL; run
+    after every upgrade, as the owner)."""
     from credit_scoring.store.engine import create_db_engine, redact_database_url
     from credit_scoring.store.roles import grant_roles
 
     url = database_url or get_settings().resolved_database_url
     engine = create_db_engine(url)
     try:
-        statements = grant_roles(engine, api_role=api_role, reader_role=reader_role)
+        statements = grant_roles(
+            engine, api_role=api_role, reader_role=reader_role, writer_role=writer_role or None
+        )
     finally:
         engine.dispose()
     typer.echo(f"{len(statements)} grant statements applied on {redact_database_url(url)}")

@@ -34,7 +34,7 @@ def create_command(
     name: Annotated[str, typer.Option(help="Who or what uses the key.")],
     scope: Annotated[
         list[str],
-        typer.Option("--scope", help="score, outcomes, read or admin; repeat for several."),
+        typer.Option("--scope", help="score, outcomes, read, admin or review; repeat for several."),
     ],
     database_url: _DatabaseUrl = None,
 ) -> None:

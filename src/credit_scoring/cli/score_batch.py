@@ -40,6 +40,13 @@ def score_batch_command(
     reasons: Annotated[
         bool, typer.Option(help="Reason codes for adverse decisions (TreeSHAP, slower).")
     ] = True,
+    counter_offers: Annotated[
+        bool,
+        typer.Option(
+            help="Counter-offer columns: the largest approvable amount of each REFUSE/REVIEW "
+            "(local engine)."
+        ),
+    ] = True,
     chunk_rows: Annotated[int, typer.Option(min=1, help="Applications scored per chunk.")] = 20_000,
     workers: Annotated[
         int | None, typer.Option(min=1, help="Local threads (default: every core).")
@@ -50,6 +57,7 @@ def score_batch_command(
     quiet_openmp()
     from credit_scoring.batch import load_batch_model, score_batch
     from credit_scoring.batch.run import ENGINES
+    from credit_scoring.runtime.counter_offer import policy_from_settings
 
     if engine not in ENGINES:
         raise typer.BadParameter(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
@@ -85,6 +93,7 @@ def score_batch_command(
         workers=workers,
         spark_session=spark_session,
         log=log,
+        counter_offers=policy_from_settings(settings) if counter_offers else None,
     )
     decisions = ", ".join(f"{k} {v:,}" for k, v in sorted(result.decisions.items()))
     seconds = result.seconds["total"]

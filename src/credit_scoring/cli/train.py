@@ -53,8 +53,11 @@ def train_command(
         typer.Option(min=0.0, help="Cost of a refused good client (default: settings)."),
     ] = None,
     review_band: Annotated[
-        float, typer.Option(min=0.0, max=0.5, help="REVIEW band ± around the threshold.")
-    ] = 0.0,
+        float,
+        typer.Option(
+            min=0.0, max=0.5, help="REVIEW band ± around the threshold (probability; 0: none)."
+        ),
+    ] = 0.01,
     folds: Annotated[int, typer.Option(min=2, max=20, help="Cross-validation folds.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of folds, LightGBM and tuning.")] = 42,
     learning_rate: Annotated[

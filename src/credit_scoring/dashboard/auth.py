@@ -1,23 +1,30 @@
-"""Dashboard login: one user whose password is stored only as a salted scrypt hash.
+"""Dashboard login: named users (``credit-scoring users add``) whose passwords are stored
+only as salted scrypt hash lines (``scrypt:32768:8:1:<salt hex>:<key hex>``) in the database.
 
-``credit-scoring dashboard hash-password`` prints a hash line such as
-``scrypt:32768:8:1:<salt hex>:<key hex>``; put it in ``CREDIT_SCORING_DASHBOARD_PASSWORD_HASH``
-next to ``CREDIT_SCORING_DASHBOARD_USER``. There is no default password: without both
-settings nobody can log in. Comparisons are constant-time; a wrong attempt waits a little
-longer each time (per browser session) to slow guessing down.
+There is no default user. Comparisons are constant-time; failed attempts are stored and
+throttle further attempts per user and per client address (:mod:`credit_scoring.store.users`);
+password checks are bounded per process.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
-import time
-from collections.abc import Callable
+import threading
 from dataclasses import dataclass
 
+from sqlalchemy import Engine
+
 from credit_scoring.errors import ConfigurationError
-from credit_scoring.settings import Settings
+from credit_scoring.store.users import (
+    DashboardUser,
+    ThrottlePolicy,
+    get_user,
+    record_attempt,
+    throttled,
+)
 
 SCHEME = "scrypt"
 #: scrypt cost parameters: 2^15 × 8 × 128 bytes = 32 MiB of memory per check (OWASP level).
@@ -65,9 +72,8 @@ class PasswordHash:
             parsed = cls(int(n), int(r), int(p), bytes.fromhex(salt), bytes.fromhex(key))
         except ValueError as exc:
             raise ConfigurationError(
-                "CREDIT_SCORING_DASHBOARD_PASSWORD_HASH is not a hash line "
-                "scrypt:<n>:<r>:<p>:<salt hex>:<key hex> from "
-                f"`credit-scoring dashboard hash-password` ({exc})"
+                "the stored password hash is not a hash line "
+                f"scrypt:<n>:<r>:<p>:<salt hex>:<key hex> ({exc})"
             ) from None
         if parsed.n < 2**14 or len(parsed.salt) < 8 or len(parsed.key) < 16:
             raise ConfigurationError("the dashboard password hash is too weak (n, salt or key)")
@@ -78,42 +84,53 @@ class PasswordHash:
         return hmac.compare_digest(candidate, self.key)
 
 
+#: Password checks running at once in a dashboard process (each takes 32 MiB of scrypt);
+#: a login waits at most :data:`CHECK_WAIT_SECONDS` for a free slot.
+MAX_CONCURRENT_CHECKS = 2
+CHECK_WAIT_SECONDS = 5.0
+_CHECKS = threading.BoundedSemaphore(MAX_CONCURRENT_CHECKS)
+
+
+@functools.cache
+def _decoy() -> PasswordHash:
+    """A hash nobody knows the password of: unknown and disabled users cost a full check too,
+    so timing does not tell which user names exist."""
+    return PasswordHash.parse(hash_password(secrets.token_urlsafe(24)))
+
+
 @dataclass(frozen=True)
-class Credentials:
-    """The configured login (``None`` when the dashboard is not configured for login)."""
+class LoginResult:
+    """A logged-in user, or why not (a message safe to show)."""
 
-    user: str
-    password_hash: PasswordHash
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Credentials | None:
-        if not settings.dashboard_user or settings.dashboard_password_hash is None:
-            return None
-        encoded = settings.dashboard_password_hash.get_secret_value()
-        return cls(settings.dashboard_user, PasswordHash.parse(encoded))
-
-    def check(self, user: str, password: str) -> bool:
-        """Both must match; the password is checked even for a wrong user (same timing)."""
-        password_ok = self.password_hash.verify(password)
-        user_ok = hmac.compare_digest(user.encode("utf-8"), self.user.encode("utf-8"))
-        return user_ok and password_ok
+    user: DashboardUser | None
+    message: str = ""
 
 
-def failure_delay(failures: int) -> float:
-    """Seconds to wait after the ``failures``-th wrong attempt in a row (0.5 s doubling, ≤ 8 s)."""
-    return 0.0 if failures <= 0 else min(0.5 * 2 ** (failures - 1), 8.0)
-
-
-def attempt_login(
-    credentials: Credentials,
-    user: str,
-    password: str,
+def authenticate(
+    engine: Engine,
     *,
-    failures: int,
-    sleep: Callable[[float], None] = time.sleep,
-) -> bool:
-    """Check a login attempt; a wrong one waits :func:`failure_delay` first."""
-    if credentials.check(user, password):
-        return True
-    sleep(failure_delay(failures + 1))
-    return False
+    username: str,
+    password: str,
+    address: str,
+    policy: ThrottlePolicy = ThrottlePolicy(),
+) -> LoginResult:
+    """Check a login against the stored users. Throttled per user and per client address
+    from the stored attempts (so across browser sessions and processes); at most
+    :data:`MAX_CONCURRENT_CHECKS` password checks at once; every checked attempt is stored."""
+    username = username.strip()[:100]
+    why = throttled(engine, username=username, address=address, policy=policy)
+    if why is not None:
+        return LoginResult(None, why)
+    if not _CHECKS.acquire(timeout=CHECK_WAIT_SECONDS):
+        return LoginResult(None, "the server is busy checking other logins: try again shortly")
+    try:
+        user = get_user(engine, username) if username else None
+        usable = user is not None and not user.disabled
+        stored = PasswordHash.parse(user.password_hash) if usable and user else _decoy()
+        ok = stored.verify(password) and usable
+    finally:
+        _CHECKS.release()
+    record_attempt(engine, username=username or "-", address=address, success=ok)
+    if not ok:
+        return LoginResult(None, "Wrong user or password.")
+    return LoginResult(user)

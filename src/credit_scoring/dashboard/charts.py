@@ -14,10 +14,43 @@ from credit_scoring.monitoring.charts import BAND_COLOURS, LAYOUT, psi_heatmap
 
 __all__ = ["BAND_COLOURS", "psi_heatmap"]
 
+#: Tick labels per time-bucket width (never finer than the bucket).
+TICK_FORMATS = {
+    "second": "%H:%M:%S", "minute": "%H:%M", "hour": "%d %b %H:%M", "day": "%d %b",
+    "week": "%d %b %Y",
+}  # fmt: skip
+BUCKET_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86_400, "week": 7 * 86_400}
+MAX_TICKS = 10
+
 
 def _figure(title: str) -> go.Figure:
     fig = go.Figure()
     fig.update_layout(title=title, **LAYOUT)
+    return fig
+
+
+def time_axis(fig: go.Figure, buckets: pd.Series, granularity: str) -> go.Figure:
+    """Fit a date x-axis to time buckets of ``granularity``: half a bucket of margin on each
+    side, ticks on whole buckets (at most :data:`MAX_TICKS`) labelled at the bucket's
+    resolution, bars one bucket wide. One bucket reads as one bucket, never as a
+    sub-millisecond axis."""
+    width = pd.Timedelta(seconds=BUCKET_SECONDS[granularity])
+    times = pd.to_datetime(pd.Series(buckets), utc=True).dropna()
+    if times.empty:
+        return fig
+    first, last = times.min(), times.max()
+    n = round((last - first) / width) + 1
+    step = max(1, int(np.ceil(n / MAX_TICKS)))
+    naive = [(t - width / 2).tz_localize(None) for t in (first, last + width)]
+    fig.update_xaxes(
+        type="date",
+        range=naive,
+        tick0=first.tz_localize(None),
+        dtick=step * width / pd.Timedelta(milliseconds=1),
+        tickformat=TICK_FORMATS[granularity],
+        title_text=f"time (UTC, per {granularity})",
+    )
+    fig.update_traces(width=0.9 * width / pd.Timedelta(milliseconds=1), selector={"type": "bar"})
     return fig
 
 
@@ -53,7 +86,7 @@ def probability_gauge(
     return fig
 
 
-def volume_and_approval(volume: pd.DataFrame) -> go.Figure:
+def volume_and_approval(volume: pd.DataFrame, *, granularity: str = "day") -> go.Figure:
     """Decisions per bucket (bars, by decision) and the approval rate (line, right axis)."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     for column, name, colour in (
@@ -76,10 +109,10 @@ def volume_and_approval(volume: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(
         title_text="approval rate", tickformat=".0%", range=[0, 1], dtick=0.2, secondary_y=True
     )
-    return fig
+    return time_axis(fig, volume["bucket"], granularity)
 
 
-def score_heatmap(distribution: pd.DataFrame) -> go.Figure:
+def score_heatmap(distribution: pd.DataFrame, *, granularity: str = "day") -> go.Figure:
     """Share of each bucket's decisions per score band (columns sum to 100%)."""
     table = distribution.pivot_table(
         index="band", columns="bucket", values="decisions", aggfunc="sum", fill_value=0
@@ -95,10 +128,10 @@ def score_heatmap(distribution: pd.DataFrame) -> go.Figure:
         hovertemplate="%{x}<br>score %{y}<br>%{z:.1%}<extra></extra>",
     )
     fig.update_yaxes(title_text="score points")
-    return fig
+    return time_axis(fig, pd.Series(table.columns), granularity)
 
 
-def latency_lines(latency: pd.DataFrame) -> go.Figure:
+def latency_lines(latency: pd.DataFrame, *, granularity: str = "hour") -> go.Figure:
     fig = _figure("Latency percentiles (ms)")
     for column, colour in (("p50_ms", "#2e7d32"), ("p95_ms", "#f9a825"), ("p99_ms", "#c62828")):
         fig.add_scatter(
@@ -106,7 +139,7 @@ def latency_lines(latency: pd.DataFrame) -> go.Figure:
             mode="lines+markers", line={"color": colour},
         )  # fmt: skip
     fig.update_yaxes(title_text="ms", rangemode="tozero")
-    return fig
+    return time_axis(fig, latency["bucket"], granularity)
 
 
 def error_rate_lines(errors: pd.DataFrame) -> go.Figure:
@@ -123,9 +156,15 @@ def error_rate_lines(errors: pd.DataFrame) -> go.Figure:
 
 
 def realised_vs_estimated(
-    perf: pd.DataFrame, metrics: Sequence[tuple[str, str, str]], *, percent: bool = False
+    perf: pd.DataFrame,
+    metrics: Sequence[tuple[str, str, str]],
+    *,
+    percent: bool = False,
+    y_range: tuple[float, float] | None = None,
 ) -> go.Figure:
-    """Lines over windows: each ``(metric, label, dash)`` of the ``all`` segment."""
+    """Lines over windows: each ``(metric, label, dash)`` of the ``all`` segment (missing
+    values — e.g. windows with too few outcomes — leave gaps); ``y_range`` fixes the axis to
+    the metric's domain (AUC: 0–1)."""
     rows = perf[perf["segment"] == "all"]
     fig = _figure(" vs ".join(label for _, label, _ in metrics))
     for metric, label, dash in metrics:
@@ -136,6 +175,8 @@ def realised_vs_estimated(
         )  # fmt: skip
     if percent:
         fig.update_yaxes(tickformat=".1%")
+    if y_range is not None:
+        fig.update_yaxes(range=list(y_range))
     return fig
 
 

@@ -3,25 +3,29 @@ the login page, sidebar filters and empty states."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from credit_scoring.dashboard.auth import Credentials, attempt_login
+from credit_scoring.dashboard.auth import authenticate
 from credit_scoring.errors import CreditScoringError
 from credit_scoring.runtime.bundle import Bundle, load_bundle
 from credit_scoring.settings import Settings, get_settings
 from credit_scoring.store import reads
 from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.reviews import record_access
+from credit_scoring.store.users import DashboardUser, get_user
 
 T = TypeVar("T")
 USER_KEY = "dashboard_user"
-FAILURES_KEY = "dashboard_login_failures"
+ACTIVE_KEY = "dashboard_last_active"
+NOTICE_KEY = "dashboard_notice"
 PERIODS: dict[str, timedelta | None] = {
     "last 24 hours": timedelta(days=1),
     "last 7 days": timedelta(days=7),
@@ -38,6 +42,17 @@ def settings() -> Settings:
 def engine(url: str) -> Engine:
     """One read-only engine per database URL for the dashboard process."""
     return create_db_engine(url, read_only=True)
+
+
+@st.cache_resource(show_spinner=False)
+def _writer(url: str) -> Engine:
+    return create_db_engine(url)
+
+
+def write_engine() -> Engine:
+    """The serving database, writable: users, login attempts, reviews and the access audit
+    (the monitoring queries keep their read-only engine)."""
+    return _writer(settings().resolved_database_url)
 
 
 def database_url() -> str:
@@ -81,49 +96,102 @@ def current_bundle() -> Bundle | None:
         return None
 
 
-# -- login ---------------------------------------------------------------------------------
+# -- login, roles, sessions -----------------------------------------------------------------
+
+
+def client_address() -> str:
+    """The browser's address as Streamlit sees it (``local`` when unknown, e.g. in tests)."""
+    try:
+        address = st.context.ip_address
+    except Exception:
+        address = None
+    return str(address or "local")
 
 
 def logged_in() -> bool:
-    return bool(st.session_state.get(USER_KEY))
+    """Whether this session has a user, expiring it after the idle timeout."""
+    if not st.session_state.get(USER_KEY):
+        return False
+    now = time.monotonic()
+    last = float(st.session_state.get(ACTIVE_KEY, now))
+    if now - last > 60.0 * settings().dashboard_idle_minutes:
+        _log_out()
+        st.session_state[NOTICE_KEY] = "Your session expired after inactivity: log in again."
+        return False
+    st.session_state[ACTIVE_KEY] = now
+    return True
+
+
+def current_user() -> DashboardUser | None:
+    """The logged-in user as stored now (a disabled user or changed role applies at once;
+    an idle session has expired)."""
+    if not logged_in():
+        return None
+    name = st.session_state.get(USER_KEY)
+    user = get_user(write_engine(), str(name))
+    if user is None or user.disabled:
+        _log_out()
+        return None
+    return user
+
+
+def require_role(role: str) -> DashboardUser:
+    """Stop the page unless the user has ``role`` (or a higher one)."""
+    user = current_user()
+    if user is None and st.session_state.get(NOTICE_KEY):
+        st.warning(st.session_state.pop(NOTICE_KEY))
+    if user is None or not user.may(role):
+        st.error(f"This page needs the {role} role.", icon=":material/block:")
+        st.stop()
+    assert user is not None
+    return user
+
+
+def audit(action: str, *, request_id: str | None = None, **detail: Any) -> None:
+    """Record an action of the logged-in user (e.g. opening an applicant's data)."""
+    record_access(
+        write_engine(), username=str(st.session_state.get(USER_KEY, "-")), action=action,
+        request_id=request_id, detail=detail or None,
+    )  # fmt: skip
 
 
 def login_page() -> None:
     """The only page before login."""
     st.title("credit-scoring monitoring")
-    try:
-        credentials = Credentials.from_settings(settings())
-    except CreditScoringError as exc:
-        st.error(str(exc))
-        return
-    if credentials is None:
-        st.error(
-            "Login is not configured: set CREDIT_SCORING_DASHBOARD_USER and "
-            "CREDIT_SCORING_DASHBOARD_PASSWORD_HASH (create the hash with "
-            "`credit-scoring dashboard hash-password`). There is no default password."
-        )
-        return
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        st.warning(notice)
     with st.form("login"):
         user = st.text_input("User", key="login_user")
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Log in")
+    st.caption(
+        "Users are created with `credit-scoring users add NAME --role viewer|underwriter|admin`; "
+        "there is no default user."
+    )
     if submitted:
-        failures = int(st.session_state.get(FAILURES_KEY, 0))
-        if attempt_login(credentials, user, password, failures=failures):
-            st.session_state[USER_KEY] = user
-            st.session_state[FAILURES_KEY] = 0
+        try:
+            result = authenticate(
+                write_engine(), username=user, password=password, address=client_address()
+            )
+        except CreditScoringError as exc:
+            st.error(str(exc))
+            return
+        if result.user is not None:
+            st.session_state[USER_KEY] = result.user.username
+            st.session_state[ACTIVE_KEY] = time.monotonic()
             st.rerun()
-        st.session_state[FAILURES_KEY] = failures + 1
-        st.error("Wrong user or password.")
+        st.error(result.message)
 
 
 def _log_out() -> None:
     st.session_state.pop(USER_KEY, None)
+    st.session_state.pop(ACTIVE_KEY, None)
 
 
-def sidebar_account() -> None:
+def sidebar_account(user: DashboardUser) -> None:
     with st.sidebar:
-        st.caption(f"Signed in as **{st.session_state.get(USER_KEY)}** · read-only")
+        st.caption(f"Signed in as **{user.username}** · {user.role}")
         st.button("Log out", key="logout", on_click=_log_out)
 
 
@@ -136,15 +204,14 @@ class Filters:
     since: datetime | None
 
 
-def time_filters(*, default_granularity: reads.Granularity = "day") -> Filters:
-    """Period and time-bucket selectors in the sidebar."""
+def time_filters(*, default_granularity: str = "auto") -> Filters:
+    """Period and time-bucket selectors in the sidebar; ``auto`` picks the finest bucket that
+    keeps the period's decisions within a readable number of buckets."""
+    options = ["auto", *reads.GRANULARITIES]
     with st.sidebar:
         period = st.selectbox("Period", list(PERIODS), index=3, key="period")
-        granularity = st.selectbox(
-            "Time bucket",
-            reads.GRANULARITIES,
-            index=reads.GRANULARITIES.index(default_granularity),
-            key="granularity",
+        choice = st.selectbox(
+            "Time bucket", options, index=options.index(default_granularity), key="granularity"
         )
     span = PERIODS[period]
     since = None
@@ -152,6 +219,16 @@ def time_filters(*, default_granularity: reads.Granularity = "day") -> Filters:
         # Rounded down to the hour, so the cache key stays the same within an hour.
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         since = now - span
+    if choice == "auto":
+        summary = cached(reads.log_summary)
+        first = (
+            summary["first"]
+            if since is None or summary["first"] is None
+            else max(summary["first"], since)
+        )
+        granularity = reads.auto_granularity(first, summary["last"])
+    else:
+        granularity = cast(reads.Granularity, choice)
     return Filters(granularity=granularity, since=since)
 
 

@@ -1,9 +1,11 @@
 """Drive the running dashboard in Debian's Chromium through Playwright (tests, benchmark).
 
 :func:`serve_dashboard` starts ``streamlit run`` on a free loopback port with the given
-environment and waits until it answers; :func:`tour` logs in, opens every page from the
-sidebar, waits until the page has finished running, times it and saves a screenshot of each.
-Playwright's own browser download is never used: Chromium is ``/usr/bin/chromium``.
+environment and waits until it answers; :func:`tour` logs in as an underwriter, works the
+oldest item of the review queue (open → decide → recorded), opens every page from the sidebar,
+waits until the page has finished running, times it and saves a screenshot of each; with an
+admin login it also opens the Users page. Playwright's own browser download is never used:
+Chromium is ``/usr/bin/chromium``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ CHROMIUM_ARGS = (
 )
 #: (sidebar link, page heading, plotly charts expected when the log is filled)
 PAGES: tuple[tuple[str, str], ...] = (
+    ("Review queue", "Review queue"),
     ("Score an application", "Score an application"),
     ("Overview", "Overview"),
     ("Service", "Service"),
@@ -42,8 +45,12 @@ PAGES: tuple[tuple[str, str], ...] = (
 )
 
 
-#: Title of the visit that submits the Score form.
+#: Titles of the extra visits: a queue item opened and decided, the submitted Score form, and
+#: the admin's Users page.
+OPENED = "Review queue (application opened)"
+DECIDED = "Review queue (decision recorded)"
 SCORED = "Score an application (submitted)"
+USERS_PAGE = "Users"
 
 
 def free_port() -> int:
@@ -107,6 +114,24 @@ def _wait_until_idle(page: object, timeout_ms: float) -> None:
     page.wait_for_selector(IDLE, timeout=timeout_ms)  # type: ignore[attr-defined]
 
 
+def _visit(page: object, title: str, shot: Path, started: float, timeout_ms: float) -> PageVisit:
+    """Wait until the page has run and its charts are drawn; screenshot; what it showed."""
+    _wait_until_idle(page, timeout_ms)
+    charts = page.locator(".js-plotly-plot")  # type: ignore[attr-defined]
+    for k in range(charts.count()):
+        charts.nth(k).locator(".main-svg").first.wait_for(state="attached")
+    seconds = time.perf_counter() - started
+    page.screenshot(path=str(shot), full_page=True)  # type: ignore[attr-defined]
+    exceptions = tuple(page.locator('[data-testid="stException"]').all_inner_texts())  # type: ignore[attr-defined]
+    return PageVisit(title, seconds, shot, charts.count(), exceptions)
+
+
+def _log_in(page: object, user: str, password: str) -> None:
+    page.get_by_role("textbox", name="User").fill(user)  # type: ignore[attr-defined]
+    page.get_by_role("textbox", name="Password").fill(password)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Log in").click()  # type: ignore[attr-defined]
+
+
 def tour(
     url: str,
     *,
@@ -116,15 +141,20 @@ def tour(
     timeout: float = 60.0,
     chromium: str = CHROMIUM,
     score_form: bool = True,
+    work_queue: bool = True,
+    admin: tuple[str, str] | None = None,
 ) -> list[PageVisit]:
-    """Log in and open every page; a screenshot of each (``<n>-<page>.png``) in ``out_dir``,
-    and of a scored default application (``1b-scored.png``, visit :data:`SCORED`) when
-    ``score_form``. The first page is timed from the login click."""
+    """Log in as ``user`` (an underwriter or admin) and open every page; a screenshot of each
+    (``<n>-<page>.png``) in ``out_dir``. With ``work_queue``, the oldest queue item is opened
+    (``1b-review-opened.png``) and approved with the first reason (``1c-review-decided.png``);
+    with ``score_form`` the default application is scored (``2b-scored.png``); with ``admin``
+    (user, password) a second login opens the Users page (``9-users.png``). The first page is
+    timed from the login click. An empty queue is only shown (nothing to work)."""
     from playwright.sync_api import sync_playwright
 
     out_dir.mkdir(parents=True, exist_ok=True)
     timeout_ms = timeout * 1000.0
-    visits = []
+    visits: list[PageVisit] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
         # Streamlit scrolls inside its own container: a tall viewport shows whole pages.
@@ -136,11 +166,8 @@ def tour(
             page.get_by_role("heading", name="credit-scoring monitoring").wait_for()
             page.screenshot(path=str(out_dir / "0-login.png"), full_page=True)
             step = "log in"
-            page.get_by_role("textbox", name="User").fill(user)
-            page.get_by_role("textbox", name="Password").fill(password)
-            # The first page is timed from the login click (it loads the model on first use).
-            login_clicked = time.perf_counter()
-            page.get_by_role("button", name="Log in").click()
+            login_clicked = time.perf_counter()  # the first page is timed from here
+            _log_in(page, user, password)
             page.get_by_role("heading", name=PAGES[0][1]).wait_for()
             for number, (link, heading) in enumerate(PAGES, start=1):
                 step = f"open {link}"
@@ -148,33 +175,50 @@ def tour(
                 if number > 1:
                     page.get_by_role("link", name=link, exact=True).click()
                 page.get_by_role("heading", name=heading, exact=True).wait_for()
-                _wait_until_idle(page, timeout_ms)
-                charts = page.locator(".js-plotly-plot")
-                for k in range(charts.count()):
-                    charts.nth(k).locator(".main-svg").first.wait_for(state="attached")
-                seconds = time.perf_counter() - started
                 shot = out_dir / f"{number}-{link.lower().replace(' ', '-')}.png"
-                page.screenshot(path=str(shot), full_page=True)
-                exceptions = tuple(page.locator('[data-testid="stException"]').all_inner_texts())
-                visits.append(PageVisit(heading, seconds, shot, charts.count(), exceptions))
-                if number == 1 and score_form:
+                visits.append(_visit(page, heading, shot, started, timeout_ms))
+                empty_queue = page.get_by_text("The review queue is empty").count() > 0
+                if link == "Review queue" and work_queue and not empty_queue:
+                    step = "open the oldest application of the queue"
+                    started = time.perf_counter()
+                    page.get_by_role("button", name="Open the application", exact=True).click()
+                    page.get_by_role("heading", name="Application").first.wait_for()
+                    visits.append(
+                        _visit(page, OPENED, out_dir / "1b-review-opened.png", started, timeout_ms)
+                    )
+                    step = "record the final decision"
+                    started = time.perf_counter()
+                    page.get_by_role("button", name="Record the decision").click()
+                    page.get_by_text("Recorded:").wait_for()
+                    visits.append(
+                        _visit(
+                            page, DECIDED, out_dir / "1c-review-decided.png", started, timeout_ms
+                        )
+                    )
+                if link == "Score an application" and score_form:
                     step = "score the default application"
                     started = time.perf_counter()
                     page.get_by_role("button", name="Score").click()
                     page.get_by_role("heading", name="Decision").wait_for()
-                    _wait_until_idle(page, timeout_ms)
                     page.locator(".js-plotly-plot .main-svg").first.wait_for(state="attached")
-                    seconds = time.perf_counter() - started
-                    shot = out_dir / "1b-scored.png"
-                    page.screenshot(path=str(shot), full_page=True)
-                    exceptions = tuple(
-                        page.locator('[data-testid="stException"]').all_inner_texts()
+                    visits.append(
+                        _visit(page, SCORED, out_dir / "2b-scored.png", started, timeout_ms)
                     )
-                    visits.append(PageVisit(SCORED, seconds, shot, 1, exceptions))
             step = "log out"
             page.get_by_role("button", name="Log out").click()
             page.get_by_role("heading", name="credit-scoring monitoring").wait_for()
-            page.screenshot(path=str(out_dir / "7-logged-out.png"), full_page=True)
+            page.screenshot(path=str(out_dir / "8-logged-out.png"), full_page=True)
+            if admin is not None:
+                step = "log in as admin and open Users"
+                _log_in(page, *admin)
+                page.get_by_role("heading", name=PAGES[0][1]).wait_for()
+                _wait_until_idle(page, timeout_ms)
+                started = time.perf_counter()
+                page.get_by_role("link", name="Users", exact=True).click()
+                page.get_by_role("heading", name="Users", exact=True).wait_for()
+                visits.append(
+                    _visit(page, USERS_PAGE, out_dir / "9-users.png", started, timeout_ms)
+                )
         except Exception as exc:
             page.screenshot(path=str(out_dir / "failed.png"), full_page=True)
             raise RuntimeError(f"browser tour failed at step {step!r}: {exc}") from exc

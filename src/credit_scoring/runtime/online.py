@@ -86,6 +86,11 @@ class OnlineFeatureBuilder:
         # history rows are the feature set's history features in order: block copies on batches.
         self._history_slices = _as_slices(self._history_positions, self._history_sources)
 
+    @property
+    def numeric_features(self) -> list[tuple[int, str]]:
+        """``(model column, application feature)`` of the numeric application features."""
+        return list(self._numeric)
+
     def row(
         self, application: Mapping[str, Any], history_row: NDArray[np.float64] | None
     ) -> NDArray[np.float64]:
@@ -203,6 +208,10 @@ def _columns(applications: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     columns: dict[str, Any] = dict(zip(_NUMERIC_INPUTS, by_column, strict=True))
     columns.update(zip(APPLICATION_CATEGORICAL_FEATURES, categorical.T, strict=True))
     return columns
+
+
+#: Raw fields of many applications as columns (public name of :func:`_columns`).
+application_columns = _columns
 
 
 def build_feature_row(

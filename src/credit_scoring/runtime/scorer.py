@@ -14,8 +14,8 @@ rows; every row is bit-equal to the one-row answer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -23,7 +23,12 @@ from numpy.typing import NDArray
 
 from credit_scoring.features.feature_set import KEY_COLUMN
 from credit_scoring.runtime.bundle import Bundle, Decision, FrameScores
-from credit_scoring.runtime.online import OnlineFeatureBuilder
+from credit_scoring.runtime.counter_offer import (
+    CounterOffer,
+    CounterOfferPolicy,
+    CounterOfferSearch,
+)
+from credit_scoring.runtime.online import OnlineFeatureBuilder, application_columns
 from credit_scoring.runtime.reasons import MAX_REASONS
 
 APPROVE = str(Decision.APPROVE)
@@ -58,6 +63,8 @@ class Scored:
     reasons: list[dict[str, Any]]
     history_found: bool
     features: NDArray[np.float64]
+    #: For REFUSE/REVIEW: the largest approvable amount (``CounterOffer.as_dict``), or None.
+    counter_offer: dict[str, Any] | None = None
     #: A shadow challenger's (version, probability, decision, score) for the same row: logged
     #: with the decision by the API, never returned (None without a challenger).
     shadow: Shadow | None = None
@@ -85,6 +92,8 @@ class ScoredBatch:
     reason_order: NDArray[np.intp]
     reason_top: NDArray[np.float64]
     reason_count: NDArray[np.intp]
+    #: Counter-offers by row position (adverse rows only; empty without counter-offers).
+    offers: dict[int, CounterOffer | None] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -100,7 +109,8 @@ class Scorer:
 
     ``review_band`` overrides the bundle's band (None keeps it); ``num_threads`` is the number
     of LightGBM/TreeSHAP threads of a batch (LightGBM's default when None; one row always uses
-    one). The answers depend on neither the batch size nor the threads.
+    one). The answers depend on neither the batch size nor the threads. ``counter_offers``:
+    the grid of counter-offers given with REFUSE/REVIEW decisions (None: none).
     """
 
     def __init__(
@@ -110,6 +120,7 @@ class Scorer:
         *,
         review_band: float | None = None,
         num_threads: int | None = None,
+        counter_offers: CounterOfferPolicy | None = None,
     ) -> None:
         self.bundle = bundle
         self.history = history
@@ -124,6 +135,22 @@ class Scorer:
         self.reason_texts: tuple[str, ...] = tuple(g.text for g in groups)
         # Tabulate TreeSHAP and load its compiled kernel now, not on the first refusal.
         bundle.contributions(np.full(len(bundle.features), np.nan))
+        self._offers: CounterOfferSearch | None = None
+        self.counter_offer_policy = counter_offers
+
+    @property
+    def counter_offer_policy(self) -> CounterOfferPolicy | None:
+        return None if self._offers is None else self._offers.policy
+
+    @counter_offer_policy.setter
+    def counter_offer_policy(self, policy: CounterOfferPolicy | None) -> None:
+        self._offers = (
+            None
+            if policy is None
+            else CounterOfferSearch(
+                self.builder, self.bundle, review_band=self.review_band, policy=policy
+            )
+        )
 
     # -- one application ---------------------------------------------------------------------
     def feature_row(self, application: Mapping[str, Any]) -> tuple[NDArray[np.float64], bool]:
@@ -142,11 +169,17 @@ class Scorer:
         result = bundle.score_row(x, review_band=self.review_band, with_reasons=False)
         decision = str(result.decision)
         reasons: list[dict[str, Any]] = []
+        offer = None
         if decision != APPROVE:
             index = bundle.reason_index
             grouped = index.group_contributions(bundle.contributions(x))
             order, top, count = index.top_positions(grouped)
             reasons = self._reason_dicts(order.tolist(), top.tolist(), int(count))
+            if self._offers is not None:
+                found_offer = self._offers.offers(
+                    x.reshape(1, -1), application_columns([application])
+                )[0]
+                offer = None if found_offer is None else found_offer.as_dict()
         return Scored(
             probability=result.probability,
             log_odds=result.raw_score,
@@ -155,6 +188,7 @@ class Scorer:
             reasons=reasons,
             history_found=found,
             features=x,
+            counter_offer=offer,
         )
 
     # -- many applications -------------------------------------------------------------------
@@ -167,7 +201,10 @@ class Scorer:
         ids = np.asarray(ids, dtype=np.int64)
         history_rows, found = self.history.lookup_many(ids)
         matrix = self.builder.rows_from_columns(columns, history_rows, found)
-        return self._score_matrix(ids, matrix, found, with_reasons=with_reasons)
+        batch = self._score_matrix(ids, matrix, found, with_reasons=with_reasons)
+        return self._with_offers(batch, lambda rows: {
+            name: np.asarray(values)[rows] for name, values in columns.items()
+        })  # fmt: skip
 
     def score_many(
         self,
@@ -186,6 +223,9 @@ class Scorer:
             history_rows, found = self.history.lookup_many(ids)
             matrix = self.builder.rows(applications, history_rows, found)
             batch = self._score_matrix(ids, matrix, found, with_reasons=True)
+            batch = self._with_offers(
+                batch, lambda rows: application_columns([applications[i] for i in rows.tolist()])
+            )
         else:
             batch = self.score_columns(np.asarray(columns[KEY_COLUMN]), columns)
         return self.as_scored(batch)
@@ -200,6 +240,7 @@ class Scorer:
         decisions: list[str] = frame.decision.tolist()
         reasons = dict(zip(batch.adverse.tolist(), self.reason_lists(batch), strict=True))
         found: list[bool] = batch.history_found.tolist()
+        offers = {i: None if o is None else o.as_dict() for i, o in batch.offers.items()}
         return [
             Scored(
                 probability=probability[i],
@@ -209,9 +250,23 @@ class Scorer:
                 reasons=reasons.get(i, []),
                 history_found=found[i],
                 features=batch.matrix[i],
+                counter_offer=offers.get(i),
             )
             for i in range(len(batch))
         ]
+
+    def _with_offers(
+        self, batch: ScoredBatch, inputs_of: Callable[[NDArray[np.intp]], Mapping[str, Any]]
+    ) -> ScoredBatch:
+        """``batch`` with the counter-offers of its REFUSE/REVIEW rows (all their grids in one
+        predict); ``inputs_of(rows)`` gives those rows' raw fields as columns."""
+        if self._offers is None:
+            return batch
+        rows = np.flatnonzero(batch.scores.decision != APPROVE)
+        if not len(rows):
+            return batch
+        found = self._offers.offers(batch.matrix[rows], inputs_of(rows))
+        return replace(batch, offers=dict(zip(rows.tolist(), found, strict=True)))
 
     def reason_lists(self, batch: ScoredBatch) -> list[list[dict[str, Any]]]:
         """The reasons of each adverse row of ``batch`` (as the API answers them)."""

@@ -35,9 +35,10 @@ from credit_scoring.serving.decision_log.drain import DecisionDrain
 from credit_scoring.serving.decision_log.drain_process import DrainProcess
 from credit_scoring.serving.decision_log.sink import DecisionSink
 from credit_scoring.serving.decision_log.spool import SpoolFile, SpoolWriter
+from credit_scoring.serving.docs import add_offline_docs
 from credit_scoring.serving.keys import REVOCATION_POLL_SECONDS, KeyVerifier
 from credit_scoring.serving.observability import AccessMiddleware, Metrics
-from credit_scoring.serving.routes import admin, health, model, outcomes
+from credit_scoring.serving.routes import admin, health, model, outcomes, reviews
 from credit_scoring.serving.routes.scores import scores_router
 from credit_scoring.serving.runtime import ModelRuntime
 from credit_scoring.serving.schemas import application_model, batch_request_model
@@ -344,9 +345,12 @@ def create_app(
         description=_DESCRIPTION,
         lifespan=lifespan,
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        docs_url=None,  # served from the API's own assets below (no CDN)
+        redoc_url=None,
         openapi_tags=[
             {"name": "scores", "description": "Score applications; read logged decisions."},
             {"name": "outcomes", "description": "Observed outcomes of decisions."},
+            {"name": "reviews", "description": "Final decisions of reviewed applications."},
             {"name": "model", "description": "The model being served."},
             {"name": "admin", "description": "Operations."},
             {"name": "health", "description": "Probes and metrics (no key needed)."},
@@ -355,9 +359,11 @@ def create_app(
     app.include_router(scores_router(settings))
     app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     app.include_router(outcomes.router)
+    app.include_router(reviews.router)
     app.include_router(model.router)
     app.include_router(admin.router)
     app.include_router(health.router)
+    add_offline_docs(app)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(CreditScoringError, _package_error)
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)

@@ -31,8 +31,8 @@ UNKNOWN_READS_PER_SECOND = 10
 
 #: ``score``: POST scores; ``outcomes``: POST outcomes (they feed realised performance, so
 #: not every scoring client may post them); ``read``: GET decisions and the model card;
-#: ``admin``: reload the model, revoke keys.
-SCOPES: tuple[str, ...] = ("score", "outcomes", "read", "admin")
+#: ``admin``: reload the model, revoke keys; ``review``: record the final decision of a review.
+SCOPES: tuple[str, ...] = ("score", "outcomes", "read", "admin", "review")
 _KEY_PATTERN = re.compile(r"^cs_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$")
 _MAX_CACHED = 10_000
 

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from credit_scoring.runtime.approval import require_approved
 from credit_scoring.runtime.bundle import Bundle
+from credit_scoring.runtime.counter_offer import CounterOfferPolicy, policy_from_settings
 from credit_scoring.runtime.history_store import HistoryStore, load_history
 from credit_scoring.runtime.registry import REGISTRY_PREFIX
 from credit_scoring.runtime.scorer import Scored, ScoredBatch, Scorer, Shadow
@@ -99,8 +100,12 @@ class ServedModel(Scorer):
         review_band: float | None,
         batch_threads: int | None = None,
         challenger: Challenger | None = None,
+        counter_offers: CounterOfferPolicy | None = None,
     ) -> None:
-        super().__init__(loaded.bundle, history, review_band=review_band, num_threads=batch_threads)
+        super().__init__(
+            loaded.bundle, history, review_band=review_band, num_threads=batch_threads,
+            counter_offers=counter_offers,
+        )  # fmt: skip
         self.challenger = challenger
         self.history_clients = len(history.load_all()[0])
         self.source = loaded.source
@@ -171,6 +176,7 @@ def load_served_model(uri: str, settings: Settings) -> ServedModel:
         history,
         review_band=settings.review_band,
         challenger=load_challenger(uri, loaded.bundle, settings),
+        counter_offers=policy_from_settings(settings),
     )
 
 

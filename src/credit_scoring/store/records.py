@@ -48,6 +48,24 @@ class Reason(TypedDict):
     ]
 
 
+class CounterOffer(TypedDict):
+    """The largest credit amount the same model approves, for a REFUSE or REVIEW decision."""
+
+    amount: Annotated[
+        float, Field(description="Credit amount (currency units), below the request.")
+    ]
+    annuity: Annotated[
+        float | None, Field(description="Annuity scaled with the amount (same term).")
+    ]
+    goods_price: Annotated[
+        float | None, Field(description="Goods price scaled, capped at the amount.")
+    ]
+    probability: Annotated[
+        float, Field(ge=0.0, le=1.0, description="Probability of default at it.")
+    ]
+    points: Annotated[int, Field(description="Score points at the offered amount.")]
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class DecisionRecord:
     """One answered decision: what was asked, what was answered, by which model, when."""
@@ -93,6 +111,10 @@ class DecisionRecord:
         str | None, Field(description="The challenger's decision (logged, never answered).")
     ] = None
     challenger_score: Annotated[int | None, Field(description="The challenger's points.")] = None
+    counter_offer: Annotated[
+        CounterOffer | None,
+        Field(description="For REFUSE/REVIEW: the largest approvable amount; else null."),
+    ] = None
 
     def as_row(self) -> dict[str, Any]:
         """The ``decisions`` row (column → value)."""
@@ -114,6 +136,7 @@ ANSWER_FIELDS: tuple[str, ...] = (
     "decision",
     "threshold",
     "reasons",
+    "counter_offer",
     "model_version",
     "history_found",
     "created_at",
@@ -147,8 +170,17 @@ SUMMARY_FIELDS: tuple[str, ...] = (
     "latency_ms",
 )
 #: What a decision's detail adds to its summary (``raw_input`` is answered as ``application``).
-DETAIL_FIELDS: tuple[str, ...] = ("bundle_checksum", "feature_set_version", "log_odds", "reasons")
+DETAIL_FIELDS: tuple[str, ...] = (
+    "bundle_checksum",
+    "feature_set_version",
+    "log_odds",
+    "reasons",
+    "counter_offer",
+)
 _JSON_FIELDS = frozenset(c.name for c in decisions.columns if isinstance(c.type, JSON))
+_NULLABLE_JSON = frozenset(
+    c.name for c in decisions.columns if c.name in _JSON_FIELDS and c.nullable
+)
 
 
 # -- the spooled JSON -------------------------------------------------------------------------
@@ -186,6 +218,7 @@ class EncodeDecision(Protocol):
         score: int,
         decision: str,
         reasons: Sequence[Mapping[str, Any]],
+        counter_offer: Mapping[str, Any] | None,
         history_found: bool,
         log_odds: float,
         challenger_version: str | None,
@@ -303,9 +336,13 @@ def copy_values(record: bytes, *, raw_input: bytes | None, features: bytes | Non
     for name in _JSON_FIELDS:
         if name == "raw_input" and raw_input is not None:
             values[name] = raw_input.decode()
+        elif name in _NULLABLE_JSON:
+            # SQL NULL, not JSON null (records spooled before a field existed lack it).
+            value = values.get(name)
+            values[name] = None if value is None else orjson.dumps(value).decode()
         else:
             values[name] = orjson.dumps(values[name]).decode()
-    return [values[name] for name in RECORD_FIELDS]
+    return [values.get(name) for name in RECORD_FIELDS]
 
 
 # -- values ---------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Every table of the database, in one SQLAlchemy ``MetaData``.
 
 The decision log, observed outcomes, API keys, monitoring results and runs, the retention
-audit and the registry of published history feature sets. The schema is created and evolved
+audit, the registry of published history feature sets, and the people in the loop (reviews,
+dashboard users, login attempts, access audit). The schema is created and evolved
 only by the Alembic migrations in ``credit_scoring/store/migrations`` (never ``create_all`` at
 runtime); these definitions are what every query uses and what the migration test compares
 the migrated schema against (``tests/store/test_migrations.py``).
@@ -70,6 +71,9 @@ decisions = Table(
     Column("challenger_probability", Float, nullable=True),
     Column("challenger_decision", String(8), nullable=True),
     Column("challenger_score", Integer, nullable=True),
+    # The counter-offer of a REFUSE/REVIEW (amount, annuity, goods price, probability, points;
+    # migration 0008).
+    Column("counter_offer", _JSON, nullable=True),
     Index("ix_decisions_created_at", "created_at", "request_id"),
     Index("ix_decisions_client_created", "client_id", "created_at", "request_id"),
 )
@@ -94,6 +98,62 @@ api_keys = Table(
     Column("scopes", String(100), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# -- people in the loop (migration 0008) ---------------------------------------------------
+
+#: The human decision on a REVIEW (or any) decision: append-only, the latest row is final.
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("request_id", String(36), nullable=False),
+    Column("reviewed_at", DateTime(timezone=True), nullable=False),
+    Column("reviewer", String(100), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("final_decision", String(16), nullable=False),
+    Column("amount", Float, nullable=True),
+    Column("reason", String(64), nullable=False),
+    Column("comment", String(1000), nullable=True),
+    Index("ix_reviews_request", "request_id", "reviewed_at"),
+)
+
+#: Named dashboard users (scrypt hash lines; roles viewer / underwriter / admin).
+dashboard_users = Table(
+    "dashboard_users",
+    metadata,
+    Column("username", String(100), primary_key=True),
+    Column("password_hash", String(300), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Every dashboard login attempt: throttling per user and per address across sessions.
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Column("username", String(100), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("success", Boolean, nullable=False),
+    Index("ix_login_attempts_user", "username", "attempted_at"),
+    Index("ix_login_attempts_address", "address", "attempted_at"),
+)
+
+#: Who opened which applicant's data, and every review action, with the user.
+access_audit = Table(
+    "access_audit",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("username", String(100), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("request_id", String(36), nullable=True),
+    Column("detail", _JSON, nullable=True),
+    Index("ix_access_audit_at", "at"),
 )
 
 #: Columns of ``decisions`` in table order (the order the drain writes them).

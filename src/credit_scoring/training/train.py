@@ -64,6 +64,10 @@ Log = Callable[[str], None]
 IMBALANCE_OPTIONS = ("none", "balanced")
 
 
+#: The REVIEW band trained bundles carry unless told otherwise (±1 percentage point).
+DEFAULT_REVIEW_BAND = 0.01
+
+
 @dataclass(frozen=True)
 class TrainOptions:
     """What to train and how. Costs are per missed default / per refused good client."""
@@ -75,7 +79,9 @@ class TrainOptions:
     boosting: BoostingConfig = field(default_factory=BoostingConfig)
     params: dict[str, Any] = field(default_factory=dict)  # overrides of DEFAULT_PARAMS
     imbalance_options: tuple[str, ...] = IMBALANCE_OPTIONS
-    review_band: float = 0.0
+    #: Half-width of the REVIEW band around the threshold (probability): ±1 pp sends about
+    #: 4 % of the demo's applications to an underwriter (docs/review.md).
+    review_band: float = DEFAULT_REVIEW_BAND
     scaling: ScoreScaling = field(default_factory=ScoreScaling)
     n_boot: int = 200
     baselines: bool = True

@@ -10,6 +10,7 @@ from credit_scoring.store import reads
 
 
 def render() -> None:
+    ui.require_role("viewer")
     st.title("Drift")
     st.caption(
         "PSI of every model feature and of the model outputs against the training reference "

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 
 def render() -> None:
+    ui.require_role("viewer")
     st.title("Model")
     bundle = ui.current_bundle()
     if bundle is None:

@@ -9,6 +9,7 @@ from credit_scoring.store import reads
 
 
 def render() -> None:
+    ui.require_role("viewer")
     st.title("Overview")
     filters = ui.time_filters()
     if ui.log_is_empty():
@@ -27,11 +28,15 @@ def render() -> None:
         ui.percent((volume["mean_probability"] * volume["decisions"]).sum() / total),
     )
     cols[3].metric("Outcomes recorded", f"{summary['outcomes']:,}")
-    st.plotly_chart(charts.volume_and_approval(volume), key="volume")
+    st.plotly_chart(
+        charts.volume_and_approval(volume, granularity=filters.granularity), key="volume"
+    )
     distribution = ui.cached(
         reads.score_distribution, granularity=filters.granularity, since=filters.since
     )
-    st.plotly_chart(charts.score_heatmap(distribution), key="scores")
+    st.plotly_chart(
+        charts.score_heatmap(distribution, granularity=filters.granularity), key="scores"
+    )
     no_history = volume["no_history"].sum() / total
     st.caption(
         f"First decision {summary['first']:%Y-%m-%d %H:%M} UTC, last "

@@ -7,6 +7,12 @@ import pandas as pd
 import streamlit as st
 
 from credit_scoring.dashboard import charts, ui
+from credit_scoring.dashboard.performance_view import (
+    MIN_OUTCOMES,
+    bands_by_score,
+    hide_thin_windows,
+    outcome_counts,
+)
 from credit_scoring.store import reads
 
 
@@ -42,6 +48,7 @@ def _calibration(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def render() -> None:
+    ui.require_role("viewer")
     st.title("Performance")
     window = ui.window_choice("performance", key="performance_window")
     rows = ui.cached(reads.stored_results, job="performance", window=window) if window else None
@@ -51,6 +58,8 @@ def render() -> None:
             "Compute them with `credit-scoring monitor performance --window 1d`.",
         )
         return
+    counts = outcome_counts(rows)
+    rows = hide_thin_windows(rows)
     main = rows[rows["segment"] == "all"].pivot_table(
         index="window_start", columns="metric", values="value"
     )
@@ -90,18 +99,35 @@ def render() -> None:
         ),
         key="cost",
     )
-    if n_outcomes == 0:
+    shown = int((counts["outcomes"] >= MIN_OUTCOMES).sum())
+    st.caption(
+        f"Realised metrics are shown for windows with at least {MIN_OUTCOMES} outcomes "
+        f'({shown} of {len(counts)} windows); the others read "not enough outcomes".'
+    )
+    with st.expander("Outcomes per window", expanded=shown < len(counts)):
+        st.dataframe(counts, hide_index=True)
+    if shown == 0:
+        if n_outcomes > 0:
+            ui.empty_state(
+                f"Not enough outcomes: {int(n_outcomes):,} recorded, no window has "
+                f"{MIN_OUTCOMES} yet — realised AUC, calibration and band rates wait for them."
+            )
         return
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(charts.realised_vs_estimated(rows, [("auc", "AUC", "solid")]), key="auc")
+        st.plotly_chart(
+            charts.realised_vs_estimated(rows, [("auc", "AUC", "solid")], y_range=(0.0, 1.0)),
+            key="auc",
+        )
     with right:
         st.plotly_chart(
             charts.calibration_plot(_calibration(rows), title="Calibration (realised)"),
             key="calibration",
         )
-    bands = rows[rows["segment"].str.startswith("score ")].pivot_table(
-        index="segment", columns="metric", values="value", aggfunc="mean"
+    bands = bands_by_score(
+        rows[rows["segment"].str.startswith("score ")].pivot_table(
+            index="segment", columns="metric", values="value", aggfunc="mean"
+        )
     )
     st.subheader("Default rate by score band (mean over windows)")
     percent = st.column_config.NumberColumn(format="percent")

@@ -9,6 +9,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from credit_scoring.dashboard import charts, scoring, ui
+from credit_scoring.dashboard.performance_view import points_delta
 from credit_scoring.errors import CreditScoringError
 from credit_scoring.runtime.scorer import Scorer
 
@@ -84,11 +85,21 @@ def _result(model: Scorer, outcome: scoring.ScoreOutcome) -> None:
         st.metric(
             "Probability of default",
             f"{scored.probability:.1%}",
-            delta=f"{scored.probability - model.threshold:+.1%} vs threshold {model.threshold:.1%}",
+            delta=points_delta(scored.probability, model.threshold),
             delta_color="inverse",
         )
         if not scored.history_found:
             st.caption("No credit history found for this client id (scored as a new client).")
+    offer = scored.counter_offer
+    if offer is not None:
+        st.success(
+            f"Counter-offer: **{offer['amount']:,.0f}** (annuity "
+            f"{(offer['annuity'] or 0):,.0f}) would be approved — probability of default "
+            f"{offer['probability']:.1%}, {offer['points']} points.",
+            icon=":material/handshake:",
+        )
+    elif scored.decision != "APPROVE":
+        st.caption("No counter-offer: even the smallest amount offered is not approved.")
     if scored.reasons:
         st.subheader("Reasons")
         st.dataframe(
@@ -102,6 +113,7 @@ def _result(model: Scorer, outcome: scoring.ScoreOutcome) -> None:
 
 
 def render() -> None:
+    ui.require_role("underwriter")
     st.title("Score an application")
     st.caption(
         "Scored with the served model's own code (bundle + history store), without calling "

@@ -9,8 +9,9 @@ from credit_scoring.store import reads
 
 
 def render() -> None:
+    ui.require_role("viewer")
     st.title("Service")
-    filters = ui.time_filters(default_granularity="hour")
+    filters = ui.time_filters()
     if ui.log_is_empty():
         return
     latency = ui.cached(
@@ -25,7 +26,7 @@ def render() -> None:
     cols[1].metric("Worst p50", f"{latency['p50_ms'].max():.1f} ms")
     cols[2].metric("Worst p99", f"{latency['p99_ms'].max():.1f} ms")
     cols[3].metric("Max", f"{latency['max_ms'].max():.1f} ms")
-    st.plotly_chart(charts.latency_lines(latency), key="latency")
+    st.plotly_chart(charts.latency_lines(latency, granularity=filters.granularity), key="latency")
     st.caption(
         "Latency: request received → decision made durable, as logged by the API; "
         "percentiles interpolated from a histogram aggregated in SQL (to within one bin)."

@@ -165,6 +165,7 @@ def backfill_demo_log(
         stable_n = round(decisions * (shifted_from - start) / (finish - start))
         common = {
             "threshold": bundle.threshold,
+            "review_band": bundle.review_band,
             "model_version": bundle.model_id,
             "bundle_checksum": checksum,
             "feature_set_version": bundle.history_version,  # as the API logs it

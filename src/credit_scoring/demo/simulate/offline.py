@@ -110,6 +110,7 @@ class LogSpec:
     start: datetime
     span: timedelta
     threshold: float = 0.12
+    review_band: float = 0.0  # REVIEW within ± this of the threshold, as the API decides
     model_version: str = "offline-1"
     bundle_checksum: str = "0" * 64
     feature_set_version: str = "offline"
@@ -139,7 +140,11 @@ def sample_decisions(
         "offset_seconds": offsets,
         "probability": p,
         "score": np.rint(population.points(p)),
-        "decision": np.where(p >= spec.threshold, "REFUSE", "APPROVE"),
+        "decision": np.where(
+            (p >= spec.threshold - spec.review_band) & (p < spec.threshold + spec.review_band),
+            "REVIEW",
+            np.where(p >= spec.threshold, "REFUSE", "APPROVE"),
+        ),
         "latency_ms": rng.gamma(4.0, 0.5, size=n),
         "history_found": rng.random(n) < 0.85,
         "defaulted": defaulted,
@@ -168,7 +173,7 @@ def _records(
             score=int(columns["score"][i]),
             decision=columns["decision"][i],
             threshold=spec.threshold,
-            reasons=_REASON if columns["decision"][i] == "REFUSE" else [],
+            reasons=_REASON if columns["decision"][i] != "APPROVE" else [],
             history_found=bool(columns["history_found"][i]),
             latency_ms=float(columns["latency_ms"][i]),
             raw_input={"SK_ID_CURR": first_id + i},

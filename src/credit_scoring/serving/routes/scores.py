@@ -64,6 +64,7 @@ from credit_scoring.store.records import (
     features_blob,
     record_encoder,
 )
+from credit_scoring.store.reviews import final_decision, review_trail
 
 logger = logging.getLogger("credit_scoring.serving.decisions")
 
@@ -137,6 +138,7 @@ def _decide(
             score=result.score,
             decision=result.decision,
             reasons=result.reasons,
+            counter_offer=result.counter_offer,
             history_found=result.history_found,
             log_odds=result.log_odds,
             **_shadow_fields(result.shadow),
@@ -300,7 +302,10 @@ def scores_router(settings: Settings) -> APIRouter:
             except Exception:
                 logged, database_ok = None, False
             if logged is not None:
-                return _detail(*logged, logged=True)
+                trail = await run_in_threadpool(review_trail, services.engine, request_id)
+                return _detail(
+                    *logged, logged=True, final=final_decision(logged[0].decision, trail)
+                )
             if attempt == 0:
                 spooled = await run_in_threadpool(
                     find_in_spools, services.spool.path.parent, request_id
@@ -309,7 +314,9 @@ def scores_router(settings: Settings) -> APIRouter:
                     found = decode_record(
                         spooled.record, raw_input=spooled.raw_input, features=spooled.features
                     )
-                    return _detail(found, None, logged=False)
+                    return _detail(
+                        found, None, logged=False, final=final_decision(found.decision, [])
+                    )
         if not database_ok:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE, detail="decision log unavailable"
@@ -348,7 +355,13 @@ def _summary(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: row[k] for k in SUMMARY_FIELDS}
 
 
-def _detail(record: DecisionRecord, outcome: Mapping[str, Any] | None, *, logged: bool) -> Response:
+def _detail(
+    record: DecisionRecord,
+    outcome: Mapping[str, Any] | None,
+    *,
+    logged: bool,
+    final: Mapping[str, Any] | None = None,
+) -> Response:
     detail = {name: getattr(record, name) for name in (*SUMMARY_FIELDS, *DETAIL_FIELDS)}
-    detail.update(application=record.raw_input, outcome=outcome, logged=logged)
+    detail.update(application=record.raw_input, outcome=outcome, final=final, logged=logged)
     return Response(orjson.dumps(detail), media_type=JSON)

@@ -22,6 +22,21 @@ class OutcomePublic(BaseModel):
     recorded_at: datetime
 
 
+class FinalDecision(BaseModel):
+    """The final decision: ``automatic`` (the model's stands), ``pending_review`` (a REVIEW
+    waiting for an underwriter) or ``reviewed`` (the latest human decision)."""
+
+    status: Literal["automatic", "pending_review", "reviewed"]
+    final_decision: Literal["APPROVE", "REFUSE", "REVIEW", "APPROVE_COUNTER_OFFER"] | None
+    reviewer: str | None = None
+    reviewed_at: datetime | None = None
+    channel: str | None = None
+    amount: float | None = None
+    reason: str | None = None
+    comment: str | None = None
+    reviews: int = 0
+
+
 # The decision bodies derive from the one decision record (types, bounds, descriptions); the
 # routes answer bytes written from the same field lists, and tests validate real answers.
 ScoreResult = record_model("ScoreResult", ANSWER_FIELDS, doc="The decision for one application.")
@@ -35,6 +50,10 @@ DecisionDetail = record_model(
     base=DecisionSummary,
     renamed={"raw_input": "application"},
     outcome=(OutcomePublic | None, None),
+    final=(
+        FinalDecision | None,
+        Field(default=None, description="The final decision and its status (after any review)."),
+    ),
     logged=(bool, Field(description="true: in the database; false: still in the local spool.")),
 )
 BatchScoreResult = create_model(

@@ -31,8 +31,14 @@ from credit_scoring.store.reads.results import has_tables
 from credit_scoring.store.records import utc
 from credit_scoring.store.tables import decisions, outcomes
 
-Granularity = Literal["hour", "day", "week"]
-GRANULARITIES: tuple[Granularity, ...] = ("hour", "day", "week")
+Granularity = Literal["second", "minute", "hour", "day", "week"]
+GRANULARITIES: tuple[Granularity, ...] = ("second", "minute", "hour", "day", "week")
+#: Width of each bucket in seconds (a week starts on Monday).
+BUCKET_SECONDS: dict[Granularity, int] = {
+    "second": 1, "minute": 60, "hour": 3600, "day": 86_400, "week": 7 * 86_400,
+}  # fmt: skip
+#: The automatic choice keeps at most this many buckets on a time axis.
+MAX_BUCKETS = 120
 #: Upper edges (ms) of the latency histogram the percentiles are interpolated from.
 LATENCY_EDGES_MS: tuple[float, ...] = (
     0.5, 1, 1.5, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 200, 500, 1000, 2000, 5000,
@@ -44,16 +50,35 @@ SCORE_BAND_POINTS = 20
 
 
 def _bucket(engine: Engine, granularity: Granularity) -> ColumnElement[Any]:
-    """The start of the UTC hour/day/week (Monday) of each decision, as text or timestamp."""
+    """The start of the UTC second/minute/hour/day/week (Monday) of each decision, as text or
+    timestamp."""
     created = decisions.c.created_at
     if engine.dialect.name == "postgresql":
         return func.date_trunc(granularity, created.op("AT TIME ZONE")(literal_column("'UTC'")))
     text = func.substr(created, 1, 19)
+    if granularity == "second":
+        return text
+    if granularity == "minute":
+        return func.substr(text, 1, 16).concat(":00")
     if granularity == "hour":
         return func.substr(text, 1, 13).concat(":00:00")
     if granularity == "day":
         return func.date(text)
     return func.date(text, "weekday 0", "-6 days")
+
+
+def auto_granularity(
+    first: datetime | None, last: datetime | None, *, max_buckets: int = MAX_BUCKETS
+) -> Granularity:
+    """The finest bucket that keeps the span ``first``–``last`` within ``max_buckets`` buckets
+    (a demo's first minute → seconds, a week → hours, a year → weeks)."""
+    if first is None or last is None:
+        return "hour"
+    span = max((last - first).total_seconds(), 0.0)
+    for granularity in GRANULARITIES:
+        if span / BUCKET_SECONDS[granularity] < max_buckets:
+            return granularity
+    return "week"
 
 
 def _since(since: datetime | None) -> list[ColumnElement[bool]]:
