@@ -146,9 +146,7 @@ def test_the_dashboard_writer_writes_its_tables_only(roles: Roles) -> None:
     owner = create_db_engine(roles.owner)
     with owner.begin() as connection:
         connection.execute(
-            text(
-                "INSERT INTO dashboard_users VALUES ('ana', 'h', 'viewer', false, :now, :now)"
-            ),
+            text("INSERT INTO dashboard_users VALUES ('ana', 'h', 'viewer', false, :now, :now)"),
             {"now": datetime.now(UTC)},
         )
     owner.dispose()
