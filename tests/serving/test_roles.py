@@ -35,13 +35,14 @@ class Roles:
     owner: str
     api: str
     reader: str
+    writer: str
 
 
 @pytest.fixture
 def roles(postgres_url: str) -> Iterator[Roles]:
-    """Three login roles and a database owned by the first, migrated and granted."""
+    """Four login roles and a database owned by the first, migrated and granted."""
     suffix = secrets.token_hex(3)
-    names = {k: f"cs_{k}_{suffix}" for k in ("owner", "api", "reader")}
+    names = {k: f"cs_{k}_{suffix}" for k in ("owner", "api", "reader", "writer")}
     admin = make_url(postgres_url).set(database="postgres").render_as_string(False)
     database = f"cs_test_roles_{suffix}"
     with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
@@ -56,9 +57,11 @@ def roles(postgres_url: str) -> Iterator[Roles]:
         owner = create_db_engine(made["owner"])
         with owner.begin() as connection:  # the public schema belongs to the owner
             connection.execute(text(f'ALTER SCHEMA public OWNER TO "{names["owner"]}"'))
-        grant_roles(owner, api_role=names["api"], reader_role=names["reader"])
+        grant_roles(
+            owner, api_role=names["api"], reader_role=names["reader"], writer_role=names["writer"]
+        )
         owner.dispose()
-        yield Roles(made["owner"], made["api"], made["reader"])
+        yield Roles(made["owner"], made["api"], made["reader"], made["writer"])
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
@@ -130,3 +133,41 @@ def test_the_dashboard_role_reads_decisions_but_not_keys_or_audit(roles: Roles) 
             assert _refused(reader, statement), statement
     finally:
         reader.dispose()
+
+
+def test_the_dashboard_writer_writes_its_tables_only(roles: Roles) -> None:
+    """Reviews, login attempts and the access audit: INSERT; users: their role/state only; no
+    keys, no reading the audit, no DELETE, no DDL."""
+    from datetime import UTC, datetime
+
+    from credit_scoring.store.reviews import record_access
+    from credit_scoring.store.users import record_attempt
+
+    owner = create_db_engine(roles.owner)
+    with owner.begin() as connection:
+        connection.execute(
+            text("INSERT INTO dashboard_users VALUES ('ana', 'h', 'viewer', false, :now, :now)"),
+            {"now": datetime.now(UTC)},
+        )
+    owner.dispose()
+    writer = create_db_engine(roles.writer)
+    try:
+        record_access(writer, username="ana", action="open", request_id="r1", detail=None)
+        record_attempt(writer, username="ana", address="local", success=False)
+        with writer.begin() as connection:
+            connection.execute(text("UPDATE dashboard_users SET role = 'admin'"))
+            assert connection.execute(text("SELECT count(*) FROM login_attempts")).scalar() == 1
+            connection.execute(text("SELECT count(*) FROM decisions"))
+            connection.execute(text("SELECT count(*) FROM reviews"))
+        for statement in (
+            "SELECT * FROM api_keys",
+            "SELECT username, detail FROM access_audit",
+            "SELECT * FROM decision_reads",
+            "DELETE FROM reviews",
+            "UPDATE dashboard_users SET username = 'x'",
+            "INSERT INTO decisions (request_id) VALUES ('x')",
+            "CREATE TABLE mine (x int)",
+        ):
+            assert _refused(writer, statement), statement
+    finally:
+        writer.dispose()

@@ -80,10 +80,13 @@ def grant_statements(
             statements.append(f"GRANT SELECT ON {name} TO {reader}")
         if writer is None:
             continue
-        if table not in NOT_FOR_READERS or table in WRITER_READS:
+        readable = table not in NOT_FOR_READERS or table in WRITER_READS
+        if readable:
             statements.append(f"GRANT SELECT ON {name} TO {writer}")
         if table in WRITER_INSERTS:
             statements.append(f"GRANT INSERT ON {name} TO {writer}")
+            if not readable:  # INSERT … RETURNING id (the new row's key) reads that column
+                statements.append(f'GRANT SELECT ("id") ON {name} TO {writer}')
             statements.append(f'GRANT USAGE ON SEQUENCE "{table}_id_seq" TO {writer}')
         if table in WRITER_UPDATES:
             columns = ", ".join(f'"{c}"' for c in WRITER_UPDATES[table])
