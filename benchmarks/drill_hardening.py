@@ -107,14 +107,17 @@ def drill_schema_break(stack: Stack, artefacts: Artefacts) -> DrillResult:
         connection.execute("ALTER TABLE decisions RENAME COLUMN latency_ms TO latency_ms_broken")
     try:
         ids = _score(stack, application, 20)
-        not_ready = _wait(
-            lambda: (
-                _get(stack, "/readyz").status_code == 503
-                and "schema" in (_get(stack, "/readyz").json().get("detail") or "")
-            ),
-            20,
-        )
-        body = _get(stack, "/readyz").json()
+        # Two workers answer /readyz in turn: keep the body of the very answer that said
+        # "not ready, schema" (a second request may reach the other, healthy worker).
+        seen: dict[str, dict[str, object]] = {}
+
+        def schema_not_ready() -> bool:
+            response = _get(stack, "/readyz")
+            seen["body"] = response.json()
+            return response.status_code == 503 and "schema" in (seen["body"].get("detail") or "")
+
+        not_ready = _wait(schema_not_ready, 20)
+        body = seen["body"]
         schema_errors = _metric(stack, 'credit_scoring_drain_errors_total{error_class="schema"}')
     finally:
         with psycopg.connect(stack.database_url, autocommit=True) as connection:
