@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from credit_scoring.settings import Settings, get_settings
+from credit_scoring.cli.database import migrated_database
+from credit_scoring.cli.options import DatabaseUrl
+from credit_scoring.settings import get_settings
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from credit_scoring.serving.decision_log.retention import RetentionResult
 
 app = typer.Typer(
@@ -18,9 +18,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-_DatabaseUrl = Annotated[
-    str | None, typer.Option(help="Serving database (default: DATABASE_URL or the local SQLite).")
-]
 _Operator = Annotated[
     str | None,
     typer.Option(
@@ -35,15 +32,6 @@ _Reason = Annotated[
 _DryRun = Annotated[
     bool, typer.Option("--dry-run", help="Only count what would be deleted (not audited).")
 ]
-
-
-def _engine(settings: Settings, database_url: str | None) -> Engine:
-    from credit_scoring.store.engine import create_db_engine
-    from credit_scoring.store.migrate import upgrade_database
-
-    url = database_url or settings.resolved_database_url
-    upgrade_database(url)
-    return create_db_engine(url)
 
 
 def _report(result: RetentionResult, what: str) -> None:
@@ -73,15 +61,14 @@ def purge_command(
             help="Allow a retention below six months (the decision-log minimum).",
         ),
     ] = False,
-    database_url: _DatabaseUrl = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Delete decisions logged before now − OLDER_THAN, with their outcomes and spooled copies."""
     from credit_scoring.serving.decision_log.retention import parse_duration, purge_decisions
 
     settings = get_settings()
     duration = parse_duration(older_than)
-    engine = _engine(settings, database_url)
-    try:
+    with migrated_database(database_url, settings) as engine:
         result = purge_decisions(
             engine,
             older_than=duration,
@@ -91,8 +78,6 @@ def purge_command(
             dry_run=dry_run,
             allow_short_retention=allow_short_retention,
         )
-    finally:
-        engine.dispose()
     _report(result, f"logged before {result.parameters['cutoff']}")
 
 
@@ -102,14 +87,13 @@ def erase_command(
     operator: _Operator = None,
     reason: _Reason = None,
     dry_run: _DryRun = False,
-    database_url: _DatabaseUrl = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Erase every decision of one client (GDPR), with outcomes and spooled copies."""
     from credit_scoring.serving.decision_log.retention import erase_client
 
     settings = get_settings()
-    engine = _engine(settings, database_url)
-    try:
+    with migrated_database(database_url, settings) as engine:
         result = erase_client(
             engine,
             client_id=client,
@@ -119,8 +103,6 @@ def erase_command(
             reason=reason,
             dry_run=dry_run,
         )
-    finally:
-        engine.dispose()
     _report(result, f"of client {client}")
 
 
@@ -130,7 +112,7 @@ def audit_command(
         int | None,
         typer.Option(help="Only the erasures of this SK_ID_CURR (needs CREDIT_SCORING_AUDIT_KEY)."),
     ] = None,
-    database_url: _DatabaseUrl = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """List the retention audit: when, who, what, parameters and rows deleted."""
     import orjson
