@@ -34,16 +34,31 @@ _DryRun = Annotated[
 ]
 
 
+#: The audit's count columns as listed: heading, width, field of ``RetentionCounts``.
+_COUNT_COLUMNS = (
+    ("DECISIONS", 10, "decisions"),
+    ("OUTCOMES", 10, "outcomes"),
+    ("SPOOLED", 9, "spooled"),
+    ("REVIEWS", 9, "reviews"),
+    ("ACCESS", 8, "access_audit"),
+    ("LOGINS", 8, "login_attempts"),
+)
+
+
 def _report(result: RetentionResult, what: str) -> None:
     c = result.counts
     rows = (
         f"{c.decisions:,} decision(s), {c.outcomes:,} outcome(s) and "
-        f"{c.spooled:,} spooled decision(s)"
+        f"{c.spooled:,} spooled decision(s) {what}, with their {c.reviews:,} review(s) and "
+        f"{c.access_audit:,} access-audit row(s)"
     )
+    if result.action == "purge":
+        cutoff = result.parameters["login_attempts_cutoff"]
+        rows += f", and {c.login_attempts:,} login attempt(s) before {cutoff}"
     if result.dry_run:
-        typer.echo(f"dry run: would delete {rows} {what}; nothing was deleted")
+        typer.echo(f"dry run: would delete {rows}; nothing was deleted")
     else:
-        typer.echo(f"deleted {rows} {what} (audit entry {result.audit_id})")
+        typer.echo(f"deleted {rows} (audit entry {result.audit_id})")
 
 
 @app.command("purge")
@@ -63,7 +78,10 @@ def purge_command(
     ] = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Delete decisions logged before now − OLDER_THAN, with their outcomes and spooled copies."""
+    """Delete decisions logged before now − OLDER_THAN, with their outcomes, reviews,
+    access-audit rows and spooled copies, and login attempts past their own window."""
+    from datetime import timedelta
+
     from credit_scoring.serving.decision_log.retention import parse_duration, purge_decisions
 
     settings = get_settings()
@@ -72,6 +90,7 @@ def purge_command(
         result = purge_decisions(
             engine,
             older_than=duration,
+            login_attempts_older_than=timedelta(days=settings.login_attempt_retention_days),
             spool_dir=settings.resolved_spool_dir,
             operator=operator,
             reason=reason,
@@ -89,7 +108,8 @@ def erase_command(
     dry_run: _DryRun = False,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Erase every decision of one client (GDPR), with outcomes and spooled copies."""
+    """Erase every decision of one client (GDPR), with outcomes, reviews, access-audit rows
+    and spooled copies."""
     from credit_scoring.serving.decision_log.retention import erase_client
 
     settings = get_settings()
@@ -133,17 +153,14 @@ def audit_command(
     if not entries:
         typer.echo("no retention audit entry" + (" for this client" if client is not None else ""))
         return
-    typer.echo(
-        f"{'ID':<6}{'WHEN (UTC)':<21}{'OPERATOR':<20}{'ACTION':<8}"
-        f"{'DECISIONS':>10}{'OUTCOMES':>10}{'SPOOLED':>9}  PARAMETERS"
-    )
+    counts = "".join(f"{heading:>{width}}" for heading, width, _ in _COUNT_COLUMNS)
+    typer.echo(f"{'ID':<6}{'WHEN (UTC)':<21}{'OPERATOR':<20}{'ACTION':<8}{counts}  PARAMETERS")
     for e in entries:
         parameters = {k: v for k, v in e.parameters.items() if k != "version"}
         if e.reason:
             parameters["reason"] = e.reason
+        counts = "".join(f"{getattr(e.counts, f):>{w},}" for _, w, f in _COUNT_COLUMNS)
         typer.echo(
             f"{e.id:<6}{e.performed_at.strftime('%Y-%m-%d %H:%M:%S'):<21}"
-            f"{e.operator[:19]:<20}{e.action:<8}{e.counts.decisions:>10,}"
-            f"{e.counts.outcomes:>10,}{e.counts.spooled:>9,}  "
-            f"{orjson.dumps(parameters).decode()}"
+            f"{e.operator[:19]:<20}{e.action:<8}{counts}  {orjson.dumps(parameters).decode()}"
         )

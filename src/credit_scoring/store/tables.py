@@ -226,9 +226,12 @@ monitoring_results = Table(
     Index("ix_monitoring_results_lookup", "job", "window_size", "metric", "window_start"),
 )
 
-# -- retention (migration 0004) -------------------------------------------------------------
+# -- retention (migration 0004, per-table counts of the people in the loop 0009) ------------
 
-#: One row per purge or erasure of logged decisions; dry runs are not recorded.
+#: One row per purge or erasure of logged decisions; dry runs are not recorded. One count
+#: column per kind of row deleted: decisions, their outcomes, their copies still in a spool,
+#: their reviews and access-audit rows, and (purges) login attempts. The counts added by
+#: migration 0009 are 0 in rows written before it (nothing was deleted there).
 retention_audit = Table(
     "retention_audit",
     metadata,
@@ -241,6 +244,9 @@ retention_audit = Table(
     Column("decisions", BigInteger, nullable=False),
     Column("outcomes", BigInteger, nullable=False),
     Column("spooled", BigInteger, nullable=False),
+    Column("reviews", BigInteger, nullable=False, server_default="0"),
+    Column("access_audit", BigInteger, nullable=False, server_default="0"),
+    Column("login_attempts", BigInteger, nullable=False, server_default="0"),
     Index("ix_retention_audit_performed_at", "performed_at"),
 )
 
