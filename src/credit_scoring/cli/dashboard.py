@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from credit_scoring.cli.options import PasswordStdin, bind_host, bind_port
+from credit_scoring.cli.options import PasswordStdin, host_option, port_option
 from credit_scoring.cli.serve import is_loopback
 from credit_scoring.dashboard.launch import APP, streamlit_command
 from credit_scoring.settings import get_settings
@@ -24,8 +24,8 @@ app = typer.Typer(
 @app.callback()
 def dashboard_command(
     ctx: typer.Context,
-    host: Annotated[str | None, bind_host("CREDIT_SCORING_DASHBOARD_HOST")] = None,
-    port: Annotated[int | None, bind_port("CREDIT_SCORING_DASHBOARD_PORT", 8501)] = None,
+    host: Annotated[str | None, host_option("CREDIT_SCORING_DASHBOARD_HOST")] = None,
+    port: Annotated[int | None, port_option("CREDIT_SCORING_DASHBOARD_PORT", 8501)] = None,
 ) -> None:
     """Start the dashboard (log in as a user of `credit-scoring users add`)."""
     if ctx.invoked_subcommand is not None:

@@ -36,12 +36,12 @@ def out_option(help: str, *, show_default: bool = True) -> Any:
     return typer.Option("--out", "-o", help=help, show_default=show_default)
 
 
-def bind_host(setting: str) -> Any:
+def host_option(setting: str) -> Any:
     """``--host`` of a server whose default address is the setting ``setting``."""
     return typer.Option(help=f"Address to bind (default: {setting}).")
 
 
-def bind_port(setting: str, default: int) -> Any:
+def port_option(setting: str, default: int) -> Any:
     """``--port`` of a server whose port is the setting ``setting`` (else ``default``)."""
     return typer.Option(help=f"Port (default: {setting} or {default}).")
 

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from credit_scoring.cli.options import ModelUri, bind_host, bind_port
+from credit_scoring.cli.options import ModelUri, host_option, port_option
 from credit_scoring.errors import ConfigurationError
 from credit_scoring.settings import Settings, get_settings
 
@@ -149,8 +149,8 @@ def _run_uvicorn(settings: Settings, log_config: Path) -> None:
 
 
 def serve_command(
-    host: Annotated[str | None, bind_host("CREDIT_SCORING_API_HOST")] = None,
-    port: Annotated[int | None, bind_port("CREDIT_SCORING_API_PORT", 8000)] = None,
+    host: Annotated[str | None, host_option("CREDIT_SCORING_API_HOST")] = None,
+    port: Annotated[int | None, port_option("CREDIT_SCORING_API_PORT", 8000)] = None,
     workers: Annotated[
         int | None, typer.Option(min=1, help="Worker processes (default: 1).")
     ] = None,
