@@ -19,38 +19,27 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from credit_scoring.batch.arrow_checks import ScreenFlaggedError
-from credit_scoring.batch.inputs import (
-    ApplicationFile,
-    open_applications,
-    open_parquet_applications,
-    source_format,
-)
+from credit_scoring.batch.inputs import open_applications, open_parquet_applications, source_format
 from credit_scoring.batch.local import score_chunks
-from credit_scoring.batch.model import (
-    BatchModel,
-    check_features_dir,
-    history_for_clients,
-    history_from_store,
-)
+from credit_scoring.batch.model import BatchModel, check_features_dir, load_history
 from credit_scoring.batch.output import AtomicTableWriter, claim_batch_output, output_format
-from credit_scoring.batch.scoring import (
-    ApplicationScorer,
-    HistoryTable,
-    ScoringOptions,
-    output_schema,
-)
-from credit_scoring.data.contract import Problem
+from credit_scoring.batch.scoring import ApplicationScorer, ScoringOptions, output_schema
 from credit_scoring.data.loader import default_threads
 from credit_scoring.errors import DataContractError
-from credit_scoring.runtime.counter_offer import CounterOfferPolicy
 from credit_scoring.spark_session import spark_session_or_local
+
+if TYPE_CHECKING:
+    from credit_scoring.batch.inputs import ApplicationFile
+    from credit_scoring.batch.scoring import HistoryTable
+    from credit_scoring.data.contract import Problem
+    from credit_scoring.runtime.counter_offer import CounterOfferPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -198,13 +187,13 @@ class _Run:
         from the database), loaded once per run."""
         if self._history is None:
             mark = time.perf_counter()
-            if self.history_path is not None:
-                self._history = history_for_clients(
-                    self.history_path, self.model, client_ids, workers=self.workers
-                )
-            else:
-                assert self.database_url is not None
-                self._history = history_from_store(self.database_url, self.model)
+            self._history = load_history(
+                self.model,
+                client_ids,
+                history_path=self.history_path,
+                database_url=self.database_url,
+                workers=self.workers,
+            )
             self.seconds["history"] = time.perf_counter() - mark
         return self._history
 

@@ -249,6 +249,19 @@ def log_is_empty() -> bool:
     return False
 
 
+def decisions_over_time(read: Callable[..., pd.DataFrame]) -> tuple[Filters, pd.DataFrame]:
+    """The sidebar's filters and the rows ``read`` gives for them (a read of the decision log
+    per time bucket); when there are none, the page stops at the empty state."""
+    filters = time_filters()
+    if log_is_empty():
+        st.stop()
+    rows = cached(read, granularity=filters.granularity, since=filters.since)
+    if rows.empty:
+        empty_state("No decisions in the selected period.", "Choose a longer period.")
+        st.stop()
+    return filters, rows
+
+
 def window_choice(job: str, *, key: str) -> str | None:
     """A selector of the window widths with stored results of ``job`` (``None``: none)."""
     sizes = cached(reads.stored_window_sizes, job)
