@@ -12,9 +12,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from credit_scoring.features.application import (
+    AMOUNT_FEATURE_INPUTS,
+    AMOUNT_FEATURES,
+    AMOUNT_INPUTS,
     APPLICATION_CATEGORICAL_FEATURES,
     APPLICATION_FEATURES,
+    APPLICATION_INPUT_COLUMNS,
     APPLICATION_NUMERIC_FEATURES,
+    amount_features,
     application_columns,
     application_features,
 )
@@ -127,3 +132,39 @@ def test_ext_source_statistics_with_none_present_are_missing() -> None:
     assert np.isnan(out["EXT_SOURCE_MIN"][0])
     assert out["EXT_SOURCE_MISSING_COUNT"].tolist() == [3.0, 2.0]
     assert out["EXT_SOURCE_MEAN"][1] == 0.5 and out["EXT_SOURCE_STD"][1] == 0.0
+
+
+def test_amount_features_are_those_of_application_features_to_the_bit(
+    applications: pd.DataFrame,
+) -> None:
+    """Counter-offers recompute only these: on real rows, at the requested and at scaled
+    amounts, they equal what the whole feature function gives."""
+    for factor in (1.0, 0.37, 3.0):
+        frame = applications.copy()
+        for name in AMOUNT_INPUTS:
+            frame[name] = frame[name] * factor
+        columns = application_columns(frame)
+        whole = application_features(columns)
+        amounts = amount_features({name: columns[name] for name in AMOUNT_FEATURE_INPUTS})
+        assert tuple(amounts) == AMOUNT_FEATURES
+        for name in AMOUNT_FEATURES:
+            np.testing.assert_array_equal(amounts[name], whole[name], err_msg=name)
+
+
+def test_no_feature_but_the_amount_features_moves_with_the_amounts() -> None:
+    """Inputs differing only in the amounts (random values, many rows) differ in every amount
+    feature and in no other feature."""
+    rng = np.random.default_rng(0)
+    n = 64
+    numeric = [c for c in APPLICATION_INPUT_COLUMNS if c not in APPLICATION_CATEGORICAL_FEATURES]
+    base = {name: rng.uniform(1.0, 2.0, n) for name in numeric}
+    scaled = dict(base)
+    for name in AMOUNT_INPUTS:
+        scaled[name] = base[name] * rng.uniform(0.3, 0.9, n)
+    before, after = application_features(base), application_features(scaled)
+    moved = {
+        name
+        for name in APPLICATION_NUMERIC_FEATURES
+        if not np.array_equal(before[name], after[name], equal_nan=True)
+    }
+    assert moved == set(AMOUNT_FEATURES)

@@ -99,6 +99,52 @@ def _path_value(tree: _Tree, x: np.ndarray, known: set[int], node: int = 0) -> f
     ) / total
 
 
+@pytest.mark.parametrize("params", MODELS.values(), ids=MODELS.keys())
+def test_raw_scores_equal_lightgbm_to_the_bit(params: dict[str, object]) -> None:
+    booster = _model(params)
+    shap = TreeShap.from_booster(booster)
+    assert shap is not None
+    X = _hostile_rows()
+    expected = booster.predict(X, raw_score=True, num_threads=1)
+    np.testing.assert_array_equal(shap.raw_scores(X), expected)
+
+
+@pytest.mark.parametrize("params", MODELS.values(), ids=MODELS.keys())
+@pytest.mark.parametrize(
+    "columns", [[0], [1, 5], [3, 6]], ids=["number", "number+category", "category+number"]
+)
+def test_a_grid_of_variants_is_walked_from_the_nodes_of_the_changed_columns(
+    params: dict[str, object], columns: list[int]
+) -> None:
+    """Variants of base rows differing in some columns score as LightGBM scores them: each
+    tree is walked by the base row down to the first split on a changed column."""
+    booster = _model(params)
+    shap = TreeShap.from_booster(booster)
+    assert shap is not None
+    on = np.isin(shap._arrays["node_feature"], columns)
+    assert 0 < on.sum() < len(on)  # paths with and without a split on a changed column
+    base = _hostile_rows()[::7]
+    k = 5
+    grid = np.repeat(base, k, axis=0)
+    rng = np.random.default_rng(3)
+    for c in columns:
+        if c in (3, 5):  # categories, unseen and negative ones included
+            grid[:, c] = rng.integers(-2, 45, len(grid)).astype(float)
+        else:
+            grid[:, c] = rng.normal(size=len(grid))
+            grid[::4, c] = 1e-40  # near zero: read as 0.0
+        grid[::3, c] = np.nan
+    expected = booster.predict(grid, raw_score=True, num_threads=1)
+    np.testing.assert_array_equal(shap.raw_scores(grid, base, np.array(columns)), expected)
+    # the base rows themselves, as variants of nothing
+    np.testing.assert_array_equal(
+        shap.raw_scores(base, base, np.array(columns)),
+        booster.predict(base, raw_score=True, num_threads=1),
+    )
+    with pytest.raises(ValueError, match="grid rows"):
+        shap.raw_scores(grid[:-1], base, np.array(columns))
+
+
 def test_contributions_are_brute_force_shapley_values_on_small_trees() -> None:
     rng = np.random.default_rng(3)
     X = rng.normal(size=(3_000, 4))

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from credit_scoring.runtime.counter_offer import CounterOfferPolicy
+from credit_scoring.runtime.counter_offer import CounterOfferPolicy, approval_bracket
 from credit_scoring.serving.schemas.requests import application_validator
 from credit_scoring.serving.scorer import ServedModel, load_served_model
 from credit_scoring.settings import Settings
@@ -91,6 +91,36 @@ def test_approvals_carry_no_offer_and_the_batch_agrees_with_single_scoring(
         assert many.counter_offer == one.counter_offer
         if one.decision == "APPROVE":
             assert one.counter_offer is None
+
+
+def test_walking_the_trees_gives_the_offers_of_predicting_the_grid(
+    served: ServedModel, pipeline_applications: list[dict[str, Any]]
+) -> None:
+    """The grid's raw scores from the tabulated trees (only the paths through amount features
+    re-walked) and the decisions read off the approval bracket give the very offers that
+    LightGBM's predict of the whole grid and the bundle's decisions give."""
+    search = served._offers
+    assert search is not None and search._trees is not None  # the tree walk is what is tested
+    adverse = _adverse(served, pipeline_applications[:120])
+    walked = [served.score_one(a).counter_offer for a in adverse]
+    search._trees = None  # the grid as a matrix through Booster.predict
+    predicted = [served.score_one(a).counter_offer for a in adverse]
+    assert walked == predicted
+    assert sum(o is not None for o in walked) > 0
+
+
+def test_the_approval_bracket_holds_for_every_raw_score(served: ServedModel) -> None:
+    bundle = served.bundle
+    for band in (0.0, served.review_band, bundle.threshold + 0.01):  # the last approves none
+        lo, hi = approval_bracket(bundle, band)
+        if band > bundle.threshold:
+            assert (lo, hi) == (-np.inf, -50.0)
+        else:
+            assert 0 < hi - lo <= 0.01, (lo, hi)
+        start = max(lo, hi - 1.0)
+        raw = np.concatenate([np.linspace(start - 3, hi + 3, 50_001), [start, hi, start - 1e-9]])
+        approved = bundle.decisions(bundle.calibration.apply(raw), review_band=band) == "APPROVE"
+        assert approved[raw < lo].all() and not approved[raw >= hi].any()
 
 
 def test_the_grid_runs_from_the_floor_to_below_the_request() -> None:

@@ -111,6 +111,22 @@ APPLICATION_FEATURES: tuple[str, ...] = (
 
 Values = Any  # float (scalar path) or NDArray[np.float64] (column path)
 
+#: The amounts of a request: a counter-offer scales them.
+AMOUNT_INPUTS: tuple[str, ...] = ("AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE")
+_AMOUNT_RATIOS: tuple[str, ...] = (
+    "CREDIT_INCOME_RATIO", "ANNUITY_INCOME_RATIO", "CREDIT_ANNUITY_RATIO", "GOODS_CREDIT_RATIO",
+    "CREDIT_GOODS_DIFF", "INCOME_AFTER_ANNUITY_PER_MEMBER", "CREDIT_PER_AGE_YEAR",
+    "EXT_SOURCE_MEAN_CREDIT_INCOME",
+)  # fmt: skip
+#: Every feature whose value moves with the amounts (the amounts and the ratios built on them;
+#: a test probes :func:`application_features` to check that no other does).
+AMOUNT_FEATURES: tuple[str, ...] = (*AMOUNT_INPUTS, *_AMOUNT_RATIOS)
+#: The raw inputs of :func:`amount_features`.
+AMOUNT_FEATURE_INPUTS: tuple[str, ...] = (
+    *AMOUNT_INPUTS, "AMT_INCOME_TOTAL", "CNT_FAM_MEMBERS", "DAYS_BIRTH", "EXT_SOURCE_1",
+    "EXT_SOURCE_2", "EXT_SOURCE_3",
+)  # fmt: skip
+
 
 # --- the two kinds of arithmetic: Python floats (one request) or NumPy columns --------------
 def _div_scalar(a: float, b: float) -> float:
@@ -120,6 +136,13 @@ def _div_scalar(a: float, b: float) -> float:
 def _div_array(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.asarray(a / b, dtype=np.float64)
+    out[b == 0] = _NAN
+    return out
+
+
+def _div_quiet(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """:func:`_div_array` inside a caller's ``np.errstate(divide=…, invalid="ignore")``."""
+    out = np.asarray(a / b, dtype=np.float64)
     out[b == 0] = _NAN
     return out
 
@@ -171,8 +194,8 @@ class _Ops:
     sqrt: Callable[..., Any]
     sentinel: Callable[..., Any]
 
-    def __init__(self, *, scalar: bool) -> None:
-        self.div = _div_scalar if scalar else _div_array
+    def __init__(self, *, scalar: bool, quiet: bool = False) -> None:
+        self.div = _div_scalar if scalar else _div_quiet if quiet else _div_array
         self.present = _where_present_scalar if scalar else _where_present_array
         self.fmin = _fmin_scalar if scalar else np.fmin
         self.fmax = _fmax_scalar if scalar else np.fmax
@@ -182,6 +205,7 @@ class _Ops:
 
 _SCALAR_OPS = _Ops(scalar=True)
 _ARRAY_OPS = _Ops(scalar=False)
+_QUIET_ARRAY_OPS = _Ops(scalar=False, quiet=True)  # for a whole block under np.errstate
 
 
 def _is_column_input(columns: Mapping[str, Any]) -> bool:
@@ -256,11 +280,10 @@ def _compute(x: Mapping[str, Values], categorical: Mapping[str, Any], ops: _Ops)
 
     birth = x["DAYS_BIRTH"]
     income = x["AMT_INCOME_TOTAL"]
-    credit = x["AMT_CREDIT"]
-    annuity = x["AMT_ANNUITY"]
-    goods = x["AMT_GOODS_PRICE"]
     family = x["CNT_FAM_MEMBERS"]
     age_years = birth / -_DAYS_PER_YEAR
+    ext_mean, n_present = _ext_mean(x, ops)
+    amounts = _amount_ratios(x, age_years, ext_mean, ops)
 
     out["DAYS_EMPLOYED_ANOM"] = employed_anom
     out["AGE_YEARS"] = age_years
@@ -270,21 +293,15 @@ def _compute(x: Mapping[str, Values], categorical: Mapping[str, Any], ops: _Ops)
     out["ID_PUBLISH_AGE_RATIO"] = div(x["DAYS_ID_PUBLISH"], birth)
     out["PHONE_CHANGE_AGE_RATIO"] = div(x["DAYS_LAST_PHONE_CHANGE"], birth)
     out["CAR_AGE_RATIO"] = div(x["OWN_CAR_AGE"], age_years)
-    out["CREDIT_INCOME_RATIO"] = div(credit, income)
-    out["ANNUITY_INCOME_RATIO"] = div(annuity, income)
-    out["CREDIT_ANNUITY_RATIO"] = div(credit, annuity)
-    out["GOODS_CREDIT_RATIO"] = div(goods, credit)
-    out["CREDIT_GOODS_DIFF"] = credit - goods
+    for name in _AMOUNT_RATIOS[:5]:
+        out[name] = amounts[name]
     out["INCOME_PER_FAMILY_MEMBER"] = div(income, family)
     out["CHILDREN_FAMILY_RATIO"] = div(x["CNT_CHILDREN"], family)
-    out["INCOME_AFTER_ANNUITY_PER_MEMBER"] = div(income - annuity, family)
-    out["CREDIT_PER_AGE_YEAR"] = div(credit, age_years)
+    for name in _AMOUNT_RATIOS[5:7]:
+        out[name] = amounts[name]
 
     e1, e2, e3 = x["EXT_SOURCE_1"], x["EXT_SOURCE_2"], x["EXT_SOURCE_3"]
     present = ops.present
-    z1, z2, z3 = present(e1), present(e2), present(e3)
-    n_present = (e1 == e1) * 1.0 + (e2 == e2) * 1.0 + (e3 == e3) * 1.0
-    ext_mean = div(z1 + z2 + z3, n_present)
     d1, d2, d3 = present(e1 - ext_mean), present(e2 - ext_mean), present(e3 - ext_mean)
     out["EXT_SOURCE_MEAN"] = ext_mean
     out["EXT_SOURCE_MIN"] = ops.fmin(ops.fmin(e1, e2), e3)
@@ -293,7 +310,7 @@ def _compute(x: Mapping[str, Values], categorical: Mapping[str, Any], ops: _Ops)
     out["EXT_SOURCE_STD"] = ops.sqrt(div(d1 * d1 + d2 * d2 + d3 * d3, n_present))
     out["EXT_SOURCE_PROD"] = e1 * e2 * e3
     out["EXT_SOURCE_MISSING_COUNT"] = 3.0 - n_present
-    out["EXT_SOURCE_MEAN_CREDIT_INCOME"] = ext_mean * out["CREDIT_INCOME_RATIO"]
+    out["EXT_SOURCE_MEAN_CREDIT_INCOME"] = amounts["EXT_SOURCE_MEAN_CREDIT_INCOME"]
 
     out["DOCUMENT_COUNT"] = _total(x, _DOCUMENT_FLAGS)
     out["CONTACT_FLAG_SUM"] = _total(x, _CONTACT_FLAGS)
@@ -307,6 +324,54 @@ def _compute(x: Mapping[str, Values], categorical: Mapping[str, Any], ops: _Ops)
     )
     for name in APPLICATION_CATEGORICAL_FEATURES:
         out[name] = categorical[name]
+    return out
+
+
+def _ext_mean(x: Mapping[str, Values], ops: _Ops) -> tuple[Values, Values]:
+    """Mean of the external scores present (NaN for none) and how many are present."""
+    e1, e2, e3 = x["EXT_SOURCE_1"], x["EXT_SOURCE_2"], x["EXT_SOURCE_3"]
+    present = ops.present
+    n_present = (e1 == e1) * 1.0 + (e2 == e2) * 1.0 + (e3 == e3) * 1.0
+    return ops.div(present(e1) + present(e2) + present(e3), n_present), n_present
+
+
+def _amount_ratios(
+    x: Mapping[str, Values], age_years: Values, ext_mean: Values, ops: _Ops
+) -> dict[str, Values]:
+    """The derived features that move with the credit amount, annuity or goods price."""
+    div = ops.div
+    credit, annuity, goods = x["AMT_CREDIT"], x["AMT_ANNUITY"], x["AMT_GOODS_PRICE"]
+    income, family = x["AMT_INCOME_TOTAL"], x["CNT_FAM_MEMBERS"]
+    credit_income = div(credit, income)
+    return {
+        "CREDIT_INCOME_RATIO": credit_income,
+        "ANNUITY_INCOME_RATIO": div(annuity, income),
+        "CREDIT_ANNUITY_RATIO": div(credit, annuity),
+        "GOODS_CREDIT_RATIO": div(goods, credit),
+        "CREDIT_GOODS_DIFF": credit - goods,
+        "INCOME_AFTER_ANNUITY_PER_MEMBER": div(income - annuity, family),
+        "CREDIT_PER_AGE_YEAR": div(credit, age_years),
+        "EXT_SOURCE_MEAN_CREDIT_INCOME": ext_mean * credit_income,
+    }
+
+
+def amount_features(columns: Mapping[str, Any]) -> dict[str, NDArray[np.float64]]:
+    """The :data:`AMOUNT_FEATURES` of applications given as numeric columns of
+    :data:`AMOUNT_FEATURE_INPUTS` (1-d float64 arrays with NaN; absent names are missing),
+    each equal to the value :func:`application_features` gives for the same application (the
+    same operations in the same order): what a change of the amounts alone changes."""
+    n = _column_length(columns)
+    x = {
+        name: np.asarray(columns[name], dtype=np.float64).reshape(n)
+        if name in columns
+        else np.full(n, _NAN)
+        for name in AMOUNT_FEATURE_INPUTS
+    }
+    out: dict[str, NDArray[np.float64]] = {name: x[name] for name in AMOUNT_INPUTS}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ext_mean, _ = _ext_mean(x, _QUIET_ARRAY_OPS)
+        age_years = x["DAYS_BIRTH"] / -_DAYS_PER_YEAR
+        out.update(_amount_ratios(x, age_years, ext_mean, _QUIET_ARRAY_OPS))
     return out
 
 

@@ -302,17 +302,23 @@ class Bundle:
                 dtype=np.float64,
             )
         probability = self.calibration.apply(raw)
+        return FrameScores(
+            probability=probability,
+            raw_score=raw,
+            points=self.scaling.points(probability),
+            decision=self.decisions(probability, review_band=review_band),
+        )
+
+    def decisions(
+        self, probability: NDArray[np.float64], *, review_band: float | None = None
+    ) -> NDArray[np.str_]:
+        """:meth:`decide` of every probability."""
         band = self.review_band if review_band is None else review_band
         decision = np.where(probability >= self.threshold, Decision.REFUSE, Decision.APPROVE)
         if band > 0.0:
             near = (probability >= self.threshold - band) & (probability < self.threshold + band)
             decision = np.where(near, Decision.REVIEW, decision)
-        return FrameScores(
-            probability=probability,
-            raw_score=raw,
-            points=self.scaling.points(probability),
-            decision=decision.astype(str),
-        )
+        return decision.astype(str)
 
     def reasons_frame(self, X: NDArray[np.float64] | pd.DataFrame) -> list[tuple[Reason, ...]]:
         """Adverse reasons of every row (batch ``pred_contrib``), each equal to what

@@ -6,22 +6,27 @@ steps of ``step_share``, each rounded down to ``rounding`` currency units. At ea
 annuity is scaled in proportion (same term) and the goods price likewise, capped at the
 amount. The offer is the largest grid amount whose decision is APPROVE, or none.
 
-Every grid point is scored by the same code as the decision: the application features are
-recomputed by the same vectorised function, the model row is the decision's own row with the
-amount-dependent features replaced, and the whole grid of every application is predicted in
-one call. Which features depend on the amounts is found once per model by probing the feature
-function itself (two inputs differing only in the amounts), so no feature formula is copied
-here. Because the whole grid is scored, no monotonicity of the probability in the amount is
-assumed: a monotone constraint on ``AMT_CREDIT`` acts on one feature among several that move
-with the amount (credit/income, annuity/income, credit/goods …), so it does not make the
-probability monotone by itself. Cost: ``benchmarks/bench_counter_offer.py``.
+Every grid point is scored by the same code as the decision: the features that move with the
+amounts are recomputed by the feature code's own function for them
+(:func:`~credit_scoring.features.application.amount_features`, the operations
+:func:`application_features` performs; a test probes the latter to check that no other feature
+moves), the model row is the decision's own row with those features replaced, and the whole
+grid of every application is predicted in one call. For a LightGBM model the grid is predicted
+by walking the tabulated trees (:meth:`TreeShap.raw_scores`, equal to LightGBM's raw score to
+the bit): in each tree the decision row's path is followed down to its first split on an
+amount feature (a path without one gives every grid row the decision row's leaf), and only
+from there is each grid row walked. Because the whole grid is
+scored, no monotonicity of the probability in the amount is assumed: a monotone constraint on
+``AMT_CREDIT`` acts on one feature among several that move with the amount (credit/income,
+annuity/income, credit/goods …), so it does not make the probability monotone by itself.
+Cost: ``benchmarks/bench_counter_offer.py``.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -29,29 +34,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from credit_scoring.features.application import (
-    APPLICATION_CATEGORICAL_FEATURES,
-    APPLICATION_INPUT_COLUMNS,
-    application_features,
+    AMOUNT_FEATURE_INPUTS,
+    AMOUNT_FEATURES,
+    amount_features,
 )
-from credit_scoring.runtime.bundle import Decision, FrameScores
+from credit_scoring.runtime.bundle import Bundle, Decision
 from credit_scoring.settings import Settings
 
 CREDIT, ANNUITY, GOODS = "AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE"
-AMOUNT_INPUTS = (CREDIT, ANNUITY, GOODS)
 APPROVE = str(Decision.APPROVE)
-NUMERIC_INPUTS = tuple(
-    c for c in APPLICATION_INPUT_COLUMNS if c not in set(APPLICATION_CATEGORICAL_FEATURES)
-)
-
-
-class MatrixScorer(Protocol):
-    def score_matrix(
-        self,
-        matrix: NDArray[np.float64],
-        *,
-        review_band: float | None = None,
-        num_threads: int | None = None,
-    ) -> FrameScores: ...
 
 
 class NumericFeatures(Protocol):
@@ -76,7 +67,7 @@ class CounterOfferPolicy:
         if self.rounding <= 0:
             raise ValueError(f"rounding must be positive, not {self.rounding}")
 
-    @property
+    @functools.cached_property
     def shares(self) -> NDArray[np.float64]:
         n = math.floor((1.0 - self.floor_share) / self.step_share - 1e-9) + 1
         shares = self.floor_share + self.step_share * np.arange(n, dtype=np.float64)
@@ -123,23 +114,13 @@ class CounterOffer:
         }
 
 
-@functools.cache
-def amount_dependent_features() -> frozenset[str]:
-    """Application features whose value moves with the amounts, found by probing
-    :func:`application_features` with two inputs that differ only in the amounts."""
-    rng = np.random.default_rng(0)
-    columns = {name: np.repeat(rng.uniform(1.0, 2.0), 2) for name in NUMERIC_INPUTS}
-    for name in AMOUNT_INPUTS:
-        columns[name] = columns[name] * np.array([1.0, 0.37])
-    features = application_features(columns)
-    moved = set()
-    for name, values in features.items():
-        values = np.asarray(values)
-        if values.dtype.kind == "f" and not (
-            values[0] == values[1] or (np.isnan(values[0]) and np.isnan(values[1]))
-        ):
-            moved.add(name)
-    return frozenset(moved)
+def amount_inputs(applications: Sequence[Mapping[str, Any]]) -> dict[str, NDArray[np.float64]]:
+    """The raw fields a counter-offer needs (:data:`AMOUNT_FEATURE_INPUTS`) of applications, as
+    columns (absent or None: missing)."""
+    values = np.array(
+        [tuple(map(a.get, AMOUNT_FEATURE_INPUTS)) for a in applications], dtype=np.float64
+    ).reshape(len(applications), len(AMOUNT_FEATURE_INPUTS))
+    return dict(zip(AMOUNT_FEATURE_INPUTS, values.T, strict=True))
 
 
 def _number(value: float) -> float | None:
@@ -148,21 +129,26 @@ def _number(value: float) -> float | None:
 
 class CounterOfferSearch:
     """Counter-offers of a model: its feature builder (for the column of each feature), its
-    scorer, its review band and the grid policy. Built once per model load."""
+    bundle, its review band and the grid policy. Built once per model load."""
 
     def __init__(
         self,
         builder: NumericFeatures,
-        scorer: MatrixScorer,
+        bundle: Bundle,
         *,
         review_band: float,
         policy: CounterOfferPolicy,
     ) -> None:
-        dependent = amount_dependent_features()
+        dependent = set(AMOUNT_FEATURES)
         self._dependent = [(j, name) for j, name in builder.numeric_features if name in dependent]
-        self.scorer = scorer
+        self.bundle = bundle
         self.review_band = review_band
         self.policy = policy
+        self._columns = np.array([j for j, _ in self._dependent], dtype=np.intp)
+        #: The tabulated trees (None for a served scorecard or untabulated trees: the grid is
+        #: then scored as a matrix).
+        self._trees = bundle.tree_shap if bundle.points is None else None
+        self._bracket = approval_bracket(bundle, review_band)
 
     def offers(
         self, rows: NDArray[np.float64], inputs: Mapping[str, Any]
@@ -177,7 +163,7 @@ class CounterOfferSearch:
         usable = np.flatnonzero(np.isfinite(credit) & (credit >= 1.0))
         if not len(usable):
             return offers
-        names = [n for n in NUMERIC_INPUTS if n in inputs]
+        names = [n for n in AMOUNT_FEATURE_INPUTS if n in inputs]
         numeric = np.array([inputs[n] for n in names], dtype=np.float64).reshape(len(names), m)
         numeric = numeric[:, usable]
         amounts = self.policy.amounts(credit[usable])  # (u, k)
@@ -194,12 +180,25 @@ class CounterOfferSearch:
             scaled = goods * ratio
             grid[GOODS] = np.where(scaled > flat_amounts, flat_amounts, scaled)
         with np.errstate(over="ignore"):  # an overflowing ratio is inf, as on the decision
-            features = application_features(grid)
-        matrix = np.repeat(np.asarray(rows, dtype=np.float64)[usable], k, axis=0)
-        for j, name in self._dependent:
-            matrix[:, j] = features[name]
-        scores = self.scorer.score_matrix(matrix, review_band=self.review_band, num_threads=1)
-        approved = (scores.decision == APPROVE).reshape(len(usable), k)
+            features = amount_features(grid)
+        base = np.asarray(rows, dtype=np.float64)[usable]
+        matrix = np.repeat(base, k, axis=0)
+        matrix[:, self._columns] = np.column_stack([features[name] for _, name in self._dependent])
+        bundle = self.bundle
+        if self._trees is not None:
+            raw = self._trees.raw_scores(matrix, base, self._columns)
+            approved = self._approved(raw)
+
+            def probability(j: int) -> float:
+                return float(bundle.calibration.apply(raw[j : j + 1])[0])
+        else:
+            scores = bundle.score_matrix(matrix, review_band=self.review_band, num_threads=1)
+            approved = scores.decision == APPROVE
+
+            def probability(j: int) -> float:
+                return float(scores.probability[j])
+
+        approved = approved.reshape(len(usable), k)
         for u, i in enumerate(usable.tolist()):
             hits = np.flatnonzero(approved[u])
             if not hits.size:
@@ -209,7 +208,37 @@ class CounterOfferSearch:
                 amount=float(flat_amounts[j]),
                 annuity=_number(grid[ANNUITY][j]) if ANNUITY in grid else None,
                 goods_price=_number(grid[GOODS][j]) if GOODS in grid else None,
-                probability=float(scores.probability[j]),
-                points=round(float(scores.points[j])),
+                probability=(p := probability(j)),
+                points=round(float(bundle.scaling.points(np.array([p]))[0])),
             )
         return offers
+
+    def _approved(self, raw: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Which raw scores the bundle approves: those outside :func:`approval_bracket` by a
+        comparison, those inside by calibrating them."""
+        lo, hi = self._bracket
+        approved = raw < lo
+        unsure = np.flatnonzero((raw >= lo) & (raw < hi))
+        if len(unsure):
+            probability = self.bundle.calibration.apply(raw[unsure])
+            decision = self.bundle.decisions(probability, review_band=self.review_band)
+            approved[unsure] = decision == APPROVE
+        return approved
+
+
+def approval_bracket(bundle: Bundle, review_band: float) -> tuple[float, float]:
+    """``(lo, hi)``: the bundle approves every raw score below ``lo`` and none from ``hi`` up.
+
+    The calibration is strictly increasing and a decision is APPROVE below a probability cut,
+    so approval is a down-set of raw scores; it is found on a fine grid of raw scores (both
+    ends approved-or-not as sampled, the raw scores between two samples left to be decided by
+    calibrating them). A sampled map that is not a down-set leaves every score undecided."""
+    raw = np.linspace(-50.0, 50.0, 20_001)
+    probability = bundle.calibration.apply(raw)
+    approved = bundle.decisions(probability, review_band=review_band) == APPROVE
+    flips = np.flatnonzero(approved[1:] != approved[:-1])
+    if len(flips) > 1 or (len(flips) == 1 and not approved[0]):
+        return -math.inf, math.inf
+    if not len(flips):
+        return (float(raw[-1]), math.inf) if approved[0] else (-math.inf, float(raw[0]))
+    return float(raw[flips[0]]), float(raw[flips[0] + 1])

@@ -27,6 +27,7 @@ from credit_scoring.runtime.counter_offer import (
     CounterOffer,
     CounterOfferPolicy,
     CounterOfferSearch,
+    amount_inputs,
 )
 from credit_scoring.runtime.online import OnlineFeatureBuilder, application_columns
 from credit_scoring.runtime.reasons import MAX_REASONS
@@ -176,9 +177,7 @@ class Scorer:
             order, top, count = index.top_positions(grouped)
             reasons = self._reason_dicts(order.tolist(), top.tolist(), int(count))
             if self._offers is not None:
-                found_offer = self._offers.offers(
-                    x.reshape(1, -1), application_columns([application])
-                )[0]
+                found_offer = self._offers.offers(x.reshape(1, -1), amount_inputs([application]))[0]
                 offer = None if found_offer is None else found_offer.as_dict()
         return Scored(
             probability=result.probability,

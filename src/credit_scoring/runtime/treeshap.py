@@ -178,6 +178,124 @@ def _shap_block(
                     phi[r] += term if a & bit else against[r]
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _child(
+    info: int,
+    links: int,
+    x: float,
+    threshold: float,
+    node_cat_start: NDArray[np.int32],
+    node_cat_words: NDArray[np.int32],
+    cat_bits: NDArray[np.uint32],
+    g: int,
+) -> int:  # pragma: no cover - compiled by numba (its result is tested against LightGBM)
+    """The child of packed node ``g`` (see :func:`_pack_nodes`) that the value ``x`` goes to:
+    ``_goes_left`` for a categorical node, else with where NaN and near-zero values go read
+    off the node's bits."""
+    kind = (info >> 32) & 0xFF
+    if kind & _CATEGORICAL:
+        go = _goes_left(x, kind, threshold, node_cat_start[g], node_cat_words[g], cat_bits)
+    elif x != x:
+        go = (info >> 40) & 1 == 1
+    elif -ZERO_THRESHOLD <= x <= ZERO_THRESHOLD:
+        go = (info >> 41) & 1 == 1
+    else:
+        go = x <= threshold
+    return ((links << 32) >> 32) if go else (links >> 32)
+
+
+@numba.njit(cache=True, nogil=True)
+def _grid_raw(
+    base: NDArray[np.float64],
+    grid: NDArray[np.float64],
+    moving: NDArray[np.bool_],
+    out: NDArray[np.float64],
+    tree_nodes: NDArray[np.int64],
+    tree_leaves: NDArray[np.int64],
+    node_info: NDArray[np.int64],
+    node_links: NDArray[np.int64],
+    node_threshold: NDArray[np.float64],
+    node_height: NDArray[np.int64],
+    node_cat_start: NDArray[np.int32],
+    node_cat_words: NDArray[np.int32],
+    cat_bits: NDArray[np.uint32],
+    leaf_value: NDArray[np.float64],
+) -> None:  # pragma: no cover - compiled by numba (its output is tested against LightGBM)
+    """Raw scores of ``grid``: ``len(grid) // len(base)`` rows per ``base`` row, each equal to
+    its base row but in the features marked in ``moving``.
+
+    In each tree the base row is walked first, down to its leaf or to the first node on its
+    path that splits on a moving feature: above that node every grid row takes the base row's
+    path, so a path without one gives every grid row the base row's leaf. From that node the
+    grid rows are walked together, one depth level at a time. Each row sums its leaf values
+    in tree order from 0.0, as LightGBM's ``PredictRaw``."""
+    n_trees = len(tree_nodes) - 1
+    k = grid.shape[0] // base.shape[0]
+    node = np.empty(k, dtype=np.int64)
+    out[:] = 0.0
+    for b in range(base.shape[0]):
+        x = base[b]
+        rows = grid[b * k : b * k + k]
+        total = out[b * k : b * k + k]
+        for t in range(n_trees):
+            first = tree_nodes[t]
+            n = 0 if tree_nodes[t + 1] > first else -1
+            while n >= 0:
+                g = first + n
+                info = node_info[g]
+                feature = info & 0xFFFFFFFF
+                if moving[feature]:
+                    break
+                n = _child(
+                    info, node_links[g], x[feature], node_threshold[g],
+                    node_cat_start, node_cat_words, cat_bits, g,
+                )  # fmt: skip
+            if n < 0:
+                value = leaf_value[tree_leaves[t] + ~n]
+                for q in range(k):
+                    total[q] += value
+                continue
+            node[:] = n
+            for _ in range(node_height[first + n]):
+                for q in range(k):
+                    n = node[q]
+                    if n >= 0:
+                        g = first + n
+                        info = node_info[g]
+                        node[q] = _child(
+                            info, node_links[g], rows[q, info & 0xFFFFFFFF], node_threshold[g],
+                            node_cat_start, node_cat_words, cat_bits, g,
+                        )  # fmt: skip
+            for q in range(k):
+                total[q] += leaf_value[tree_leaves[t] + ~node[q]]
+
+
+def _pack_nodes(arrays: dict[str, NDArray]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Each split node's feature, decision type and NaN / near-zero directions in one int64
+    (``info``: feature in bits 0-31, ``decision_type`` in 32-39, bit 40 set when NaN goes
+    left, bit 41 when a value within ``ZERO_THRESHOLD`` of 0 goes left) and its two children
+    in another (``links``: left child in the low 32 bits, right in the high 32, signed), so
+    that a step down a tree reads three numbers of the node.
+
+    LightGBM reads NaN as 0.0 unless the node's missing type is NaN (then NaN goes the
+    default way) and sends zero and NaN the default way under missing type Zero; a value
+    within ``ZERO_THRESHOLD`` of 0 is read as 0.0."""
+    kind = arrays["node_kind"].astype(np.int64) & 0xFF
+    missing, default_left = (kind >> 2) & 3, (kind & _DEFAULT_LEFT) != 0
+    zero_goes_left = arrays["node_threshold"] >= 0.0
+    nan_left = np.where(missing != 0, default_left, zero_goes_left)
+    zero_left = np.where(missing == _MISSING_ZERO, default_left, zero_goes_left)
+    info = (
+        arrays["node_feature"].astype(np.int64)
+        | (kind << 32)
+        | (nan_left.astype(np.int64) << 40)
+        | (zero_left.astype(np.int64) << 41)
+    )
+    left = arrays["node_left"].astype(np.int64) & 0xFFFFFFFF
+    links = left | (arrays["node_right"].astype(np.int64) << 32)
+    return info, links
+
+
 @numba.njit(cache=True)
 def _fill_tables(
     leaf_slots: NDArray[np.int64],
@@ -276,6 +394,21 @@ def _parse_trees(model_text: str) -> list[_Tree]:
     return trees
 
 
+def _heights(tree: _Tree) -> list[int]:
+    """Split levels from each split node down to its deepest leaf."""
+    n_nodes = len(tree.split_feature)
+    order, stack = [], [0] if n_nodes else []
+    while stack:  # pre-order: a node before its children
+        node = stack.pop()
+        order.append(node)
+        stack.extend(c for c in (tree.left_child[node], tree.right_child[node]) if c >= 0)
+    height = [0] * n_nodes
+    for node in reversed(order):
+        children = (tree.left_child[node], tree.right_child[node])
+        height[node] = 1 + max(height[c] if c >= 0 else 0 for c in children)
+    return height
+
+
 def _expected_value(tree: _Tree) -> float:
     """LightGBM's ``Tree::ExpectedValue`` (cover-weighted mean leaf value), same order."""
     if not tree.split_feature:
@@ -293,6 +426,7 @@ class TreeShap:
     def __init__(self, arrays: dict[str, NDArray], base_value: float, n_features: int) -> None:
         self._arrays = arrays
         self._args = tuple(arrays[name] for name in _KERNEL_ARRAYS)
+        self._walk_args = tuple(arrays[name] for name in _WALK_ARRAYS)
         self.base_value = base_value
         self.n_features = n_features
 
@@ -358,6 +492,35 @@ class TreeShap:
                 list(pool.map(run, blocks))
         return out
 
+    def raw_scores(
+        self,
+        grid: NDArray[np.float64],
+        base: NDArray[np.float64] | None = None,
+        moving: NDArray[np.intp] | None = None,
+    ) -> NDArray[np.float64]:
+        """Raw scores (log-odds) of the rows of ``grid``, equal to LightGBM's
+        ``predict(raw_score=True)`` to the bit (same leaves, same summation order).
+
+        For a grid of variants of ``base`` rows (``len(grid) // len(base)`` consecutive rows
+        per base row, differing from it only in the features at positions ``moving``), each
+        tree is walked by the base row down to the first split on a moving feature of its path
+        and only from there by the grid rows."""
+        grid = np.ascontiguousarray(grid, dtype=np.float64)
+        if grid.ndim != 2 or grid.shape[1] != self.n_features:
+            raise ValueError(f"matrix has shape {grid.shape}; the model expects {self.n_features}")
+        mask = np.zeros(self.n_features, dtype=np.bool_)
+        if base is None:
+            base = grid
+        else:
+            mask[np.asarray(moving if moving is not None else [], dtype=np.intp)] = True
+        base = np.ascontiguousarray(base, dtype=np.float64).reshape(-1, self.n_features)
+        if not len(base) or len(grid) % len(base):
+            raise ValueError(f"{len(grid)} grid rows for {len(base)} base rows")
+        out = np.empty(len(grid), dtype=np.float64)
+        if len(grid):
+            _grid_raw(base, grid, mask, out, *self._walk_args)
+        return out
+
     def leaves(self, X: NDArray[np.float64]) -> NDArray[np.int64]:
         """Leaf index of every row in every tree (as ``predict(pred_leaf=True)``), from the
         same split decisions as :meth:`contributions`; for checking them against LightGBM."""
@@ -386,6 +549,18 @@ class TreeShap:
         return result
 
 
+_WALK_ARRAYS = (
+    "tree_nodes",
+    "tree_leaves",
+    "node_info",
+    "node_links",
+    "node_threshold",
+    "node_height",
+    "node_cat_start",
+    "node_cat_words",
+    "cat_bits",
+    "leaf_value",
+)
 _KERNEL_ARRAYS = (
     "tree_nodes",
     "tree_leaves",
@@ -414,6 +589,7 @@ class _TableBuilder:
     def __init__(self) -> None:
         self.tree_nodes = [0]
         self.tree_leaves = [0]
+        self.node_height: list[int] = []
         self.node: dict[str, list[float]] = {
             k: [] for k in ("feature", "threshold", "kind", "cat_start", "cat_words", "l", "r")
         }
@@ -468,6 +644,7 @@ class _TableBuilder:
             self._add_leaf(tree, path, leaf)
         self.tree_nodes.append(self.tree_nodes[-1] + n_nodes)
         self.tree_leaves.append(self.tree_leaves[-1] + n_leaves)
+        self.node_height.extend(_heights(tree))
 
     def _add_leaf(self, tree: _Tree, path: list[tuple[int, bool]], leaf: int) -> None:
         slots: dict[int, int] = {}
@@ -500,9 +677,10 @@ class _TableBuilder:
     def arrays(self) -> dict[str, NDArray]:
         i64 = np.int64
         slot_z = np.asarray(self.slot_z, dtype=np.float64)
-        return {
+        arrays: dict[str, NDArray] = {
             "tree_nodes": np.asarray(self.tree_nodes, dtype=i64),
             "tree_leaves": np.asarray(self.tree_leaves, dtype=i64),
+            "node_height": np.asarray(self.node_height, dtype=i64),
             "node_feature": np.asarray(self.node["feature"], dtype=np.int32),
             "node_threshold": np.asarray(self.node["threshold"], dtype=np.float64),
             "node_kind": np.asarray(self.node["kind"], dtype=np.int8),
@@ -524,3 +702,5 @@ class _TableBuilder:
             "table_vf": np.zeros(self.table_entries, dtype=np.float64),
             "table_z": np.zeros(self.table_entries, dtype=np.float64),
         }
+        arrays["node_info"], arrays["node_links"] = _pack_nodes(arrays)
+        return arrays
