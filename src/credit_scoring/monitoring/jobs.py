@@ -5,6 +5,9 @@
 * :func:`performance_job` — realised and estimated performance (all models by default).
 * :func:`service_job` — volume and latency from the log; error rates from request-counter
   snapshots of the API (``metrics_text``), when given.
+* :func:`review_job` — the review queue and the reviews (queue size and age, override rate,
+  default rates of overridden vs confirmed decisions), a snapshot stored in the window it is
+  taken in (:mod:`credit_scoring.monitoring.review`).
 
 Each takes an engine and plain values and returns a :class:`JobResult`; :func:`monitor` is
 the settings-level entry the CLI calls (engine, migrations, bundle loading).
@@ -30,6 +33,7 @@ from credit_scoring.monitoring.drift import (
     reference_columns,
 )
 from credit_scoring.monitoring.performance import DecisionOutcomes, performance_table
+from credit_scoring.monitoring.review import review_rows
 from credit_scoring.monitoring.service import (
     CounterSnapshot,
     error_table,
@@ -45,9 +49,10 @@ from credit_scoring.store.reads import (
     read_decisions,
     read_snapshots,
 )
+from credit_scoring.store.reviews import review_summary
 
-Job = Literal["drift", "performance", "service"]
-JOBS: tuple[Job, ...] = ("drift", "performance", "service")
+Job = Literal["drift", "performance", "service", "review"]
+JOBS: tuple[Job, ...] = ("drift", "performance", "service", "review")
 #: Model outputs compared with the bundle's output references: reference name → log column.
 OUTPUT_COLUMNS = {"probability": "probability", "points": "score"}
 
@@ -258,3 +263,22 @@ def service_job(
         else frames[0]
     )
     return run.finish(rows, n_decisions=len(logged), notes=notes)
+
+
+def review_job(
+    engine: Engine,
+    *,
+    window: WindowSpec,
+    store: bool = True,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> JobResult:
+    """The review queue and the reviews as of ``now``, stored as the rows of the window
+    ``now`` falls in (a later run in that window replaces them)."""
+    run = _JobRun("review", window, DecisionSelection(), engine if store else None)
+    taken = now()
+    summary = review_summary(engine, now=taken)
+    start = window.floor(taken)
+    rows = review_rows(summary, window_start=start, window_end=start + window.width)
+    waiting, reviewed = int(summary["queue_size"]), int(summary["reviews"])
+    notes = [] if waiting or reviewed else ["no REVIEW decision in the log yet"]
+    return run.finish(rows, n_decisions=waiting + reviewed, notes=notes, taken_at=taken.isoformat())
