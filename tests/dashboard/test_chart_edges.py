@@ -52,14 +52,36 @@ def _volume(buckets: list[datetime]) -> pd.DataFrame:
     )
 
 
-def test_one_bucket_gets_an_axis_of_one_bucket_never_milliseconds() -> None:
+def test_one_bucket_is_one_narrow_bar_on_an_axis_of_minutes_never_milliseconds() -> None:
     fig = charts.volume_and_approval(_volume([T0]), granularity="minute")
     axis = fig.layout.xaxis
     low, high = (pd.Timestamp(v) for v in axis.range)
-    assert high - low == timedelta(minutes=1)
+    assert high - low == charts.MIN_BUCKETS * timedelta(minutes=1)
+    assert high == pd.Timestamp(T0).tz_localize(None) + timedelta(seconds=30)  # latest right
     assert axis.dtick == 60_000 and axis.tickformat == "%H:%M"
     bars = [t for t in fig.data if t.type == "bar"]
     assert bars and all(b.width == pytest.approx(0.9 * 60_000) for b in bars)
+
+
+def test_one_bucket_of_scores_is_a_cell_one_bucket_wide_shares_on_zero_to_one() -> None:
+    distribution = pd.DataFrame(
+        {"bucket": pd.to_datetime([T0, T0], utc=True), "band": [560, 580], "decisions": [3, 1]}
+    )
+    fig = charts.score_heatmap(distribution, granularity="second")
+    heat = fig.data[0]
+    assert heat.dx == 1000 and pd.Timestamp(heat.x0) == pd.Timestamp(T0).tz_localize(None)
+    assert heat.zmin == 0.0 and heat.zmax == pytest.approx(0.75)
+    assert np.asarray(heat.z)[:, 0].tolist() == [0.75, 0.25]
+
+
+def test_score_buckets_without_decisions_stay_blank_cells() -> None:
+    buckets = [T0, T0 + timedelta(minutes=3)]
+    distribution = pd.DataFrame(
+        {"bucket": pd.to_datetime(buckets, utc=True), "band": [560, 560], "decisions": [2, 5]}
+    )
+    z = np.asarray(charts.score_heatmap(distribution, granularity="minute").data[0].z)
+    assert z.shape == (1, 4) and z[0, 0] == 1.0 and z[0, 3] == 1.0
+    assert np.isnan(z[0, 1]) and np.isnan(z[0, 2])
 
 
 def test_many_buckets_get_at_most_ten_ticks_on_whole_buckets() -> None:

@@ -94,6 +94,9 @@ def test_an_underwriter_works_a_queue_item_end_to_end(  # type: ignore[no-untype
     at.run()
     no_exception(at)
     assert any(oldest in str(s.value) for s in at.subheader)
+    row = queue.iloc[0]  # the form starts on the model's side of the threshold
+    leans = "REFUSE" if row["probability"] >= row["threshold"] else "APPROVE"
+    assert at.radio(key="review_decision").value == leans
     at.radio(key="review_decision").set_value("REFUSE")
     at.selectbox(key="review_reason").set_value("affordability concern")
     at.text_area(key="review_comment").input("income does not cover the annuity")

@@ -21,6 +21,8 @@ TICK_FORMATS = {
 }  # fmt: skip
 BUCKET_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86_400, "week": 7 * 86_400}
 MAX_TICKS = 10
+#: The narrowest time axis, in buckets.
+MIN_BUCKETS = 10
 
 
 def _figure(title: str) -> go.Figure:
@@ -30,22 +32,25 @@ def _figure(title: str) -> go.Figure:
 
 
 def time_axis(fig: go.Figure, buckets: pd.Series, granularity: str) -> go.Figure:
-    """Fit a date x-axis to time buckets of ``granularity``: half a bucket of margin on each
-    side, ticks on whole buckets (at most :data:`MAX_TICKS`) labelled at the bucket's
-    resolution, bars one bucket wide. One bucket reads as one bucket, never as a
-    sub-millisecond axis."""
+    """Fit a date x-axis to time buckets of ``granularity``: at least :data:`MIN_BUCKETS`
+    buckets wide (a short history sits at the right end, the last bucket being the latest),
+    half a bucket of margin on each side, ticks on whole buckets (at most
+    :data:`MAX_TICKS`) labelled at the bucket's resolution, bars one bucket wide. One bucket
+    reads as one narrow bar of its own time, never as a sub-millisecond axis or a full-width
+    block."""
     width = pd.Timedelta(seconds=BUCKET_SECONDS[granularity])
     times = pd.to_datetime(pd.Series(buckets), utc=True).dropna()
     if times.empty:
         return fig
-    first, last = times.min(), times.max()
+    last = times.max()
+    first = min(times.min(), last - (MIN_BUCKETS - 1) * width)
     n = round((last - first) / width) + 1
     step = max(1, int(np.ceil(n / MAX_TICKS)))
     naive = [(t - width / 2).tz_localize(None) for t in (first, last + width)]
     fig.update_xaxes(
         type="date",
         range=naive,
-        tick0=first.tz_localize(None),
+        tick0=last.tz_localize(None),
         dtick=step * width / pd.Timedelta(milliseconds=1),
         tickformat=TICK_FORMATS[granularity],
         title_text=f"time (UTC, per {granularity})",
@@ -117,18 +122,28 @@ def score_heatmap(distribution: pd.DataFrame, *, granularity: str = "day") -> go
     table = distribution.pivot_table(
         index="band", columns="bucket", values="decisions", aggfunc="sum", fill_value=0
     )
+    # Every bucket from the first to the last (one without decisions stays blank), so the
+    # cells are placed by start and width: one bucket is one bucket wide, not a hairline.
+    width = pd.Timedelta(seconds=BUCKET_SECONDS[granularity])
+    starts = pd.to_datetime(pd.Series(table.columns), utc=True)
+    grid = pd.date_range(starts.min(), starts.max(), freq=width) if len(starts) else starts
+    table.columns = starts
+    table = table.reindex(columns=grid)
     shares = table / table.sum(axis=0)
     fig = _figure("Score distribution over time (share of decisions per band)")
     fig.add_heatmap(
-        x=list(table.columns),
+        x0=grid[0].tz_localize(None) if len(grid) else None,
+        dx=width / pd.Timedelta(milliseconds=1),
         y=[f"{int(b)}–{int(b) + 20}" for b in table.index],
         z=shares.to_numpy(),
+        zmin=0.0,
+        zmax=max(float(np.nanmax(shares.to_numpy(), initial=0.0)), 0.01),
         colorscale="Blues",
         colorbar={"title": "share", "tickformat": ".0%"},
         hovertemplate="%{x}<br>score %{y}<br>%{z:.1%}<extra></extra>",
     )
     fig.update_yaxes(title_text="score points")
-    return time_axis(fig, pd.Series(table.columns), granularity)
+    return time_axis(fig, pd.Series(grid), granularity)
 
 
 def latency_lines(latency: pd.DataFrame, *, granularity: str = "hour") -> go.Figure:

@@ -39,18 +39,19 @@ def _age(hours: float) -> str:
 
 def _summary() -> None:
     summary = review_summary(ui.write_engine())
-    cols = st.columns(5)
+    cols = st.columns([1, 1, 1, 1, 1.6])
     cols[0].metric("In the queue", f"{summary['queue_size']:,}")
     oldest = summary["oldest_age_hours"]
     cols[1].metric("Oldest waiting", "–" if pd.isna(oldest) else _age(oldest))
     cols[2].metric("Reviewed", f"{summary['reviews']:,}")
     cols[3].metric("Override rate", ui.percent(summary["override_rate"]))
     cols[4].metric(
-        "Defaults: overridden / confirmed",
+        "Default rate: overridden / confirmed",
         f"{ui.percent(summary['default_rate_overridden'])} / "
         f"{ui.percent(summary['default_rate_confirmed'])}",
         help=f"Among reviewed decisions with an outcome: {summary['overridden_with_outcome']} "
-        f"overridden, {summary['confirmed_with_outcome']} confirmed.",
+        f"overridden, {summary['confirmed_with_outcome']} confirmed. A review overrides the "
+        "model when it approves at or above the threshold, or refuses below it.",
     )
 
 
@@ -92,9 +93,7 @@ def _queue() -> pd.DataFrame:
             "waiting": [_age(h) for h in queue["age_hours"]],
             "probability": queue["probability"],
             "points": queue["score"],
-            "counter-offer": [
-                None if not o else float(o["amount"]) for o in queue["counter_offer"]
-            ],
+            "counter-offer": [f"{o['amount']:,.0f}" if o else "—" for o in queue["counter_offer"]],
         }
     )
     st.dataframe(
@@ -102,7 +101,9 @@ def _queue() -> pd.DataFrame:
         hide_index=True,
         column_config={
             "probability": st.column_config.NumberColumn(format="percent"),
-            "counter-offer": st.column_config.NumberColumn(format="%,.0f"),
+            "counter-offer": st.column_config.TextColumn(
+                help="The largest amount the model approves (— : none logged)"
+            ),
         },
     )
     return queue
@@ -123,7 +124,10 @@ def _application(record: dict[str, Any]) -> None:
             icon=":material/handshake:",
         )
     else:
-        st.caption("No counter-offer: no smaller amount on the grid is approved.")
+        st.caption(
+            "No counter-offer logged with this decision: no smaller amount on the grid was"
+            " approved, or counter-offers were off when it was made."
+        )
     left, right = st.columns(2)
     with left:
         st.markdown("**Reasons**")
@@ -150,9 +154,15 @@ def _application(record: dict[str, Any]) -> None:
 def _decide(record: dict[str, Any], reviewer: str) -> None:
     options = ["APPROVE", "REFUSE"] + (["APPROVE_COUNTER_OFFER"] if record["counter_offer"] else [])
     reasons = list(ui.settings().review_reasons or DEFAULT_REVIEW_REASONS)
+    leans_refuse = record["probability"] >= record["threshold"]
+    st.caption(
+        f"The model leans to **{'refuse' if leans_refuse else 'approve'}** (probability "
+        f"{'at or above' if leans_refuse else 'below'} the threshold): the other final "
+        "decision counts as an override."
+    )
     with st.form("review"):
         decision = st.radio("Final decision", options, format_func=LABELS.__getitem__,
-                            key="review_decision")  # fmt: skip
+                            index=int(leans_refuse), key="review_decision")  # fmt: skip
         reason = st.selectbox("Reason", reasons, key="review_reason")
         comment = st.text_area("Comment", key="review_comment", max_chars=1000)
         submitted = st.form_submit_button("Record the decision", type="primary")
