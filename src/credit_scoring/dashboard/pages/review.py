@@ -70,7 +70,8 @@ def _history() -> None:
         ("default_rate_overridden", "default rate, overridden", "dot"),
         ("default_rate_confirmed", "default rate, confirmed", "dash"),
     ]
-    with st.expander("History of the queue and the reviews"):
+    # Off by default: the page is a work queue first.
+    if st.toggle("History of the queue and the reviews", key="review_history"):
         st.plotly_chart(charts.realised_vs_estimated(rows, queue), key="review_queue_history")
         st.plotly_chart(
             charts.realised_vs_estimated(rows, rates, percent=True, y_range=(0.0, 1.0)),
