@@ -132,6 +132,10 @@ class Settings(BaseSettings):
     #: Secret key of the keyed hash (HMAC-SHA256) that names a client in the retention audit
     #: (``credit-scoring log erase``); erasure is refused without it. Keep it out of the database.
     audit_key: SecretStr | None = None
+    #: Days a dashboard login attempt (user name and client address) is kept: ``log purge``
+    #: deletes older ones, or those older than its ``--older-than`` when that is shorter.
+    #: Login throttling only looks back 15 minutes.
+    login_attempt_retention_days: int = Field(default=30, ge=1)
 
     # Monitoring (``credit-scoring monitor …``) and dashboard (``credit-scoring dashboard``).
     #: PSI bands: below ``drift_psi_warn`` stable, from it a moderate shift, from

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,12 @@ def filled_log(demo_env: DemoEnvironment, tmp_path_factory: pytest.TempPathFacto
     """Seven days of decisions (the last two shifted) with outcomes, counter snapshots and
     the three monitoring jobs' results."""
     url = copy_database(demo_env, tmp_path_factory.mktemp("filled"))
-    return FilledLog(url, backfill_demo_log(demo_env, database_url=url, decisions=3000))
+    # Ending at 23:00 UTC yesterday, whatever the time of the run: the latest daily window then
+    # holds 23 hours of decisions (ending now, early in a UTC day it would hold a handful, too
+    # few for the drift bands the tests read).
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    end = midnight - timedelta(hours=1)
+    return FilledLog(url, backfill_demo_log(demo_env, database_url=url, decisions=3000, end=end))
 
 
 @pytest.fixture

@@ -140,3 +140,31 @@ def test_score_bands_sort_by_score_not_as_text() -> None:
 def test_probability_deltas_are_percentage_points() -> None:
     assert points_delta(0.051, 0.10) == "-4.9 pp vs threshold 10.0%"
     assert points_delta(0.15, 0.10).startswith("+5.0 pp")
+
+
+@pytest.mark.parametrize(
+    ("window", "width", "tickformat"),
+    [("1m", timedelta(minutes=1), "%H:%M"), ("15m", timedelta(minutes=15), "%H:%M"),
+     ("1h", timedelta(hours=1), "%d %b %H:%M"), ("1d", timedelta(days=1), "%d %b"),
+     ("7d", timedelta(days=7), "%d %b"), ("2w", timedelta(weeks=2), "%d %b %Y")],
+)  # fmt: skip
+def test_one_monitoring_window_gets_an_axis_of_windows_never_milliseconds(
+    window: str, width: timedelta, tickformat: str
+) -> None:
+    errors = pd.DataFrame(
+        {
+            "window_start": pd.to_datetime([T0, T0], utc=True),
+            "metric": ["error_rate_5xx", "error_rate_4xx"],
+            "value": [0.0, 0.01],
+        }
+    )
+    for fig in (
+        charts.error_rate_lines(errors, window=window),
+        charts.realised_vs_estimated(_perf([500]).assign(window_start=pd.Timestamp(T0)),
+                                     [("auc", "AUC", "solid")], y_range=(0, 1), window=window),
+    ):  # fmt: skip
+        axis = fig.layout.xaxis
+        low, high = (pd.Timestamp(v) for v in axis.range)
+        assert high - low == charts.MIN_BUCKETS * width
+        assert axis.dtick == width / timedelta(milliseconds=1)
+        assert axis.tickformat == tickformat

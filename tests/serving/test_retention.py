@@ -38,7 +38,9 @@ from credit_scoring.serving.decision_log.spool import (
 from credit_scoring.settings import Settings
 from credit_scoring.store.engine import create_db_engine
 from credit_scoring.store.records import features_blob
-from credit_scoring.store.tables import decisions, outcomes
+from credit_scoring.store.reviews import record_access, record_review
+from credit_scoring.store.tables import access_audit, decisions, login_attempts, outcomes, reviews
+from credit_scoring.store.users import record_attempt
 
 from .decision_records import make_record, spool_entry
 
@@ -106,7 +108,8 @@ def _ids(engine: Engine, table: Any) -> set[str]:
 def engine(migrated: Settings) -> Iterator[Engine]:
     engine = create_db_engine(migrated.resolved_database_url)
     with engine.begin() as connection:  # the PostgreSQL database is shared by the session
-        connection.execute(delete(retention_audit))
+        for table in (retention_audit, reviews, access_audit, login_attempts):
+            connection.execute(delete(table))
     yield engine
     engine.dispose()
 
@@ -334,3 +337,184 @@ def test_the_cli_purges_erases_and_lists_the_audit(
     everything = runner.invoke(cli, ["log", "audit", *url])
     assert "night-job" in everything.output and "purge" in everything.output
     assert "100002" not in everything.output
+
+
+# -- the people in the loop: reviews, access audit, login attempts -----------------------------
+
+
+def _review(engine: Engine, request_id: str, *, at: datetime) -> None:
+    """An underwriter's final decision (it writes an access-audit row too)."""
+    record_review(
+        engine,
+        request_id=request_id,
+        reviewer="ana",
+        channel="dashboard",
+        final_decision="REFUSE",
+        reason="income verified",
+        now=at,
+    )
+
+
+def _opened(engine: Engine, request_id: str | None, *, at: datetime) -> None:
+    record_access(engine, username="ana", action="open_application", request_id=request_id, now=at)
+
+
+def _attempt(engine: Engine, *, at: datetime) -> None:
+    record_attempt(engine, username="ana", address="203.0.113.7", success=False, now=at)
+
+
+def _count(engine: Engine, table: Any) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def _login_times(engine: Engine) -> list[datetime]:
+    with engine.connect() as connection:
+        stamps = connection.execute(select(login_attempts.c.attempted_at)).scalars().all()
+    return sorted(s if s.tzinfo else s.replace(tzinfo=UTC) for s in stamps)
+
+
+def _counts(counts: retention.RetentionCounts) -> tuple[int, ...]:
+    return (
+        counts.decisions,
+        counts.reviews,
+        counts.access_audit,
+        counts.login_attempts,
+    )
+
+
+def test_purge_deletes_the_reviews_and_access_rows_of_old_decisions_and_old_login_attempts(
+    engine: Engine,
+) -> None:
+    old = _log(engine, [_entry(100001, NOW - timedelta(days=400 + i)) for i in range(2)])
+    [recent] = _log(engine, [_entry(100002, NOW - timedelta(days=3))])
+    for request_id in (old[0], recent):
+        _review(engine, request_id, at=NOW - timedelta(days=2))
+        _opened(engine, request_id, at=NOW - timedelta(days=2))
+    _opened(engine, None, at=NOW - timedelta(days=500))  # names no decision: kept
+    for days in (45, 31, 29, 1):
+        _attempt(engine, at=NOW - timedelta(days=days))
+
+    result = purge_decisions(
+        engine,
+        older_than=timedelta(days=365),
+        login_attempts_older_than=timedelta(days=30),
+        spool_dir=None,
+        operator="dpo",
+        now=NOW,
+    )
+
+    # old[0]: one review, and two access rows (the review's and the opening)
+    assert _counts(result.counts) == (2, 1, 2, 2)
+    assert _ids(engine, reviews) == {recent}
+    assert _ids(engine, access_audit) == {recent, None}
+    assert _count(engine, access_audit) == 3
+    assert _login_times(engine) == [NOW - timedelta(days=29), NOW - timedelta(days=1)]
+    [entry] = read_audit(engine)
+    assert entry.counts == result.counts
+    assert entry.parameters["login_attempts_older_than_seconds"] == 30 * 86400
+    login_cutoff = datetime.fromisoformat(entry.parameters["login_attempts_cutoff"])
+    assert login_cutoff == NOW - timedelta(days=30)
+
+
+def test_login_attempts_go_at_the_purge_cutoff_when_it_is_the_shorter_window(
+    engine: Engine,
+) -> None:
+    for days in (10, 5):
+        _attempt(engine, at=NOW - timedelta(days=days))
+    dry = purge_decisions(
+        engine,
+        older_than=timedelta(days=7),
+        login_attempts_older_than=timedelta(days=30),
+        spool_dir=None,
+        operator=None,
+        dry_run=True,
+        allow_short_retention=True,
+        now=NOW,
+    )
+    assert dry.counts.login_attempts == 1
+    assert _count(engine, login_attempts) == 2  # a dry run deletes nothing
+
+    result = purge_decisions(
+        engine,
+        older_than=timedelta(days=7),
+        spool_dir=None,
+        operator="ops",
+        allow_short_retention=True,
+        now=NOW,
+    )
+    assert result.counts.login_attempts == 1
+    assert _login_times(engine) == [NOW - timedelta(days=5)]
+
+
+def test_a_dry_run_counts_reviews_and_access_rows_without_deleting_them(engine: Engine) -> None:
+    [old] = _log(engine, [_entry(100001, NOW - timedelta(days=400))])
+    _review(engine, old, at=NOW - timedelta(days=1))
+
+    result = purge_decisions(
+        engine, older_than=timedelta(days=365), spool_dir=None, operator=None, dry_run=True
+    )
+
+    assert (result.counts.reviews, result.counts.access_audit) == (1, 1)
+    assert (_count(engine, reviews), _count(engine, access_audit)) == (1, 1)
+    assert read_audit(engine) == []
+
+
+def test_erase_removes_the_clients_reviews_and_access_rows_and_no_login_attempt(
+    engine: Engine,
+) -> None:
+    client, other = 100042, 100043
+    mine = _log(engine, [_entry(client, NOW - timedelta(days=d)) for d in (1, 800)])
+    [theirs] = _log(engine, [_entry(other, NOW)])
+    for request_id in (*mine, theirs):
+        _review(engine, request_id, at=NOW)
+    _opened(engine, mine[1], at=NOW)
+    _attempt(engine, at=NOW - timedelta(days=400))  # not the client's: kept
+
+    result = erase_client(
+        engine,
+        client_id=client,
+        spool_dir=None,
+        operator="privacy-officer",
+        audit_key=AUDIT_KEY,
+        settle_seconds=0.0,
+    )
+
+    assert _counts(result.counts) == (2, 2, 3, 0)
+    assert _ids(engine, reviews) == {theirs}
+    assert _ids(engine, access_audit) == {theirs}
+    assert _count(engine, login_attempts) == 1
+    [entry] = read_audit(engine)
+    assert entry.counts == result.counts
+
+
+def test_the_cli_reports_per_table_and_keeps_login_attempts_for_their_own_window(
+    engine: Engine, migrated: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    monkeypatch.setenv("CREDIT_SCORING_HOME", str(migrated.home))
+    monkeypatch.setenv("CREDIT_SCORING_LOGIN_ATTEMPT_RETENTION_DAYS", "7")
+    url = ["--database-url", migrated.resolved_database_url]
+    [old] = _log(engine, [_entry(100001, NOW - timedelta(days=400))])
+    _review(engine, old, at=NOW - timedelta(days=1))
+    for days in (8, 6):
+        _attempt(engine, at=NOW - timedelta(days=days))
+
+    purged = runner.invoke(
+        cli, ["log", "purge", "--older-than", "1y", "--operator", "night-job", *url]
+    )
+
+    assert purged.exit_code == 0, purged.output
+    assert "deleted 1 decision(s), 0 outcome(s) and 0 spooled decision(s) logged before" in (
+        purged.output
+    )
+    assert "with their 1 review(s) and 1 access-audit row(s), and 1 login attempt(s)" in (
+        purged.output
+    )
+    assert len(_login_times(engine)) == 1
+    listed = runner.invoke(cli, ["log", "audit", *url])
+    header, row = listed.output.strip().splitlines()
+    assert header.split()[5:11] == [
+        "DECISIONS", "OUTCOMES", "SPOOLED", "REVIEWS", "ACCESS", "LOGINS"
+    ]  # fmt: skip
+    assert row.split()[5:11] == ["1", "0", "0", "1", "1", "1"]

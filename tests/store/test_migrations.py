@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,13 @@ from credit_scoring.store.migrate import (
     include_object,
     upgrade_database,
 )
-from credit_scoring.store.tables import VERSION_TABLE, feature_sets, history_table, metadata
+from credit_scoring.store.tables import (
+    VERSION_TABLE,
+    feature_sets,
+    history_table,
+    metadata,
+    retention_audit,
+)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -101,3 +108,27 @@ def test_a_registry_published_before_the_store_migration_is_kept(empty_url: str)
         engine.dispose()
     assert versions == ["v1-abc"]
     assert schema_differences(empty_url) == []
+
+
+def test_audit_rows_written_before_0009_count_no_reviews_access_rows_or_logins(
+    empty_url: str,
+) -> None:
+    """Purges and erasures before revision 0009 deleted none of those rows: 0, not NULL."""
+    upgrade_database(empty_url, "0008_people_in_the_loop")
+    engine = create_db_engine(empty_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO retention_audit (performed_at, operator, action, parameters, "
+                    "decisions, outcomes, spooled) VALUES (:at, 'dpo', 'purge', '{}', 3, 1, 2)"
+                ),
+                {"at": datetime(2026, 12, 1, tzinfo=UTC)},
+            )
+        assert upgrade_database(empty_url) == head_revision()
+        with engine.connect() as connection:
+            row = connection.execute(sa.select(retention_audit)).one()
+    finally:
+        engine.dispose()
+    assert (row.decisions, row.outcomes, row.spooled) == (3, 1, 2)
+    assert (row.reviews, row.access_audit, row.login_attempts) == (0, 0, 0)

@@ -5,13 +5,13 @@ there is no active user (there is no default one)."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import sys
 from typing import Annotated
 
 import typer
 
+from credit_scoring.cli.options import PasswordStdin, host_option, port_option
+from credit_scoring.cli.serve import is_loopback
 from credit_scoring.dashboard.launch import APP, streamlit_command
 from credit_scoring.settings import get_settings
 
@@ -21,22 +21,11 @@ app = typer.Typer(
 )
 
 
-def _is_loopback(host: str) -> bool:
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 @app.callback()
 def dashboard_command(
     ctx: typer.Context,
-    host: Annotated[
-        str | None, typer.Option(help="Address to bind (default: CREDIT_SCORING_DASHBOARD_HOST).")
-    ] = None,
-    port: Annotated[
-        int | None, typer.Option(help="Port (default: CREDIT_SCORING_DASHBOARD_PORT or 8501).")
-    ] = None,
+    host: Annotated[str | None, host_option("CREDIT_SCORING_DASHBOARD_HOST")] = None,
+    port: Annotated[int | None, port_option("CREDIT_SCORING_DASHBOARD_PORT", 8501)] = None,
 ) -> None:
     """Start the dashboard (log in as a user of `credit-scoring users add`)."""
     if ctx.invoked_subcommand is not None:
@@ -65,7 +54,7 @@ def dashboard_command(
         )
     bind = host or settings.dashboard_host
     bind_port = port or settings.dashboard_port
-    if not _is_loopback(bind):
+    if not is_loopback(bind):
         typer.secho(
             f"warning: serving on {bind}; put the dashboard behind a TLS reverse proxy",
             fg="yellow",
@@ -79,20 +68,12 @@ def dashboard_command(
 
 @app.command("hash-password")
 def hash_password_command(
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Print the scrypt hash line of a password (what `users add` stores)."""
-    from credit_scoring.dashboard.auth import MIN_PASSWORD_LENGTH, hash_password
+    from credit_scoring.cli.users import read_password
+    from credit_scoring.dashboard.auth import hash_password
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = typer.prompt(
-            f"Dashboard password (≥ {MIN_PASSWORD_LENGTH} characters)",
-            hide_input=True,
-            confirmation_prompt=True,
-            err=True,  # prompts on stderr: `X="$(… hash-password)"` gets the hash only
-        )
+    # Prompts on stderr: `X="$(… hash-password)"` gets the hash only.
+    password = read_password(from_stdin=password_stdin, prompt="Dashboard password")
     typer.echo(hash_password(password))

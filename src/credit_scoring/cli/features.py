@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 
-from credit_scoring.cli.options import Quiet
+from credit_scoring.cli.options import Quiet, out_option
 from credit_scoring.settings import get_settings
 
 app = typer.Typer(help="Build features and publish the history store.", no_args_is_help=True)
@@ -37,7 +37,7 @@ def build_command(
     data_dir: Annotated[
         Path, typer.Argument(help="Validated data folder (<table>.parquet for the 8 tables).")
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Features folder to write.")],
+    out: Annotated[Path, out_option("Features folder to write.")],
     engine: Annotated[
         str | None,
         typer.Option(

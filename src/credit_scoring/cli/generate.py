@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from credit_scoring.cli.options import QuietErrors, out_option
 from credit_scoring.errors import CreditScoringError
 from credit_scoring.settings import get_settings
 
@@ -35,11 +36,9 @@ def generate_command(
     ],
     out: Annotated[
         Path,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Output folder (replaced atomically; must be new, empty or an "
-            "earlier generator output).",
+        out_option(
+            "Output folder (replaced atomically; must be new, empty or an earlier generator "
+            "output).",
             show_default=False,
         ),
     ],
@@ -65,7 +64,7 @@ def generate_command(
             "--default-rate", min=0.001, max=0.5, help="Expected share of defaulters (TARGET=1)."
         ),
     ] = 0.08,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    quiet: QuietErrors = False,
 ) -> None:
     """Generate the eight Home Credit tables for a synthetic population.
 

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
+from credit_scoring.cli.database import migrated_database
+from credit_scoring.cli.options import DatabaseUrl
 from credit_scoring.settings import get_settings
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
 
 app = typer.Typer(
     help="Manage API keys (stored hashed in the serving database).", no_args_is_help=True
 )
-
-_DatabaseUrl = Annotated[
-    str | None, typer.Option(help="Serving database (default: DATABASE_URL or the local SQLite).")
-]
-
-
-def _engine(database_url: str | None) -> Engine:
-    from credit_scoring.store.engine import create_db_engine
-    from credit_scoring.store.migrate import upgrade_database
-
-    url = database_url or get_settings().resolved_database_url
-    upgrade_database(url)
-    return create_db_engine(url)
 
 
 @app.command("create")
@@ -36,16 +22,13 @@ def create_command(
         list[str],
         typer.Option("--scope", help="score, outcomes, read, admin or review; repeat for several."),
     ],
-    database_url: _DatabaseUrl = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Create a key and print it once (only its SHA-256 is stored)."""
     from credit_scoring.serving.keys import create_key
 
-    engine = _engine(database_url)
-    try:
+    with migrated_database(database_url) as engine:
         record, key = create_key(engine, name=name, scopes=scope)
-    finally:
-        engine.dispose()
     typer.echo(
         f"created key {record.key_id} ({record.name}; scopes: {' '.join(sorted(record.scopes))})"
     )
@@ -54,7 +37,7 @@ def create_command(
 
 
 @app.command("list")
-def list_command(database_url: _DatabaseUrl = None) -> None:
+def list_command(database_url: DatabaseUrl = None) -> None:
     """List keys (id, name, scopes, created, revoked); secrets are never shown."""
     from credit_scoring.cli.readonly import open_serving_database
     from credit_scoring.serving.keys import list_keys
@@ -79,14 +62,11 @@ def list_command(database_url: _DatabaseUrl = None) -> None:
 @app.command("revoke")
 def revoke_command(
     key_id: Annotated[str, typer.Argument(help="The key's id (see `keys list`).")],
-    database_url: _DatabaseUrl = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Revoke a key (running APIs refuse it within their key cache delay)."""
     from credit_scoring.serving.keys import revoke_key
 
-    engine = _engine(database_url)
-    try:
+    with migrated_database(database_url) as engine:
         revoke_key(engine, key_id)
-    finally:
-        engine.dispose()
     typer.echo(f"revoked key {key_id}")

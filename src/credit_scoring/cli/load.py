@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from credit_scoring.cli.options import QuietErrors, out_option
 from credit_scoring.errors import CreditScoringError
 
 if TYPE_CHECKING:
@@ -27,11 +28,8 @@ def load_command(
     ],
     out: Annotated[
         Path,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Output DATA_DIR: <table>.parquet + manifest.json. Replaced only if the load "
-            "succeeds.",
+        out_option(
+            "Output DATA_DIR: <table>.parquet + manifest.json. Replaced only if the load succeeds.",
             show_default=False,
         ),
     ],
@@ -42,7 +40,7 @@ def load_command(
     threads: Annotated[
         int | None, typer.Option(min=1, help="DuckDB threads (default: available cores).")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")] = False,
+    quiet: QuietErrors = False,
 ) -> None:
     """Validate the eight Home Credit tables against the data contract; write typed Parquet.
 

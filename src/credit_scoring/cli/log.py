@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from credit_scoring.settings import Settings, get_settings
+from credit_scoring.cli.database import migrated_database
+from credit_scoring.cli.options import DatabaseUrl
+from credit_scoring.settings import get_settings
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from credit_scoring.serving.decision_log.retention import RetentionResult
 
 app = typer.Typer(
@@ -18,9 +18,6 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-_DatabaseUrl = Annotated[
-    str | None, typer.Option(help="Serving database (default: DATABASE_URL or the local SQLite).")
-]
 _Operator = Annotated[
     str | None,
     typer.Option(
@@ -37,25 +34,31 @@ _DryRun = Annotated[
 ]
 
 
-def _engine(settings: Settings, database_url: str | None) -> Engine:
-    from credit_scoring.store.engine import create_db_engine
-    from credit_scoring.store.migrate import upgrade_database
-
-    url = database_url or settings.resolved_database_url
-    upgrade_database(url)
-    return create_db_engine(url)
+#: The audit's count columns as listed: heading, width, field of ``RetentionCounts``.
+_COUNT_COLUMNS = (
+    ("DECISIONS", 10, "decisions"),
+    ("OUTCOMES", 10, "outcomes"),
+    ("SPOOLED", 9, "spooled"),
+    ("REVIEWS", 9, "reviews"),
+    ("ACCESS", 8, "access_audit"),
+    ("LOGINS", 8, "login_attempts"),
+)
 
 
 def _report(result: RetentionResult, what: str) -> None:
     c = result.counts
     rows = (
         f"{c.decisions:,} decision(s), {c.outcomes:,} outcome(s) and "
-        f"{c.spooled:,} spooled decision(s)"
+        f"{c.spooled:,} spooled decision(s) {what}, with their {c.reviews:,} review(s) and "
+        f"{c.access_audit:,} access-audit row(s)"
     )
+    if result.action == "purge":
+        cutoff = result.parameters["login_attempts_cutoff"]
+        rows += f", and {c.login_attempts:,} login attempt(s) before {cutoff}"
     if result.dry_run:
-        typer.echo(f"dry run: would delete {rows} {what}; nothing was deleted")
+        typer.echo(f"dry run: would delete {rows}; nothing was deleted")
     else:
-        typer.echo(f"deleted {rows} {what} (audit entry {result.audit_id})")
+        typer.echo(f"deleted {rows} (audit entry {result.audit_id})")
 
 
 @app.command("purge")
@@ -73,26 +76,27 @@ def purge_command(
             help="Allow a retention below six months (the decision-log minimum).",
         ),
     ] = False,
-    database_url: _DatabaseUrl = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
-    """Delete decisions logged before now − OLDER_THAN, with their outcomes and spooled copies."""
+    """Delete decisions logged before now − OLDER_THAN, with their outcomes, reviews,
+    access-audit rows and spooled copies, and login attempts past their own window."""
+    from datetime import timedelta
+
     from credit_scoring.serving.decision_log.retention import parse_duration, purge_decisions
 
     settings = get_settings()
     duration = parse_duration(older_than)
-    engine = _engine(settings, database_url)
-    try:
+    with migrated_database(database_url, settings) as engine:
         result = purge_decisions(
             engine,
             older_than=duration,
+            login_attempts_older_than=timedelta(days=settings.login_attempt_retention_days),
             spool_dir=settings.resolved_spool_dir,
             operator=operator,
             reason=reason,
             dry_run=dry_run,
             allow_short_retention=allow_short_retention,
         )
-    finally:
-        engine.dispose()
     _report(result, f"logged before {result.parameters['cutoff']}")
 
 
@@ -102,14 +106,14 @@ def erase_command(
     operator: _Operator = None,
     reason: _Reason = None,
     dry_run: _DryRun = False,
-    database_url: _DatabaseUrl = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
-    """Erase every decision of one client (GDPR), with outcomes and spooled copies."""
+    """Erase every decision of one client (GDPR), with outcomes, reviews, access-audit rows
+    and spooled copies."""
     from credit_scoring.serving.decision_log.retention import erase_client
 
     settings = get_settings()
-    engine = _engine(settings, database_url)
-    try:
+    with migrated_database(database_url, settings) as engine:
         result = erase_client(
             engine,
             client_id=client,
@@ -119,8 +123,6 @@ def erase_command(
             reason=reason,
             dry_run=dry_run,
         )
-    finally:
-        engine.dispose()
     _report(result, f"of client {client}")
 
 
@@ -130,7 +132,7 @@ def audit_command(
         int | None,
         typer.Option(help="Only the erasures of this SK_ID_CURR (needs CREDIT_SCORING_AUDIT_KEY)."),
     ] = None,
-    database_url: _DatabaseUrl = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """List the retention audit: when, who, what, parameters and rows deleted."""
     import orjson
@@ -151,17 +153,14 @@ def audit_command(
     if not entries:
         typer.echo("no retention audit entry" + (" for this client" if client is not None else ""))
         return
-    typer.echo(
-        f"{'ID':<6}{'WHEN (UTC)':<21}{'OPERATOR':<20}{'ACTION':<8}"
-        f"{'DECISIONS':>10}{'OUTCOMES':>10}{'SPOOLED':>9}  PARAMETERS"
-    )
+    counts = "".join(f"{heading:>{width}}" for heading, width, _ in _COUNT_COLUMNS)
+    typer.echo(f"{'ID':<6}{'WHEN (UTC)':<21}{'OPERATOR':<20}{'ACTION':<8}{counts}  PARAMETERS")
     for e in entries:
         parameters = {k: v for k, v in e.parameters.items() if k != "version"}
         if e.reason:
             parameters["reason"] = e.reason
+        counts = "".join(f"{getattr(e.counts, f):>{w},}" for _, w, f in _COUNT_COLUMNS)
         typer.echo(
             f"{e.id:<6}{e.performed_at.strftime('%Y-%m-%d %H:%M:%S'):<21}"
-            f"{e.operator[:19]:<20}{e.action:<8}{e.counts.decisions:>10,}"
-            f"{e.counts.outcomes:>10,}{e.counts.spooled:>9,}  "
-            f"{orjson.dumps(parameters).decode()}"
+            f"{e.operator[:19]:<20}{e.action:<8}{counts}  {orjson.dumps(parameters).decode()}"
         )

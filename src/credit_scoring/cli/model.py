@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from credit_scoring.settings import get_settings
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
 app = typer.Typer(
     help="Inspect models; validate, approve, reject and roll back registered versions.",
@@ -68,14 +71,22 @@ def _lifecycle_of(uri: str) -> dict[str, object]:
     return lifecycle.describe(version, aliases)
 
 
-_BY = typer.Option("--by", help="Who decides (recorded in the registry).")
-_REASON = typer.Option("--reason", help="Why (recorded in the registry).")
+_By = Annotated[str, typer.Option("--by", help="Who decides (recorded in the registry).")]
+_Reason = Annotated[str, typer.Option("--reason", help="Why (recorded in the registry).")]
+
+
+def _registered_model() -> tuple[MlflowClient, str]:
+    """The registry client and the name of the registered model (from the settings)."""
+    from credit_scoring.runtime.registry import mlflow_client
+
+    settings = get_settings()
+    return mlflow_client(settings), settings.registered_model_name
 
 
 @app.command("validate")
 def validate_command(
     version: Annotated[str, typer.Argument(help="Registered version to validate.")],
-    by: Annotated[str, _BY],
+    by: _By,
     features_dir: Annotated[
         Path | None,
         typer.Option(
@@ -104,47 +115,41 @@ def validate_command(
 @app.command("approve")
 def approve_command(
     version: Annotated[str, typer.Argument(help="Validated version to approve.")],
-    by: Annotated[str, _BY],
-    reason: Annotated[str, _REASON],
+    by: _By,
+    reason: _Reason,
 ) -> None:
     """Approve a validated version: it becomes the champion (recorded: who, when, why)."""
     from credit_scoring.governance import lifecycle
-    from credit_scoring.runtime.registry import mlflow_client
 
-    settings = get_settings()
-    name = settings.registered_model_name
-    lifecycle.approve(mlflow_client(settings), name, version, by=by, reason=reason)
+    client, name = _registered_model()
+    lifecycle.approve(client, name, version, by=by, reason=reason)
     typer.echo(f"{name} v{version} approved by {by}; it is now champion")
 
 
 @app.command("reject")
 def reject_command(
     version: Annotated[str, typer.Argument(help="Candidate or validated version to reject.")],
-    by: Annotated[str, _BY],
-    reason: Annotated[str, _REASON],
+    by: _By,
+    reason: _Reason,
 ) -> None:
     """Reject a version (it can no longer be approved)."""
     from credit_scoring.governance import lifecycle
-    from credit_scoring.runtime.registry import mlflow_client
 
-    settings = get_settings()
-    name = settings.registered_model_name
-    lifecycle.reject(mlflow_client(settings), name, version, by=by, reason=reason)
+    client, name = _registered_model()
+    lifecycle.reject(client, name, version, by=by, reason=reason)
     typer.echo(f"{name} v{version} rejected by {by}")
 
 
 @app.command("rollback")
 def rollback_command(
-    by: Annotated[str, _BY],
-    reason: Annotated[str, _REASON],
+    by: _By,
+    reason: _Reason,
 ) -> None:
     """Give the champion alias back to the previous champion (recorded)."""
     from credit_scoring.governance import lifecycle
-    from credit_scoring.runtime.registry import mlflow_client
 
-    settings = get_settings()
-    name = settings.registered_model_name
-    version = lifecycle.rollback(mlflow_client(settings), name, by=by, reason=reason)
+    client, name = _registered_model()
+    version = lifecycle.rollback(client, name, by=by, reason=reason)
     typer.echo(f"{name} rolled back to v{version.version} by {by}")
 
 
@@ -152,14 +157,12 @@ def rollback_command(
 def list_command() -> None:
     """Registered versions with their CV cost and aliases."""
     from credit_scoring.cli.readonly import require_existing_store
-    from credit_scoring.runtime.registry import describe_version, mlflow_client
+    from credit_scoring.runtime.registry import describe_version
 
-    settings = get_settings()
     require_existing_store(
-        settings.resolved_mlflow_tracking_uri, what="MLflow registry", setting=_TRACKING
+        get_settings().resolved_mlflow_tracking_uri, what="MLflow registry", setting=_TRACKING
     )
-    client = mlflow_client(settings)
-    name = settings.registered_model_name
+    client, name = _registered_model()
     versions = client.search_model_versions(f"name='{name}'")
     by_version: dict[str, list[str]] = {}
     from mlflow.exceptions import MlflowException

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from credit_scoring.cli.options import out_option
 from credit_scoring.settings import get_settings
 
 if TYPE_CHECKING:
@@ -180,7 +181,7 @@ def all_command(
 
 @app.command("report")
 def report_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")],
+    out: Annotated[Path, out_option("HTML file to write.")],
     window: _Window = None,
     since: _Since = None,
 ) -> None:

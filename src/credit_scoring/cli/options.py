@@ -1,9 +1,13 @@
-"""Options shared by every command, in one style: ``--quiet/-q`` (print only errors and the
-result) and the root's ``--verbose/-v`` (also third-party progress bars), both plain flags."""
+"""Options shared by several commands, each declared once: ``--quiet/-q`` (print only errors
+and the result), the root's ``--verbose/-v`` (also third-party progress bars), the serving
+database, the model to load, a password from standard input, where a command writes and where
+a server binds."""
 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -12,6 +16,46 @@ Quiet = Annotated[
     bool,
     typer.Option("--quiet", "-q", help="Print only errors and the result, no progress lines."),
 ]
+#: ``--quiet`` of the data commands, whose result is a summary: print only errors.
+QuietErrors = Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors.")]
+DatabaseUrl = Annotated[
+    str | None, typer.Option(help="Serving database (default: DATABASE_URL or the local SQLite).")
+]
+#: The model a command loads (``serve``, ``score-batch``).
+ModelUri = Annotated[
+    str | None,
+    typer.Option(help="Bundle folder or models:/<name>@<alias> (default: the champion)."),
+]
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+]
+
+
+def out_option(help: str, *, show_default: bool = True) -> Any:
+    """``--out/-o``: where the command writes (``help`` says what)."""
+    return typer.Option("--out", "-o", help=help, show_default=show_default)
+
+
+def host_option(setting: str) -> Any:
+    """``--host`` of a server whose default address is the setting ``setting``."""
+    return typer.Option(help=f"Address to bind (default: {setting}).")
+
+
+def port_option(setting: str, default: int) -> Any:
+    """``--port`` of a server whose port is the setting ``setting`` (else ``default``)."""
+    return typer.Option(help=f"Port (default: {setting} or {default}).")
+
+
+def progress_log(*, quiet: bool) -> Callable[[str], None]:
+    """Print a progress line on stderr with the seconds since this call (none if ``quiet``)."""
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        if not quiet:
+            typer.echo(f"{time.perf_counter() - started:7.1f}s  {message}", err=True)
+
+    return log
+
 
 #: MLflow draws a "Downloading artifacts" bar each time a registered model is loaded.
 _THIRD_PARTY_PROGRESS = ("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR",)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from credit_scoring.cli.options import Quiet
+from credit_scoring.cli.options import ModelUri, Quiet, out_option, progress_log
 from credit_scoring.cli.train import quiet_openmp
 from credit_scoring.settings import get_settings
 
@@ -20,16 +19,11 @@ def score_batch_command(
             metavar="INPUT", help="Applications: .csv, .csv.gz, .csv.zip or .parquet file."
         ),
     ],
-    out: Annotated[
-        Path, typer.Option("--out", "-o", help="Output file: .csv or .parquet (atomic).")
-    ],
+    out: Annotated[Path, out_option("Output file: .csv or .parquet (atomic).")],
     engine: Annotated[
         str, typer.Option(help="local (every core of this machine) or spark.")
     ] = "local",
-    model: Annotated[
-        str | None,
-        typer.Option(help="Bundle folder or models:/<name>@<alias> (default: the champion)."),
-    ] = None,
+    model: ModelUri = None,
     features_dir: Annotated[
         Path | None,
         typer.Option(
@@ -65,12 +59,7 @@ def score_batch_command(
 
     check_batch_paths(input_path, out, features_dir=features_dir)  # before loading the model
     settings = get_settings()
-    started = time.perf_counter()
-
-    def log(message: str) -> None:
-        if not quiet:
-            typer.echo(f"{time.perf_counter() - started:7.1f}s  {message}", err=True)
-
+    log = progress_log(quiet=quiet)
     uri = model or settings.resolved_model_uri
     log(f"loading the model {uri} (bundle checksums verified) …")
     batch_model = load_batch_model(uri, settings)

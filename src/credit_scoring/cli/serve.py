@@ -14,13 +14,15 @@ from typing import Annotated
 
 import typer
 
+from credit_scoring.cli.options import ModelUri, host_option, port_option
 from credit_scoring.errors import ConfigurationError
 from credit_scoring.settings import Settings, get_settings
 
 APP_FACTORY = "credit_scoring.serving.app:app_from_environment"
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address) is this machine only."""
     if host == "localhost":
         return True
     try:
@@ -35,7 +37,7 @@ def prepare_server(settings: Settings, *, migrate: bool = True) -> None:
     from credit_scoring.store.engine import redact_database_url
     from credit_scoring.store.migrate import upgrade_database, wait_for_database
 
-    if settings.open_local_mode and not _is_loopback(settings.api_host):
+    if settings.open_local_mode and not is_loopback(settings.api_host):
         raise ConfigurationError(
             f"open local mode (no API keys) only binds to loopback, not {settings.api_host!r}"
         )
@@ -147,19 +149,12 @@ def _run_uvicorn(settings: Settings, log_config: Path) -> None:
 
 
 def serve_command(
-    host: Annotated[
-        str | None, typer.Option(help="Address to bind (default: CREDIT_SCORING_API_HOST).")
-    ] = None,
-    port: Annotated[
-        int | None, typer.Option(help="Port (default: CREDIT_SCORING_API_PORT or 8000).")
-    ] = None,
+    host: Annotated[str | None, host_option("CREDIT_SCORING_API_HOST")] = None,
+    port: Annotated[int | None, port_option("CREDIT_SCORING_API_PORT", 8000)] = None,
     workers: Annotated[
         int | None, typer.Option(min=1, help="Worker processes (default: 1).")
     ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(help="Bundle folder or models:/<name>@<alias> (default: the champion)."),
-    ] = None,
+    model: ModelUri = None,
     challenger: Annotated[
         str | None,
         typer.Option(

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from credit_scoring.cli.options import Quiet
+from credit_scoring.cli.options import Quiet, out_option, progress_log
 from credit_scoring.settings import get_settings
 
 
@@ -69,8 +68,7 @@ def train_command(
     max_rounds: Annotated[int, typer.Option(min=1, help="Boosting rounds before stopping.")] = 2000,
     threads: Annotated[int, typer.Option(min=0, help="LightGBM threads (0: every core).")] = 0,
     out: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="Bundle folder (default: HOME/models/<time>-<set>)."),
+        Path | None, out_option("Bundle folder (default: HOME/models/<time>-<set>).")
     ] = None,
     track: Annotated[bool, typer.Option(help="Log runs to MLflow and register the bundle.")] = True,
     monotone: Annotated[
@@ -103,12 +101,7 @@ def train_command(
     if serve == "scorecard" and not scorecard:
         raise typer.BadParameter("--serve scorecard needs the scorecard (drop --no-scorecard)")
     settings = get_settings()
-    started = time.perf_counter()
-
-    def log(message: str) -> None:
-        if not quiet:
-            typer.echo(f"{time.perf_counter() - started:7.1f}s  {message}", err=True)
-
+    log = progress_log(quiet=quiet)
     options = TrainOptions(
         cost_fn=settings.cost_fn if cost_fn is None else cost_fn,
         cost_fp=settings.cost_fp if cost_fp is None else cost_fp,

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from credit_scoring.monitoring.charts import BAND_COLOURS, LAYOUT, psi_heatmap
+from credit_scoring.monitoring.windows import WindowSpec
 
 __all__ = ["BAND_COLOURS", "psi_heatmap"]
 
@@ -32,14 +33,42 @@ def _figure(title: str) -> go.Figure:
 
 
 def time_axis(fig: go.Figure, buckets: pd.Series, granularity: str) -> go.Figure:
-    """Fit a date x-axis to time buckets of ``granularity``: at least :data:`MIN_BUCKETS`
-    buckets wide (a short history sits at the right end, the last bucket being the latest),
-    half a bucket of margin on each side, ticks on whole buckets (at most
-    :data:`MAX_TICKS`) labelled at the bucket's resolution, bars one bucket wide. One bucket
-    reads as one narrow bar of its own time, never as a sub-millisecond axis or a full-width
-    block."""
-    width = pd.Timedelta(seconds=BUCKET_SECONDS[granularity])
-    times = pd.to_datetime(pd.Series(buckets), utc=True).dropna()
+    """Fit a date x-axis to time buckets of ``granularity`` (see :func:`_fit_time_axis`)."""
+    return _fit_time_axis(
+        fig,
+        buckets,
+        pd.Timedelta(seconds=BUCKET_SECONDS[granularity]),
+        TICK_FORMATS[granularity],
+        f"time (UTC, per {granularity})",
+    )
+
+
+def window_axis(fig: go.Figure, starts: pd.Series, window: str) -> go.Figure:
+    """Fit a date x-axis to the starts of monitoring windows of width ``window`` (``15m``,
+    ``1d`` …; see :func:`_fit_time_axis`): one window reads as one window."""
+    width = pd.Timedelta(WindowSpec.parse(window).width)
+    # Labels at the window's resolution: below an hour by the minute, below a day by the hour,
+    # up to a week by the day, longer ones with the year.
+    resolution = (
+        "minute" if width < pd.Timedelta(hours=1)
+        else "hour" if width < pd.Timedelta(days=1)
+        else "day" if width <= pd.Timedelta(weeks=1)
+        else "week"
+    )  # fmt: skip
+    return _fit_time_axis(
+        fig, starts, width, TICK_FORMATS[resolution], f"window start (UTC, windows of {window})"
+    )
+
+
+def _fit_time_axis(
+    fig: go.Figure, times: pd.Series, width: pd.Timedelta, tickformat: str, title: str
+) -> go.Figure:
+    """A date x-axis for points or bars ``width`` apart: at least :data:`MIN_BUCKETS` widths
+    wide (a short history sits at the right end, the last one being the latest), half a width
+    of margin on each side, ticks on whole widths (at most :data:`MAX_TICKS`) labelled with
+    ``tickformat``, bars one width wide. One bucket reads as one narrow bar of its own time,
+    never as a sub-millisecond axis or a full-width block."""
+    times = pd.to_datetime(pd.Series(times), utc=True).dropna()
     if times.empty:
         return fig
     last = times.max()
@@ -52,8 +81,8 @@ def time_axis(fig: go.Figure, buckets: pd.Series, granularity: str) -> go.Figure
         range=naive,
         tick0=last.tz_localize(None),
         dtick=step * width / pd.Timedelta(milliseconds=1),
-        tickformat=TICK_FORMATS[granularity],
-        title_text=f"time (UTC, per {granularity})",
+        tickformat=tickformat,
+        title_text=title,
     )
     fig.update_traces(width=0.9 * width / pd.Timedelta(milliseconds=1), selector={"type": "bar"})
     return fig
@@ -157,8 +186,9 @@ def latency_lines(latency: pd.DataFrame, *, granularity: str = "hour") -> go.Fig
     return time_axis(fig, latency["bucket"], granularity)
 
 
-def error_rate_lines(errors: pd.DataFrame) -> go.Figure:
-    """Error rates per window from stored service rows (``error_rate_4xx``/``_5xx``)."""
+def error_rate_lines(errors: pd.DataFrame, *, window: str | None = None) -> go.Figure:
+    """Error rates per window from stored service rows (``error_rate_4xx``/``_5xx``);
+    ``window``, their width, fits the time axis to them."""
     fig = _figure("Error rates (from the API's request counters)")
     for metric, colour in (("error_rate_5xx", "#c62828"), ("error_rate_4xx", "#f9a825")):
         part = errors[errors["metric"] == metric]
@@ -167,7 +197,7 @@ def error_rate_lines(errors: pd.DataFrame) -> go.Figure:
     rates = errors.loc[errors["metric"].str.startswith("error_rate_"), "value"]
     top = float(np.nanmax(rates)) if rates.notna().any() else 0.0
     fig.update_yaxes(tickformat=".1%", range=[0, max(0.02, 1.2 * top)])
-    return fig
+    return fig if window is None else window_axis(fig, errors["window_start"], window)
 
 
 def realised_vs_estimated(
@@ -176,10 +206,11 @@ def realised_vs_estimated(
     *,
     percent: bool = False,
     y_range: tuple[float, float] | None = None,
+    window: str | None = None,
 ) -> go.Figure:
     """Lines over windows: each ``(metric, label, dash)`` of the ``all`` segment (missing
     values — e.g. windows with too few outcomes — leave gaps); ``y_range`` fixes the axis to
-    the metric's domain (AUC: 0–1)."""
+    the metric's domain (AUC: 0–1); ``window``, the windows' width, fits the time axis."""
     rows = perf[perf["segment"] == "all"]
     fig = _figure(" vs ".join(label for _, label, _ in metrics))
     for metric, label, dash in metrics:
@@ -192,7 +223,7 @@ def realised_vs_estimated(
         fig.update_yaxes(tickformat=".1%")
     if y_range is not None:
         fig.update_yaxes(range=list(y_range))
-    return fig
+    return fig if window is None else window_axis(fig, rows["window_start"], window)
 
 
 def calibration_plot(table: pd.DataFrame, *, title: str = "Calibration") -> go.Figure:

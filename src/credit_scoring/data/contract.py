@@ -249,6 +249,15 @@ def _range_text(column: Column) -> str:
     return text
 
 
+def _not_sentinel(column: Column, col: str) -> str:
+    """`` AND <col> NOT IN (<sentinels>)`` for a column with sentinel codes (they are not
+    out-of-range values), else nothing."""
+    if not column.sentinels:
+        return ""
+    sentinels = ", ".join(repr(float(s)) for s in column.sentinels)
+    return f" AND {col} NOT IN ({sentinels})"
+
+
 def _checks(contract: Table, staged_types: dict[str, str]) -> list[_Check]:
     """Every per-column predicate of the contract, as SQL over the staged table."""
     checks: list[_Check] = []
@@ -267,9 +276,7 @@ def _checks(contract: Table, staged_types: dict[str, str]) -> list[_Check]:
         if physical:
             present = f" AND NOT isnan({col})" if is_double else ""  # NaN sorts above all
             beyond = f"({col} < {column.physical_min!r} OR {col} > {column.physical_max!r})"
-            if column.sentinels:
-                sentinels = ", ".join(repr(float(s)) for s in column.sentinels)
-                beyond += f" AND {col} NOT IN ({sentinels})"
+            beyond += _not_sentinel(column, col)
             checks.append(
                 _Check(
                     column, f"{beyond} AND {finite}{present}", "error",
@@ -305,10 +312,7 @@ def _checks(contract: Table, staged_types: dict[str, str]) -> list[_Check]:
                 outside.append(f"{col} < {column.min_value!r}")
             if column.max_value is not None:
                 outside.append(f"{col} > {column.max_value!r}")
-            condition = f"({' OR '.join(outside)}) AND {finite}"
-            if column.sentinels:
-                sentinels = ", ".join(repr(float(s)) for s in column.sentinels)
-                condition += f" AND {col} NOT IN ({sentinels})"
+            condition = f"({' OR '.join(outside)}) AND {finite}{_not_sentinel(column, col)}"
             checks.append(
                 _Check(
                     column,

@@ -110,6 +110,15 @@ class RecordScan:
         return found
 
 
+def _set_shift(shifts: list[tuple[int, int]], start: int, total: int) -> None:
+    """From ``start`` on, the shift is ``total`` (one entry per start: a later event at the
+    same start replaces the running total)."""
+    if shifts and shifts[-1][0] == start:
+        shifts[-1] = (start, total)
+    else:
+        shifts.append((start, total))
+
+
 class _Counter:
     """Streaming state of :func:`scan_records` (quote parity, current record, lines)."""
 
@@ -178,20 +187,11 @@ class _Counter:
             if kind == 1:
                 self.quoted += 1
                 index = self.ends_seen + after + 1  # the records after the holding one
-                shifts = self.scan.quoted_shifts
-                if shifts and shifts[-1][0] == index:
-                    shifts[-1] = (index, self.quoted)
-                else:
-                    shifts.append((index, self.quoted))
+                _set_shift(self.scan.quoted_shifts, index, self.quoted)
 
     def _shift(self, record: int, lines: int) -> None:
         self.extra += lines
-        data_record = record - self.scan.header_lines
-        shifts = self.scan.shifts
-        if shifts and shifts[-1][0] == data_record:
-            shifts[-1] = (data_record, self.extra)
-        else:
-            shifts.append((data_record, self.extra))
+        _set_shift(self.scan.shifts, record - self.scan.header_lines, self.extra)
 
     def _byte_before(self, end: int, chunk: bytes) -> int:
         """The byte before chunk position ``end`` (the previous chunk's last at 0)."""

@@ -17,7 +17,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic.json_schema import models_json_schema
 from starlette.concurrency import run_in_threadpool
@@ -115,13 +114,7 @@ async def _package_error(_request: Request, exc: Exception) -> JSONResponse:
 def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
     """FastAPI's schema plus the request models the scoring routes parse themselves."""
     if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title,
-            version=app.version,
-            description=app.description,
-            routes=app.routes,
-            tags=app.openapi_tags,
-        )
+        schema = FastAPI.openapi(app)  # FastAPI's own, from the app's title, routes and tags
         _, definitions = models_json_schema(
             [
                 (application_model(), "validation"),

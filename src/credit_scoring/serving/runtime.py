@@ -17,11 +17,12 @@ import gc
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, Protocol, TypeVar
 
 from starlette.concurrency import run_in_threadpool
+
+from credit_scoring.serving.schemas import ReloadResult
 
 logger = logging.getLogger(__name__)
 
@@ -37,16 +38,6 @@ class Servable(Protocol):
     identity: str
 
     def close(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class Swap:
-    previous_version: str | None
-    model_version: str
-    bundle_checksum: str
-    changed: bool
-    history_version: str | None = None
-    previous_history_version: str | None = None
 
 
 def _history_version(model: object) -> str | None:
@@ -89,20 +80,20 @@ class ModelRuntime(Generic[M]):
         self._on_error = on_error or (lambda: None)
         self._lock = asyncio.Lock()
 
-    async def reload(self, *, force: bool = False) -> Swap:
+    async def reload(self, *, force: bool = False) -> ReloadResult:
         """Load ``uri`` and swap it in (unless unchanged and not ``force``)."""
         async with self._lock:
             previous = self.current
             if not force and previous is not None:
                 identity = await run_in_threadpool(self._identify, self.uri)
                 if identity == previous.identity:
-                    return Swap(
-                        previous.model_version,
-                        previous.model_version,
-                        previous.bundle_checksum,
-                        False,
-                        _history_version(previous),
-                        _history_version(previous),
+                    return ReloadResult(
+                        previous_version=previous.model_version,
+                        model_version=previous.model_version,
+                        bundle_checksum=previous.bundle_checksum,
+                        changed=False,
+                        history_version=_history_version(previous),
+                        previous_history_version=_history_version(previous),
                     )
             started = time.perf_counter()
             try:
@@ -141,13 +132,13 @@ class ModelRuntime(Generic[M]):
             if previous is not None and previous is not loaded:
                 with contextlib.suppress(Exception):
                     previous.close()
-            return Swap(
-                previous.model_version if previous else None,
-                loaded.model_version,
-                loaded.bundle_checksum,
-                changed,
-                _history_version(loaded),
-                _history_version(previous) if previous else None,
+            return ReloadResult(
+                previous_version=previous.model_version if previous else None,
+                model_version=loaded.model_version,
+                bundle_checksum=loaded.bundle_checksum,
+                changed=changed,
+                history_version=_history_version(loaded),
+                previous_history_version=_history_version(previous) if previous else None,
             )
 
     def unfreeze(self) -> None:

@@ -11,7 +11,7 @@ is its final decision, earlier rows stay as the trail.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +48,8 @@ class UnknownDecisionError(ReviewError):
 
 @dataclass(frozen=True)
 class Review:
+    """One row of the trail (``reviews`` without its surrogate id)."""
+
     request_id: str
     reviewed_at: datetime
     reviewer: str
@@ -58,16 +60,8 @@ class Review:
     comment: str | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "request_id": self.request_id,
-            "reviewed_at": self.reviewed_at.isoformat(),
-            "reviewer": self.reviewer,
-            "channel": self.channel,
-            "final_decision": self.final_decision,
-            "amount": self.amount,
-            "reason": self.reason,
-            "comment": self.comment,
-        }
+        """The review as JSON values (the time as ISO 8601 text), in field order."""
+        return {**asdict(self), "reviewed_at": self.reviewed_at.isoformat()}
 
 
 def _utc(value: Any) -> datetime:

@@ -15,6 +15,8 @@ version) are not declared here: their names carry the version, so they are creat
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -38,8 +40,18 @@ metadata = MetaData()
 
 # ``json`` on PostgreSQL (migration 0003): stored as text, no jsonb parse on every insert.
 _JSON = JSON()
-# Surrogate keys: BIGINT on PostgreSQL, INTEGER on SQLite (its only auto-incrementing type).
-_ID = BigInteger().with_variant(Integer, "sqlite")
+
+
+def _surrogate_id() -> Column[int]:
+    """``id``, the key of an append-only table: BIGINT on PostgreSQL, INTEGER on SQLite (its
+    only auto-incrementing type)."""
+    return Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+
+
+def _timestamp(name: str, *, nullable: bool = False) -> Column[datetime]:
+    """A point in time with its time zone (written in UTC)."""
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
 
 # -- the decision log (migration 0001, storage tuned in 0003) -------------------------------
 
@@ -49,7 +61,7 @@ decisions = Table(
     metadata,
     Column("request_id", String(36), primary_key=True),
     Column("batch_id", String(36), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    _timestamp("created_at"),
     Column("client_id", BigInteger, nullable=False),
     Column("model_version", String(64), nullable=False),
     Column("bundle_checksum", String(64), nullable=False),
@@ -84,8 +96,8 @@ outcomes = Table(
     metadata,
     Column("request_id", String(36), primary_key=True),
     Column("defaulted", Boolean, nullable=False),
-    Column("observed_at", DateTime(timezone=True), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    _timestamp("observed_at"),
+    _timestamp("recorded_at"),
 )
 
 #: API keys, stored as SHA-256 of the full key; ``key_id`` is the public prefix.
@@ -96,8 +108,8 @@ api_keys = Table(
     Column("name", String(100), nullable=False),
     Column("key_hash", String(64), nullable=False),
     Column("scopes", String(100), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    _timestamp("created_at"),
+    _timestamp("revoked_at", nullable=True),
 )
 
 # -- people in the loop (migration 0008) ---------------------------------------------------
@@ -106,9 +118,9 @@ api_keys = Table(
 reviews = Table(
     "reviews",
     metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
+    _surrogate_id(),
     Column("request_id", String(36), nullable=False),
-    Column("reviewed_at", DateTime(timezone=True), nullable=False),
+    _timestamp("reviewed_at"),
     Column("reviewer", String(100), nullable=False),
     Column("channel", String(16), nullable=False),
     Column("final_decision", String(16), nullable=False),
@@ -126,16 +138,16 @@ dashboard_users = Table(
     Column("password_hash", String(300), nullable=False),
     Column("role", String(16), nullable=False),
     Column("disabled", Boolean, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
 )
 
 #: Every dashboard login attempt: throttling per user and per address across sessions.
 login_attempts = Table(
     "login_attempts",
     metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
-    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    _surrogate_id(),
+    _timestamp("attempted_at"),
     Column("username", String(100), nullable=False),
     Column("address", String(64), nullable=False),
     Column("success", Boolean, nullable=False),
@@ -147,8 +159,8 @@ login_attempts = Table(
 access_audit = Table(
     "access_audit",
     metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    _surrogate_id(),
+    _timestamp("at"),
     Column("username", String(100), nullable=False),
     Column("action", String(32), nullable=False),
     Column("request_id", String(36), nullable=True),
@@ -166,8 +178,8 @@ DECISION_COLUMNS: tuple[str, ...] = tuple(c.name for c in decisions.columns)
 decision_reads = Table(
     "decision_reads",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
-    Column("read_at", DateTime(timezone=True), nullable=False),
+    _surrogate_id(),
+    _timestamp("read_at"),
     Column("key_id", String(16), nullable=True),  # NULL in open local mode
     Column("request_id", String(36), nullable=False),
     Column("found", Boolean, nullable=False),
@@ -183,8 +195,8 @@ monitoring_runs = Table(
     Column("job", String(24), nullable=False),
     Column("window_size", String(8), nullable=False),
     Column("model_version", String(64), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True), nullable=False),
+    _timestamp("started_at"),
+    _timestamp("finished_at"),
     Column("n_decisions", BigInteger, nullable=False),
     Column("n_results", BigInteger, nullable=False),
     Column("parameters", JSON, nullable=False),
@@ -195,12 +207,12 @@ monitoring_runs = Table(
 monitoring_results = Table(
     "monitoring_results",
     metadata,
-    Column("id", _ID, primary_key=True),
+    _surrogate_id(),
     Column("run_id", String(36), nullable=False),
     Column("job", String(24), nullable=False),
     Column("window_size", String(8), nullable=False),
-    Column("window_start", DateTime(timezone=True), nullable=False),
-    Column("window_end", DateTime(timezone=True), nullable=False),
+    _timestamp("window_start"),
+    _timestamp("window_end"),
     Column("model_version", String(64), nullable=False),
     Column("column_name", String(200), nullable=False),
     Column("kind", String(16), nullable=False),
@@ -210,18 +222,21 @@ monitoring_results = Table(
     Column("p_value", Float, nullable=True),
     Column("band", String(8), nullable=True),
     Column("n_rows", BigInteger, nullable=False),
-    Column("computed_at", DateTime(timezone=True), nullable=False),
+    _timestamp("computed_at"),
     Index("ix_monitoring_results_lookup", "job", "window_size", "metric", "window_start"),
 )
 
-# -- retention (migration 0004) -------------------------------------------------------------
+# -- retention (migration 0004, per-table counts of the people in the loop 0009) ------------
 
-#: One row per purge or erasure of logged decisions; dry runs are not recorded.
+#: One row per purge or erasure of logged decisions; dry runs are not recorded. One count
+#: column per kind of row deleted: decisions, their outcomes, their copies still in a spool,
+#: their reviews and access-audit rows, and (purges) login attempts. The counts added by
+#: migration 0009 are 0 in rows written before it (nothing was deleted there).
 retention_audit = Table(
     "retention_audit",
     metadata,
-    Column("id", _ID, primary_key=True),
-    Column("performed_at", DateTime(timezone=True), nullable=False),
+    _surrogate_id(),
+    _timestamp("performed_at"),
     Column("operator", String(100), nullable=False),
     Column("action", String(16), nullable=False),
     Column("reason", String(200), nullable=True),
@@ -229,6 +244,9 @@ retention_audit = Table(
     Column("decisions", BigInteger, nullable=False),
     Column("outcomes", BigInteger, nullable=False),
     Column("spooled", BigInteger, nullable=False),
+    Column("reviews", BigInteger, nullable=False, server_default="0"),
+    Column("access_audit", BigInteger, nullable=False, server_default="0"),
+    Column("login_attempts", BigInteger, nullable=False, server_default="0"),
     Index("ix_retention_audit_performed_at", "performed_at"),
 )
 

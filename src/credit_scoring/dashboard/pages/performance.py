@@ -86,6 +86,7 @@ def render() -> None:
                 ("default_rate_expected", "expected (all decisions)", "dot"),
             ],
             percent=True,
+            window=window,
         ),
         key="default_rate",
     )
@@ -96,6 +97,7 @@ def render() -> None:
                 ("cost_realised", "realised cost / application", "solid"),
                 ("cost_expected_labelled", "expected cost (same decisions)", "dash"),
             ],
+            window=window,
         ),
         key="cost",
     )
@@ -116,7 +118,9 @@ def render() -> None:
     left, right = st.columns(2)
     with left:
         st.plotly_chart(
-            charts.realised_vs_estimated(rows, [("auc", "AUC", "solid")], y_range=(0.0, 1.0)),
+            charts.realised_vs_estimated(
+                rows, [("auc", "AUC", "solid")], y_range=(0.0, 1.0), window=window
+            ),
             key="auc",
         )
     with right:

@@ -42,7 +42,7 @@ def render() -> None:
             "--metrics-url http://127.0.0.1:8000/metrics` (e.g. every few minutes).",
         )
         return
-    st.plotly_chart(charts.error_rate_lines(errors), key="errors")
+    st.plotly_chart(charts.error_rate_lines(errors, window=window), key="errors")
     requests = errors[errors["metric"] == "requests"]
     st.caption(f"{int(requests['value'].sum()):,} API requests in windows of {window}.")
 

@@ -2,17 +2,20 @@
 
 ``purge`` deletes the decisions logged before a cutoff (``now - older_than``); ``erase``
 deletes every decision of one client (a GDPR erasure request). Each deletes, with the
-decisions, their outcomes and the matching rows still waiting in the spool files (answered
-but not drained yet), and writes one row to ``retention_audit`` in the same transaction as
+decisions, the rows that belong to them (outcomes, reviews, access-audit rows) and the
+matching rows still waiting in the spool files (answered but not drained yet); a purge also
+deletes the dashboard's login attempts (user names and client addresses) older than their
+own, shorter window. Each writes one row to ``retention_audit`` in the same transaction as
 the first database delete: who (the operator's name), when, what, the parameters and the
-rows deleted. The audit names an erased client only by a keyed hash (HMAC-SHA256 with
+rows deleted per table. The audit names an erased client only by a keyed hash (HMAC-SHA256 with
 ``Settings.audit_key``): client ids are small integers, so a plain or salted hash stored
 next to its salt could be reversed by trying every id, while the keyed hash can only be
 recomputed by whoever holds the key (to answer "was client X erased?").
 
 Monitoring results are aggregates over windows of decisions (no client id, no per-decision
-row), so they are kept. The history store (features by client) comes from the source data:
-erasing a client there means removing them from the source tables and publishing again.
+row), so they are kept; so are access-audit rows that name no decision (user management).
+The history store (features by client) comes from the source data: erasing a client there
+means removing them from the source tables and publishing again.
 
 An erasure runs while the API is up: a decision being drained from a spool at that moment
 reaches the database after the first pass, so passes repeat (database, then spools) until
@@ -28,27 +31,26 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import (
-    Connection,
-    Engine,
-    delete,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from credit_scoring.errors import ConfigurationError, CreditScoringError
 from credit_scoring.serving.decision_log.spool import find_spool_files
-from credit_scoring.store.tables import decisions, outcomes, retention_audit
+from credit_scoring.store.tables import (
+    access_audit,
+    decisions,
+    login_attempts,
+    outcomes,
+    retention_audit,
+    reviews,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,8 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([hdwy])\s*$")
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 _DAYS_PER_YEAR = 365
 _IN_CHUNK = 500
+#: Rows that belong to a decision, by its request id: deleted with it.
+_DECISION_ROWS: tuple[Table, ...] = (outcomes, reviews, access_audit)
 
 
 class RetentionError(CreditScoringError):
@@ -70,23 +74,27 @@ class RetentionError(CreditScoringError):
 
 @dataclass(frozen=True)
 class RetentionCounts:
-    """Rows deleted (or, in a dry run, that would be): decisions and outcomes in the
-    database, decisions still waiting in the spool files."""
+    """Rows deleted (or, in a dry run, that would be), per kind: decisions in the database,
+    their outcomes, decisions still waiting in the spool files, the decisions' reviews and
+    access-audit rows, and login attempts. Each field is a count column of
+    ``retention_audit``."""
 
     decisions: int = 0
     outcomes: int = 0
     spooled: int = 0
+    reviews: int = 0
+    access_audit: int = 0
+    login_attempts: int = 0
 
     def __add__(self, other: RetentionCounts) -> RetentionCounts:
-        return RetentionCounts(
-            self.decisions + other.decisions,
-            self.outcomes + other.outcomes,
-            self.spooled + other.spooled,
-        )
+        return RetentionCounts(**{k: v + getattr(other, k) for k, v in asdict(self).items()})
 
     @property
     def total(self) -> int:
-        return self.decisions + self.outcomes + self.spooled
+        return sum(asdict(self).values())
+
+
+_COUNT_FIELDS = fields(RetentionCounts)
 
 
 @dataclass(frozen=True)
@@ -239,125 +247,133 @@ def _spool_pass(
 # -- the database ----------------------------------------------------------------------------
 
 
+def _count(connection: Connection, table: Table, *where: ColumnElement[bool]) -> int:
+    statement = select(func.count()).select_from(table).where(*where)
+    return int(connection.execute(statement).scalar_one())
+
+
+def _delete(connection: Connection, table: Table, *where: ColumnElement[bool]) -> int:
+    return int(connection.execute(delete(table).where(*where)).rowcount)
+
+
 def _count_database(
-    connection: Connection, where: ColumnElement[bool], spooled_ids: Sequence[str]
+    connection: Connection, target: _Target, spooled_ids: Sequence[str]
 ) -> RetentionCounts:
-    ids = select(decisions.c.request_id).where(where)
-    n_decisions = connection.execute(
-        select(func.count()).select_from(decisions).where(where)
-    ).scalar_one()
-    n_outcomes = connection.execute(
-        select(func.count()).select_from(outcomes).where(outcomes.c.request_id.in_(ids))
-    ).scalar_one()
-    for chunk in _chunks(spooled_ids):
-        n_outcomes += connection.execute(
-            select(func.count())
-            .select_from(outcomes)
-            .where(outcomes.c.request_id.in_(list(chunk)), outcomes.c.request_id.not_in(ids))
-        ).scalar_one()
-    return RetentionCounts(int(n_decisions), int(n_outcomes), 0)
+    """What :func:`_delete_database` and :func:`_delete_rows_of` would delete."""
+    ids = select(decisions.c.request_id).where(target.where)
+    counts = {"decisions": _count(connection, decisions, target.where)}
+    for table in _DECISION_ROWS:
+        owned = table.c.request_id
+        counts[table.name] = _count(connection, table, owned.in_(ids))
+        for chunk in _chunks(spooled_ids):
+            spooled_only = (owned.in_(list(chunk)), owned.not_in(ids))
+            counts[table.name] += _count(connection, table, *spooled_only)
+    if target.login_cutoff is not None:
+        counts["login_attempts"] = _count(
+            connection, login_attempts, login_attempts.c.attempted_at < target.login_cutoff
+        )
+    return RetentionCounts(**counts)
 
 
-def _delete_database(connection: Connection, where: ColumnElement[bool]) -> RetentionCounts:
-    ids = select(decisions.c.request_id).where(where)
-    n_outcomes = connection.execute(delete(outcomes).where(outcomes.c.request_id.in_(ids)))
-    n_decisions = connection.execute(delete(decisions).where(where))
-    return RetentionCounts(int(n_decisions.rowcount), int(n_outcomes.rowcount), 0)
+def _delete_database(connection: Connection, target: _Target) -> RetentionCounts:
+    """Delete the target's decisions with the rows that belong to them (those first, while
+    the decisions still say which), and the login attempts past their window."""
+    ids = select(decisions.c.request_id).where(target.where)
+    counts = {t.name: _delete(connection, t, t.c.request_id.in_(ids)) for t in _DECISION_ROWS}
+    counts["decisions"] = _delete(connection, decisions, target.where)
+    if target.login_cutoff is not None:
+        expired = login_attempts.c.attempted_at < target.login_cutoff
+        counts["login_attempts"] = _delete(connection, login_attempts, expired)
+    return RetentionCounts(**counts)
 
 
-def _delete_outcomes_of(connection: Connection, request_ids: Sequence[str]) -> int:
-    """Outcomes of decisions that were deleted from a spool before reaching the database."""
-    deleted = 0
+def _delete_rows_of(connection: Connection, request_ids: Sequence[str]) -> RetentionCounts:
+    """Rows that belong to decisions deleted from a spool before they reached the database
+    (an outcome may arrive before the drain)."""
+    counts = dict.fromkeys((table.name for table in _DECISION_ROWS), 0)
     for chunk in _chunks(request_ids):
-        result = connection.execute(delete(outcomes).where(outcomes.c.request_id.in_(list(chunk))))
-        deleted += int(result.rowcount)
-    return deleted
+        for table in _DECISION_ROWS:
+            counts[table.name] += _delete(connection, table, table.c.request_id.in_(list(chunk)))
+    return RetentionCounts(**counts)
 
 
 @dataclass(frozen=True)
 class _Target:
+    """What one purge or erasure deletes, and how many passes it makes."""
+
     action: Action
     where: ColumnElement[bool]
     spooled: Callable[[dict[str, Any]], bool]
     parameters: dict[str, Any]
+    #: Login attempts before this are deleted too (purges only).
+    login_cutoff: datetime | None = None
+    max_passes: int = 1
+    settle_seconds: float = 0.0
 
-
-def _apply(
-    engine: Engine,
-    target: _Target,
-    *,
-    spool_dir: Path | None,
-    operator: str | None,
-    reason: str | None,
-    dry_run: bool,
-    max_passes: int,
-    settle_seconds: float,
-) -> RetentionResult:
-    parameters = {**target.parameters, "version": _package_version()}
-    if dry_run:
-        n_spooled, spooled_ids = _spool_pass(spool_dir, target.spooled, dry_run=True)
-        with engine.connect() as connection:
-            counts = _count_database(connection, target.where, spooled_ids)
-        return RetentionResult(
-            target.action, counts + RetentionCounts(spooled=n_spooled), True, None, parameters
-        )
-    name = _check_operator(operator, reason)
-    total = RetentionCounts()
-    audit_id: int | None = None
-    for attempt in range(max_passes):
-        if attempt:
-            time.sleep(settle_seconds)
-        with engine.begin() as connection:
-            found = _delete_database(connection, target.where)
-            if audit_id is None:
-                audit_id = int(
-                    connection.execute(
-                        insert(retention_audit)
-                        .values(
-                            performed_at=datetime.now(UTC),
-                            operator=name,
-                            action=target.action,
-                            reason=reason,
-                            parameters=parameters,
-                            decisions=found.decisions,
-                            outcomes=found.outcomes,
-                            spooled=0,
-                        )
-                        .returning(retention_audit.c.id)
-                    ).scalar_one()
+    def apply(
+        self,
+        engine: Engine,
+        *,
+        spool_dir: Path | None,
+        operator: str | None,
+        reason: str | None,
+        dry_run: bool,
+    ) -> RetentionResult:
+        """Delete (or, in a dry run, count) what this target names, audited."""
+        parameters = {**self.parameters, "version": _package_version()}
+        if dry_run:
+            n_spooled, spooled_ids = _spool_pass(spool_dir, self.spooled, dry_run=True)
+            with engine.connect() as connection:
+                counts = _count_database(connection, self, spooled_ids)
+            return RetentionResult(
+                self.action, counts + RetentionCounts(spooled=n_spooled), True, None, parameters
+            )
+        name = _check_operator(operator, reason)
+        total = RetentionCounts()
+        audit_id: int | None = None
+        for attempt in range(self.max_passes):
+            if attempt:
+                time.sleep(self.settle_seconds)
+            with engine.begin() as connection:
+                found = _delete_database(connection, self)
+                if audit_id is None:
+                    audit_id = int(
+                        connection.execute(
+                            insert(retention_audit)
+                            .values(
+                                performed_at=datetime.now(UTC),
+                                operator=name,
+                                action=self.action,
+                                reason=reason,
+                                parameters=parameters,
+                                **asdict(found),
+                            )
+                            .returning(retention_audit.c.id)
+                        ).scalar_one()
+                    )
+            n_spooled, spooled_ids = _spool_pass(spool_dir, self.spooled, dry_run=False)
+            with engine.begin() as connection:
+                found += _delete_rows_of(connection, spooled_ids)
+                found += RetentionCounts(spooled=n_spooled)
+                total += found
+                connection.execute(
+                    update(retention_audit)
+                    .where(retention_audit.c.id == audit_id)
+                    .values(**asdict(total))
                 )
-        n_spooled, spooled_ids = _spool_pass(spool_dir, target.spooled, dry_run=False)
-        with engine.begin() as connection:
-            found += RetentionCounts(
-                outcomes=_delete_outcomes_of(connection, spooled_ids), spooled=n_spooled
-            )
-            total += found
-            connection.execute(
-                update(retention_audit)
-                .where(retention_audit.c.id == audit_id)
-                .values(decisions=total.decisions, outcomes=total.outcomes, spooled=total.spooled)
-            )
-        if found.decisions + found.spooled == 0:
-            break
-    else:
-        if max_passes > 1:  # a purge makes one pass on purpose
-            logger.warning(
-                "decisions were still arriving after the last pass; run the command again",
-                extra={"fields": {"action": target.action, "passes": max_passes}},
-            )
-    logger.info(
-        "retention",
-        extra={
-            "fields": {
-                "action": target.action,
-                "audit_id": audit_id,
-                "decisions": total.decisions,
-                "outcomes": total.outcomes,
-                "spooled": total.spooled,
-            }
-        },
-    )
-    return RetentionResult(target.action, total, False, audit_id, parameters)
+            if found.decisions + found.spooled == 0:
+                break
+        else:
+            if self.max_passes > 1:  # a purge makes one pass on purpose
+                logger.warning(
+                    "decisions were still arriving after the last pass; run the command again",
+                    extra={"fields": {"action": self.action, "passes": self.max_passes}},
+                )
+        logger.info(
+            "retention",
+            extra={"fields": {"action": self.action, "audit_id": audit_id, **asdict(total)}},
+        )
+        return RetentionResult(self.action, total, False, audit_id, parameters)
 
 
 def purge_decisions(
@@ -369,17 +385,23 @@ def purge_decisions(
     reason: str | None = None,
     dry_run: bool = False,
     allow_short_retention: bool = False,
+    login_attempts_older_than: timedelta | None = None,
     now: datetime | None = None,
 ) -> RetentionResult:
-    """Delete the decisions logged before ``now - older_than`` (UTC), their outcomes and
-    their spooled copies; audited unless ``dry_run``."""
+    """Delete the decisions logged before ``now - older_than`` (UTC) with their outcomes,
+    reviews, access-audit rows and spooled copies, and the login attempts older than
+    ``login_attempts_older_than`` (or ``older_than`` when that is shorter or the window is
+    not given); audited unless ``dry_run``."""
     if older_than < MINIMUM_RETENTION and not allow_short_retention:
         raise RetentionError(
             f"a retention of {older_than.days} day(s) is below the {MINIMUM_RETENTION.days}-day "
             "minimum kept for decision logs (EU AI Act: at least six months); pass "
             "--allow-short-retention if this is intended"
         )
-    cutoff = (now or datetime.now(UTC)).astimezone(UTC) - older_than
+    at = (now or datetime.now(UTC)).astimezone(UTC)
+    cutoff = at - older_than
+    login_window = min(older_than, login_attempts_older_than or older_than)
+    login_cutoff = at - login_window
     target = _Target(
         action="purge",
         where=decisions.c.created_at < cutoff,
@@ -387,17 +409,13 @@ def purge_decisions(
         parameters={
             "older_than_seconds": int(older_than.total_seconds()),
             "cutoff": cutoff.isoformat(),
+            "login_attempts_older_than_seconds": int(login_window.total_seconds()),
+            "login_attempts_cutoff": login_cutoff.isoformat(),
         },
+        login_cutoff=login_cutoff,
     )
-    return _apply(
-        engine,
-        target,
-        spool_dir=spool_dir,
-        operator=operator,
-        reason=reason,
-        dry_run=dry_run,
-        max_passes=1,
-        settle_seconds=0.0,
+    return target.apply(
+        engine, spool_dir=spool_dir, operator=operator, reason=reason, dry_run=dry_run
     )
 
 
@@ -413,8 +431,9 @@ def erase_client(
     max_passes: int = 5,
     settle_seconds: float = 1.0,
 ) -> RetentionResult:
-    """Delete every decision of ``client_id`` (SK_ID_CURR), their outcomes and spooled
-    copies; audited (the client named by a keyed hash) unless ``dry_run``."""
+    """Delete every decision of ``client_id`` (SK_ID_CURR) with their outcomes, reviews,
+    access-audit rows and spooled copies; audited (the client named by a keyed hash) unless
+    ``dry_run``."""
     parameters: dict[str, Any] = {}
     if not dry_run:
         key = _check_audit_key(audit_key)
@@ -427,16 +446,11 @@ def erase_client(
         where=decisions.c.client_id == int(client_id),
         spooled=lambda record: int(record.get("client_id", -1)) == int(client_id),
         parameters=parameters,
-    )
-    return _apply(
-        engine,
-        target,
-        spool_dir=spool_dir,
-        operator=operator,
-        reason=reason,
-        dry_run=dry_run,
         max_passes=max_passes,
         settle_seconds=settle_seconds,
+    )
+    return target.apply(
+        engine, spool_dir=spool_dir, operator=operator, reason=reason, dry_run=dry_run
     )
 
 
@@ -458,7 +472,7 @@ def read_audit(
             action=r.action,
             reason=r.reason,
             parameters=dict(r.parameters),
-            counts=RetentionCounts(int(r.decisions), int(r.outcomes), int(r.spooled)),
+            counts=RetentionCounts(**{f.name: int(getattr(r, f.name)) for f in _COUNT_FIELDS}),
         )
         for r in rows
     ]

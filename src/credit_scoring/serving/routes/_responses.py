@@ -38,3 +38,9 @@ UNAVAILABLE: Responses = {
     503: _doc("No model loaded yet, or the decision could not be made durable.")
 }
 NOT_FOUND: Responses = {404: _doc("No decision with this request id.")}
+LOG_UNAVAILABLE: Responses = {503: _doc("The decision log database is unavailable.")}
+
+
+def documented(status_code: int, description: str, model: type[BaseModel] = ErrorBody) -> Responses:
+    """One more answer of a route, for OpenAPI (an error body unless ``model`` says otherwise)."""
+    return {status_code: _doc(description, model)}

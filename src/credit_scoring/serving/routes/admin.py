@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from credit_scoring.serving.deps import AdminKey, ServicesDep
 from credit_scoring.serving.keys import ApiKeyError
-from credit_scoring.serving.routes._responses import AUTH, ErrorBody
+from credit_scoring.serving.routes._responses import AUTH, documented
 from credit_scoring.serving.schemas import ReloadResult
 
 logger = logging.getLogger("credit_scoring.serving")
@@ -28,17 +28,14 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 @router.post(
     "/reload",
     response_model=ReloadResult,
-    responses={
-        **AUTH,
-        503: {"model": ErrorBody, "description": "Loading failed; the old model keeps serving."},
-    },
+    responses={**AUTH, **documented(503, "Loading failed; the old model keeps serving.")},
     summary="Reload the model",
 )
 async def reload_model(services: ServicesDep, _key: AdminKey) -> ReloadResult:
     """Load the model reference (e.g. the registry's champion) beside the current model, then
     swap; requests in flight finish with the old one. Other workers follow within a second."""
     try:
-        swap = await services.runtime.reload(force=True)
+        result = await services.runtime.reload(force=True)
     except Exception as exc:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -47,20 +44,13 @@ async def reload_model(services: ServicesDep, _key: AdminKey) -> ReloadResult:
             "model; the server log has the error",
         ) from exc
     services.runtime.request_reload_everywhere()
-    return ReloadResult(
-        previous_version=swap.previous_version,
-        model_version=swap.model_version,
-        bundle_checksum=swap.bundle_checksum,
-        changed=swap.changed,
-        history_version=swap.history_version,
-        previous_history_version=swap.previous_history_version,
-    )
+    return result
 
 
 @router.delete(
     "/keys/{key_id}",
     response_model=RevokedKey,
-    responses={**AUTH, 404: {"model": ErrorBody, "description": "No key with this id."}},
+    responses={**AUTH, **documented(404, "No key with this id.")},
     summary="Revoke an API key",
 )
 async def revoke_api_key(

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from credit_scoring.serving.deps import ServicesDep
 from credit_scoring.serving.observability import METRICS_CONTENT_TYPE
+from credit_scoring.serving.routes._responses import documented
 from credit_scoring.serving.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
@@ -25,7 +26,7 @@ async def healthz() -> Health:
 @router.get(
     "/readyz",
     response_model=Readiness,
-    responses={503: {"model": Readiness, "description": "Not ready."}},
+    responses=documented(503, "Not ready.", Readiness),
     summary="Readiness",
 )
 async def readyz(services: ServicesDep) -> Response:

@@ -8,7 +8,13 @@ from starlette.concurrency import run_in_threadpool
 
 from credit_scoring.serving.decision_log.spool import find_in_spools
 from credit_scoring.serving.deps import OutcomesKey, ServicesDep
-from credit_scoring.serving.routes._responses import AUTH, INVALID, NOT_FOUND, ErrorBody
+from credit_scoring.serving.routes._responses import (
+    AUTH,
+    INVALID,
+    LOG_UNAVAILABLE,
+    NOT_FOUND,
+    documented,
+)
 from credit_scoring.serving.schemas import OutcomeCreate, OutcomePublic
 from credit_scoring.store.decision_log import (
     OutcomeConflictError,
@@ -24,9 +30,9 @@ router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"])
     response_model=OutcomePublic,
     status_code=status.HTTP_201_CREATED,
     responses={
-        200: {"model": OutcomePublic, "description": "Already recorded: the stored outcome."},
-        409: {"model": ErrorBody, "description": "The opposite outcome was already recorded."},
-        503: {"model": ErrorBody, "description": "The decision log database is unavailable."},
+        **documented(200, "Already recorded: the stored outcome.", OutcomePublic),
+        **documented(409, "The opposite outcome was already recorded."),
+        **LOG_UNAVAILABLE,
         **AUTH,
         **NOT_FOUND,
         **INVALID,

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_type_hints
 
 import orjson
 from fastapi import APIRouter, HTTPException, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.concurrency import run_in_threadpool
 
 from credit_scoring.serving.deps import ReviewKey, ServicesDep
-from credit_scoring.serving.routes._responses import AUTH, INVALID, NOT_FOUND, ErrorBody
+from credit_scoring.serving.routes._responses import AUTH, INVALID, LOG_UNAVAILABLE, NOT_FOUND
 from credit_scoring.serving.schemas.requests import RequestId
 from credit_scoring.store.reviews import (
     DEFAULT_REVIEW_REASONS,
+    Review,
     ReviewError,
     UnknownDecisionError,
     record_review,
@@ -38,27 +39,19 @@ class ReviewCreate(BaseModel):
     )
 
 
-class ReviewPublic(BaseModel):
-    request_id: str
-    reviewed_at: str
-    reviewer: str
-    channel: str
-    final_decision: str
-    amount: float | None
-    reason: str
-    comment: str | None
+_REVIEW_FIELDS: dict[str, Any] = {
+    name: (str if name == "reviewed_at" else hint, ...)
+    for name, hint in get_type_hints(Review).items()
+}
+#: The stored review as answered (:meth:`Review.as_dict`: the same fields, the time as text).
+ReviewPublic = create_model("ReviewPublic", **_REVIEW_FIELDS)
 
 
 @router.post(
     "",
     response_model=ReviewPublic,
     status_code=status.HTTP_201_CREATED,
-    responses={
-        **AUTH,
-        **NOT_FOUND,
-        **INVALID,
-        503: {"model": ErrorBody, "description": "The decision log database is unavailable."},
-    },
+    responses={**AUTH, **NOT_FOUND, **INVALID, **LOG_UNAVAILABLE},
     summary="Record the final decision of a review",
 )
 async def record_final_decision(

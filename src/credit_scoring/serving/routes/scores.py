@@ -30,7 +30,7 @@ from credit_scoring.serving.routes._responses import (
     NOT_FOUND,
     TOO_LARGE,
     UNAVAILABLE,
-    ErrorBody,
+    documented,
 )
 from credit_scoring.serving.schemas import (
     BatchScoreResult,
@@ -326,7 +326,7 @@ def scores_router(settings: Settings) -> APIRouter:
     @router.get(
         "",
         response_model=DecisionPage,
-        responses={**AUTH, 400: {"model": ErrorBody, "description": "Invalid cursor."}},
+        responses={**AUTH, **documented(400, "Invalid cursor.")},
         summary="List logged decisions",
     )
     async def list_logged_decisions(

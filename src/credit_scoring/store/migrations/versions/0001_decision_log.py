@@ -1,30 +1,28 @@
-"""Decision log, outcomes and API keys.
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-21
-"""
+"""Decision log, outcomes and API keys."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision: str = "0001"
-down_revision: str | None = None
-branch_labels: str | None = None
-depends_on: str | None = None
+from credit_scoring.store.migrations.helpers import create_table, drop_table, timestamp
+
+revision = "0001"
+down_revision = None
 
 _JSON = sa.JSON().with_variant(JSONB(), "postgresql")
+_DECISION_INDEXES = {
+    "ix_decisions_created_at": ["created_at", "request_id"],
+    "ix_decisions_client_created": ["client_id", "created_at", "request_id"],
+}
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "decisions",
         sa.Column("request_id", sa.String(36), primary_key=True),
         sa.Column("batch_id", sa.String(36), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("created_at"),
         sa.Column("client_id", sa.BigInteger, nullable=False),
         sa.Column("model_version", sa.String(64), nullable=False),
         sa.Column("bundle_checksum", sa.String(64), nullable=False),
@@ -39,32 +37,27 @@ def upgrade() -> None:
         sa.Column("latency_ms", sa.Float, nullable=False),
         sa.Column("raw_input", _JSON, nullable=False),
         sa.Column("features", sa.LargeBinary, nullable=True),
+        indexes=_DECISION_INDEXES,
     )
-    op.create_index("ix_decisions_created_at", "decisions", ["created_at", "request_id"])
-    op.create_index(
-        "ix_decisions_client_created", "decisions", ["client_id", "created_at", "request_id"]
-    )
-    op.create_table(
+    create_table(
         "outcomes",
         sa.Column("request_id", sa.String(36), primary_key=True),
         sa.Column("defaulted", sa.Boolean, nullable=False),
-        sa.Column("observed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("observed_at"),
+        timestamp("recorded_at"),
     )
-    op.create_table(
+    create_table(
         "api_keys",
         sa.Column("key_id", sa.String(16), primary_key=True),
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("key_hash", sa.String(64), nullable=False),
         sa.Column("scopes", sa.String(100), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        timestamp("created_at"),
+        timestamp("revoked_at", nullable=True),
     )
 
 
 def downgrade() -> None:
-    op.drop_table("api_keys")
-    op.drop_table("outcomes")
-    op.drop_index("ix_decisions_client_created", table_name="decisions")
-    op.drop_index("ix_decisions_created_at", table_name="decisions")
-    op.drop_table("decisions")
+    drop_table("api_keys")
+    drop_table("outcomes")
+    drop_table("decisions", indexes=_DECISION_INDEXES)

@@ -1,42 +1,45 @@
-"""Monitoring results (tidy rows: window × column × segment × metric) and job runs.
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-21
-"""
+"""Monitoring results (tidy rows: window × column × segment × metric) and job runs."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
-branch_labels: str | None = None
-depends_on: str | None = None
+from credit_scoring.store.migrations.helpers import (
+    create_table,
+    drop_table,
+    surrogate_id,
+    timestamp,
+)
+
+revision = "0002"
+down_revision = "0001"
+
+_RESULT_INDEXES = {
+    "ix_monitoring_results_lookup": ["job", "window_size", "metric", "window_start"],
+}
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "monitoring_runs",
         sa.Column("run_id", sa.String(36), primary_key=True),
         sa.Column("job", sa.String(24), nullable=False),
         sa.Column("window_size", sa.String(8), nullable=False),
         sa.Column("model_version", sa.String(64), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("started_at"),
+        timestamp("finished_at"),
         sa.Column("n_decisions", sa.BigInteger, nullable=False),
         sa.Column("n_results", sa.BigInteger, nullable=False),
         sa.Column("parameters", sa.JSON, nullable=False),
     )
-    op.create_table(
+    create_table(
         "monitoring_results",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+        surrogate_id(),
         sa.Column("run_id", sa.String(36), nullable=False),
         sa.Column("job", sa.String(24), nullable=False),
         sa.Column("window_size", sa.String(8), nullable=False),
-        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("window_end", sa.DateTime(timezone=True), nullable=False),
+        timestamp("window_start"),
+        timestamp("window_end"),
         sa.Column("model_version", sa.String(64), nullable=False),
         sa.Column("column_name", sa.String(200), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
@@ -46,16 +49,11 @@ def upgrade() -> None:
         sa.Column("p_value", sa.Float, nullable=True),
         sa.Column("band", sa.String(8), nullable=True),
         sa.Column("n_rows", sa.BigInteger, nullable=False),
-        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
-    )
-    op.create_index(
-        "ix_monitoring_results_lookup",
-        "monitoring_results",
-        ["job", "window_size", "metric", "window_start"],
+        timestamp("computed_at"),
+        indexes=_RESULT_INDEXES,
     )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_monitoring_results_lookup", table_name="monitoring_results")
-    op.drop_table("monitoring_results")
-    op.drop_table("monitoring_runs")
+    drop_table("monitoring_results", indexes=_RESULT_INDEXES)
+    drop_table("monitoring_runs")

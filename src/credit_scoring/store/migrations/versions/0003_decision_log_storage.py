@@ -4,31 +4,30 @@
 ``jsonb`` on every insert), the model row (``features``, incompressible float64) is stored
 out of line without compression, and ``raw_input`` uses lz4 when the server has it. Measured
 on the drain's COPY: about 5× less PostgreSQL CPU per logged decision. SQLite is unchanged.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-21
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002"
-branch_labels: str | None = None
-depends_on: str | None = None
+from credit_scoring.store.migrations.helpers import on_postgresql
+
+revision = "0003"
+down_revision = "0002"
+
+_JSON_COLUMNS = ("raw_input", "reasons")
+
+
+def _alter_decisions(json_type: str, *more: str) -> None:
+    """One ``ALTER TABLE decisions``: the JSON columns become ``json_type``, then ``more``."""
+    retype = [f"ALTER COLUMN {c} TYPE {json_type} USING {c}::{json_type}" for c in _JSON_COLUMNS]
+    op.execute("ALTER TABLE decisions " + ", ".join([*retype, *more]))
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
+    if not on_postgresql():
         return
-    op.execute(
-        "ALTER TABLE decisions "
-        "ALTER COLUMN raw_input TYPE json USING raw_input::json, "
-        "ALTER COLUMN reasons TYPE json USING reasons::json, "
-        "ALTER COLUMN features SET STORAGE EXTERNAL"
-    )
+    _alter_decisions("json", "ALTER COLUMN features SET STORAGE EXTERNAL")
     # lz4 needs a server built with it; pglz (the default) stays otherwise.
     op.execute(
         "DO $$ BEGIN "
@@ -39,12 +38,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
+    if not on_postgresql():
         return
-    op.execute(
-        "ALTER TABLE decisions "
-        "ALTER COLUMN raw_input TYPE jsonb USING raw_input::jsonb, "
-        "ALTER COLUMN reasons TYPE jsonb USING reasons::jsonb, "
-        "ALTER COLUMN features SET STORAGE EXTENDED, "
-        "ALTER COLUMN raw_input SET COMPRESSION default"
+    _alter_decisions(
+        "jsonb",
+        "ALTER COLUMN features SET STORAGE EXTENDED",
+        "ALTER COLUMN raw_input SET COMPRESSION default",
     )

@@ -1,26 +1,27 @@
-"""Retention audit: one row per purge or erasure of logged decisions.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-11-22
-"""
+"""Retention audit: one row per purge or erasure of logged decisions."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
-branch_labels: str | None = None
-depends_on: str | None = None
+from credit_scoring.store.migrations.helpers import (
+    create_table,
+    drop_table,
+    surrogate_id,
+    timestamp,
+)
+
+revision = "0004"
+down_revision = "0003"
+
+_INDEXES = {"ix_retention_audit_performed_at": ["performed_at"]}
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "retention_audit",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-        sa.Column("performed_at", sa.DateTime(timezone=True), nullable=False),
+        surrogate_id(),
+        timestamp("performed_at"),
         sa.Column("operator", sa.String(100), nullable=False),
         sa.Column("action", sa.String(16), nullable=False),
         sa.Column("reason", sa.String(200), nullable=True),
@@ -28,10 +29,9 @@ def upgrade() -> None:
         sa.Column("decisions", sa.BigInteger, nullable=False),
         sa.Column("outcomes", sa.BigInteger, nullable=False),
         sa.Column("spooled", sa.BigInteger, nullable=False),
+        indexes=_INDEXES,
     )
-    op.create_index("ix_retention_audit_performed_at", "retention_audit", ["performed_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_retention_audit_performed_at", table_name="retention_audit")
-    op.drop_table("retention_audit")
+    drop_table("retention_audit", indexes=_INDEXES)

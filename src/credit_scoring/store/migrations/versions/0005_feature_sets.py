@@ -3,10 +3,6 @@
 ``features publish`` created this table itself until the store package gathered every table
 in one ``MetaData``; a database where it was published before this revision keeps its table
 (same columns), so the table is created only where it is missing.
-
-Revision ID: 0005_feature_sets
-Revises: 0004
-Create Date: 2026-12-04
 """
 
 from __future__ import annotations
@@ -14,10 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_feature_sets"
-down_revision: str | None = "0004"
-branch_labels: str | None = None
-depends_on: str | None = None
+revision = "0005_feature_sets"
+down_revision = "0004"
 
 
 def upgrade() -> None:

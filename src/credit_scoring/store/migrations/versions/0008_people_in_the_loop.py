@@ -4,10 +4,6 @@ and the audit of who opened which applicant's data.
 
 The dashboard's writer role gets its grants from ``credit-scoring db grant``
 (``credit_scoring.store.roles``), run after every migration.
-
-Revision ID: 0008_people_in_the_loop
-Revises: 0007_shadow_challenger
-Create Date: 2026-12-04
 """
 
 from __future__ import annotations
@@ -15,69 +11,74 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_people_in_the_loop"
-down_revision: str | None = "0007_shadow_challenger"
-branch_labels: str | None = None
-depends_on: str | None = None
+from credit_scoring.store.migrations.helpers import (
+    create_table,
+    drop_table,
+    surrogate_id,
+    timestamp,
+)
 
-_ID = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+revision = "0008_people_in_the_loop"
+down_revision = "0007_shadow_challenger"
+
+_REVIEW_INDEXES = {"ix_reviews_request": ["request_id", "reviewed_at"]}
+_LOGIN_INDEXES = {
+    "ix_login_attempts_user": ["username", "attempted_at"],
+    "ix_login_attempts_address": ["address", "attempted_at"],
+}
+_ACCESS_INDEXES = {"ix_access_audit_at": ["at"]}
 
 
 def upgrade() -> None:
     with op.batch_alter_table("decisions") as batch:
         batch.add_column(sa.Column("counter_offer", sa.JSON, nullable=True))
-    op.create_table(
+    create_table(
         "reviews",
-        sa.Column("id", _ID, primary_key=True),
+        surrogate_id(),
         sa.Column("request_id", sa.String(36), nullable=False),
-        sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("reviewed_at"),
         sa.Column("reviewer", sa.String(100), nullable=False),
         sa.Column("channel", sa.String(16), nullable=False),
         sa.Column("final_decision", sa.String(16), nullable=False),
         sa.Column("amount", sa.Float, nullable=True),
         sa.Column("reason", sa.String(64), nullable=False),
         sa.Column("comment", sa.String(1000), nullable=True),
+        indexes=_REVIEW_INDEXES,
     )
-    op.create_index("ix_reviews_request", "reviews", ["request_id", "reviewed_at"])
-    op.create_table(
+    create_table(
         "dashboard_users",
         sa.Column("username", sa.String(100), primary_key=True),
         sa.Column("password_hash", sa.String(300), nullable=False),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("disabled", sa.Boolean, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        timestamp("created_at"),
+        timestamp("updated_at"),
     )
-    op.create_table(
+    create_table(
         "login_attempts",
-        sa.Column("id", _ID, primary_key=True),
-        sa.Column("attempted_at", sa.DateTime(timezone=True), nullable=False),
+        surrogate_id(),
+        timestamp("attempted_at"),
         sa.Column("username", sa.String(100), nullable=False),
         sa.Column("address", sa.String(64), nullable=False),
         sa.Column("success", sa.Boolean, nullable=False),
+        indexes=_LOGIN_INDEXES,
     )
-    op.create_index("ix_login_attempts_user", "login_attempts", ["username", "attempted_at"])
-    op.create_index("ix_login_attempts_address", "login_attempts", ["address", "attempted_at"])
-    op.create_table(
+    create_table(
         "access_audit",
-        sa.Column("id", _ID, primary_key=True),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        surrogate_id(),
+        timestamp("at"),
         sa.Column("username", sa.String(100), nullable=False),
         sa.Column("action", sa.String(32), nullable=False),
         sa.Column("request_id", sa.String(36), nullable=True),
         sa.Column("detail", sa.JSON, nullable=True),
+        indexes=_ACCESS_INDEXES,
     )
-    op.create_index("ix_access_audit_at", "access_audit", ["at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_access_audit_at", table_name="access_audit")
-    op.drop_table("access_audit")
-    op.drop_index("ix_login_attempts_address", table_name="login_attempts")
-    op.drop_index("ix_login_attempts_user", table_name="login_attempts")
-    op.drop_table("login_attempts")
-    op.drop_table("dashboard_users")
-    op.drop_index("ix_reviews_request", table_name="reviews")
-    op.drop_table("reviews")
+    drop_table("access_audit", indexes=_ACCESS_INDEXES)
+    drop_table("login_attempts", indexes=_LOGIN_INDEXES)
+    drop_table("dashboard_users")
+    drop_table("reviews", indexes=_REVIEW_INDEXES)
     with op.batch_alter_table("decisions") as batch:
         batch.drop_column("counter_offer")
