@@ -12,6 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+#: Default business costs: approving a defaulter costs ten refused good clients.
+COST_FN = 10.0
+COST_FP = 1.0
+
 
 @dataclass(frozen=True)
 class CostAtThreshold:
@@ -58,8 +62,8 @@ def cost_at_threshold(
     y_prob: ArrayLike,
     threshold: float,
     *,
-    cost_fn: float = 10.0,
-    cost_fp: float = 1.0,
+    cost_fn: float = COST_FN,
+    cost_fp: float = COST_FP,
 ) -> CostAtThreshold:
     """Business cost per application when every ``y_prob >= threshold`` is refused."""
     yt, yp = _as_arrays(y_true, y_prob)
@@ -76,8 +80,8 @@ def optimal_threshold(
     y_true: ArrayLike,
     y_prob: ArrayLike,
     *,
-    cost_fn: float = 10.0,
-    cost_fp: float = 1.0,
+    cost_fn: float = COST_FN,
+    cost_fp: float = COST_FP,
 ) -> CostAtThreshold:
     """The threshold minimising the business cost, searched over every distinct ``y_prob``.
 

@@ -6,10 +6,11 @@ override any of them; nothing is read or created at import time.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -156,6 +157,17 @@ class Settings(BaseSettings):
     dashboard_database_url: str | None = None
     #: Seconds the dashboard caches a query result.
     dashboard_cache_seconds: float = Field(default=60.0, ge=0.0)
+    #: Reverse proxies in front of the dashboard, addresses or networks, comma-separated
+    #: (``10.0.0.5, 172.18.0.0/16``): from one of them the login throttle counts the client
+    #: address X-Forwarded-For gives (its right-most entry that is not such a proxy). Unset:
+    #: the header is ignored and the connection's peer is the client.
+    dashboard_trusted_proxies: str | None = None
+
+    @field_validator("dashboard_trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str | None) -> str | None:
+        proxy_networks(value or "")
+        return value
 
     @property
     def resolved_model_uri(self) -> str:
@@ -191,9 +203,26 @@ class Settings(BaseSettings):
         return self.dashboard_database_url or self.resolved_database_url
 
     @property
+    def dashboard_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """:attr:`dashboard_trusted_proxies` as networks (an address is a network of one)."""
+        return proxy_networks(self.dashboard_trusted_proxies or "")
+
+    @property
     def resolved_mlflow_tracking_uri(self) -> str:
         """``MLFLOW_TRACKING_URI`` or a local SQLite MLflow store under :attr:`home`."""
         return self.mlflow_tracking_uri or f"sqlite:///{(self.home / 'mlflow.db').as_posix()}"
+
+
+def proxy_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated addresses or networks; a ``ValueError`` names an entry that is neither."""
+    networks = []
+    for entry in (e.strip() for e in text.split(",")):
+        if entry:
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+    return tuple(networks)
 
 
 def get_settings(**overrides: object) -> Settings:

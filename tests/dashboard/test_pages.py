@@ -141,6 +141,19 @@ def test_performance_on_a_filled_log(dashboard, dashboard_settings, filled_log):
     assert not at.dataframe[0].value.empty  # default rate by score band
 
 
+def test_review_page_charts_the_stored_snapshots_of_the_queue(  # type: ignore[no-untyped-def]
+    dashboard, dashboard_settings, filled_log
+) -> None:
+    dashboard_settings(filled_log.database_url)
+    at = dashboard.open(dashboard.app(logged_in=True), "review")
+    no_exception(at)
+    assert "No history yet" not in texts(at)
+    assert not at.get("plotly_chart")  # the queue first; its history on demand
+    at.toggle(key="review_history").set_value(True).run()
+    no_exception(at)
+    assert len(at.get("plotly_chart")) == 2  # the queue, and the override and default rates
+
+
 def test_model_page_shows_the_bundle_and_the_realised_cost_curve(  # type: ignore[no-untyped-def]
     dashboard, dashboard_settings, filled_log
 ) -> None:

@@ -36,7 +36,6 @@ from credit_scoring.data.contract import (
     check_primary_key,
     check_values,
     quote_ident,
-    quote_literal,
     raise_if_errors,
 )
 from credit_scoring.data.loader import default_memory_limit, default_threads
@@ -125,8 +124,8 @@ class ApplicationFile:
     def write_parquet(self, path: Path, *, position: str | None = None) -> Path:
         """The checked applications as a Parquet file with the contract's types (and their
         positions in the input as column ``position`` when named)."""
-        select = self._select(position)
-        self.con.execute(f"COPY ({select}) TO {quote_literal(str(path))} (FORMAT parquet)")
+        self.con.complete()
+        self.con.sql(self._select(position)).write_parquet(str(path))
         return path
 
     def relation(self) -> str:

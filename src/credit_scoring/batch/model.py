@@ -152,6 +152,23 @@ def _is_in(values: NDArray[np.int64], wanted: NDArray[np.int64]) -> NDArray[np.b
     return np.asarray(ordered[positions] == values)
 
 
+def load_history(
+    model: BatchModel,
+    client_ids: NDArray[np.int64],
+    *,
+    history_path: Path | None,
+    database_url: str | None,
+    workers: int = 1,
+) -> HistoryTable:
+    """The history of the clients ``client_ids`` from ``history_path`` (a checked
+    ``history.parquet``), or else the whole history store published at ``database_url``."""
+    if history_path is not None:
+        return history_for_clients(history_path, model, client_ids, workers=workers)
+    if database_url is None:
+        raise ValueError("the history needs a history.parquet or a database URL")
+    return history_from_store(database_url, model)
+
+
 def history_from_store(database_url: str, model: BatchModel) -> HistoryTable:
     """The whole published history store of the model's feature set version."""
     store = HistoryStore.open(database_url, model.bundle.history_version)

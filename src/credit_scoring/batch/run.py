@@ -19,33 +19,27 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from credit_scoring.batch.arrow_checks import ScreenFlaggedError
-from credit_scoring.batch.inputs import (
-    ApplicationFile,
-    open_applications,
-    open_parquet_applications,
-    source_format,
-)
+from credit_scoring.batch.inputs import open_applications, open_parquet_applications, source_format
 from credit_scoring.batch.local import score_chunks
-from credit_scoring.batch.model import (
-    BatchModel,
-    check_features_dir,
-    history_for_clients,
-    history_from_store,
-)
+from credit_scoring.batch.model import BatchModel, check_features_dir, load_history
 from credit_scoring.batch.output import AtomicTableWriter, claim_batch_output, output_format
-from credit_scoring.batch.scoring import ApplicationScorer, HistoryTable, output_schema
-from credit_scoring.data.contract import Problem
+from credit_scoring.batch.scoring import ApplicationScorer, ScoringOptions, output_schema
 from credit_scoring.data.loader import default_threads
 from credit_scoring.errors import DataContractError
-from credit_scoring.runtime.counter_offer import CounterOfferPolicy
 from credit_scoring.spark_session import spark_session_or_local
+
+if TYPE_CHECKING:
+    from credit_scoring.batch.inputs import ApplicationFile
+    from credit_scoring.batch.scoring import HistoryTable
+    from credit_scoring.data.contract import Problem
+    from credit_scoring.runtime.counter_offer import CounterOfferPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -126,11 +120,15 @@ def score_batch(
     check_batch_paths(input_path, out_path, features_dir=features_dir)  # before any work
     started = time.perf_counter()
     history_path = check_features_dir(features_dir, model) if features_dir is not None else None
-    run = _Run(
-        out_path=Path(out_path), model=model, engine=engine, with_reasons=with_reasons,
-        review_band=review_band, chunk_rows=chunk_rows, workers=workers or default_threads(),
-        history_path=history_path, database_url=database_url, say=say, started=started,
+    options = ScoringOptions(
+        with_reasons=with_reasons,
+        review_band=review_band,
         counter_offers=counter_offers if engine == "local" else None,
+    )
+    run = _Run(
+        out_path=Path(out_path), model=model, engine=engine, options=options,
+        chunk_rows=chunk_rows, workers=workers or default_threads(), history_path=history_path,
+        database_url=database_url, say=say, started=started,
     )  # fmt: skip
     if engine == "local":
         result = run.screened_parquet(Path(input_path))
@@ -170,15 +168,13 @@ class _Run:
     out_path: Path
     model: BatchModel
     engine: Engine
-    with_reasons: bool
-    review_band: float | None
+    options: ScoringOptions
     chunk_rows: int
     workers: int
     history_path: Path | None
     database_url: str | None
     say: Log
     started: float
-    counter_offers: CounterOfferPolicy | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     _history: HistoryTable | None = None
 
@@ -191,13 +187,13 @@ class _Run:
         from the database), loaded once per run."""
         if self._history is None:
             mark = time.perf_counter()
-            if self.history_path is not None:
-                self._history = history_for_clients(
-                    self.history_path, self.model, client_ids, workers=self.workers
-                )
-            else:
-                assert self.database_url is not None
-                self._history = history_from_store(self.database_url, self.model)
+            self._history = load_history(
+                self.model,
+                client_ids,
+                history_path=self.history_path,
+                database_url=self.database_url,
+                workers=self.workers,
+            )
             self.seconds["history"] = time.perf_counter() - mark
         return self._history
 
@@ -209,9 +205,8 @@ class _Run:
     def scorer(self, history: HistoryTable) -> ApplicationScorer:
         return ApplicationScorer(
             self.model.bundle, history, model_version=self.model.model_version,
-            with_reasons=self.with_reasons, review_band=self.review_band,
+            options=self.options,
             num_threads=1 if self.workers > 1 else None,  # the pool already uses every core
-            counter_offers=self.counter_offers,
         )  # fmt: skip
 
     def screened_parquet(self, input_path: Path) -> BatchResult | None:
@@ -250,9 +245,7 @@ class _Run:
                 f"{applications.rows:,} applications checked "
                 f"({self.seconds['read_and_check']:.2f} s)"
             )
-            schema = output_schema(
-                with_reasons=self.with_reasons, with_offers=self.counter_offers is not None
-            )
+            schema = self.options.schema
             if self.engine == "local":
                 scorer = self.scorer(self.history(applications.client_ids()))
                 mark = time.perf_counter()
@@ -269,8 +262,7 @@ class _Run:
                     output = _Output(writer)
                     _score_spark(
                         applications, self.model, output, spark=spark_session,
-                        history_path=self.history_path, history=history,
-                        with_reasons=self.with_reasons, review_band=self.review_band,
+                        history_path=self.history_path, history=history, options=self.options,
                         chunk_rows=self.chunk_rows,
                     )  # fmt: skip
             self.seconds["score_and_write"] = time.perf_counter() - mark
@@ -284,7 +276,7 @@ class _Run:
             engine=self.engine,
             model_version=self.model.model_version,
             history_source=self.history_source,
-            with_reasons=self.with_reasons,
+            with_reasons=self.options.with_reasons,
             decisions=dict(output.decisions),
             history_found=output.history_found,
             warnings=list(warnings),
@@ -300,8 +292,7 @@ def _score_spark(
     spark: Any,
     history_path: Path | None,
     history: HistoryTable | None,
-    with_reasons: bool,
-    review_band: float | None,
+    options: ScoringOptions,
     chunk_rows: int,
 ) -> None:
     from credit_scoring.batch.spark import score_on_spark  # PySpark only for a Spark run
@@ -317,8 +308,7 @@ def _score_spark(
             scratch_dir=Path(tmp),
             history_path=history_path,
             history=history,
-            with_reasons=with_reasons,
-            review_band=review_band,
+            options=options,
         )
     schema = output.writer.schema
     for batch in result.to_batches(max_chunksize=chunk_rows):

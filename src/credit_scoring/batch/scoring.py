@@ -29,17 +29,18 @@ from credit_scoring.runtime.counter_offer import CounterOffer, CounterOfferPolic
 from credit_scoring.runtime.scorer import Scorer
 from credit_scoring.schema import APPLICATION_TEST, Column, Kind
 
+#: The output columns of every run, in order, with their Arrow types (never null).
+_DECISION_TYPES = {
+    KEY_COLUMN: pa.int64(),
+    "probability": pa.float64(),
+    "score": pa.int64(),
+    "decision": pa.string(),
+    "threshold": pa.float64(),
+    "model_version": pa.string(),
+    "history_found": pa.bool_(),
+}
 #: Output columns, in order (``reasons`` only when reasons are asked for).
-OUTPUT_COLUMNS: tuple[str, ...] = (
-    KEY_COLUMN,
-    "probability",
-    "score",
-    "decision",
-    "threshold",
-    "model_version",
-    "history_found",
-    "reasons",
-)
+OUTPUT_COLUMNS: tuple[str, ...] = (*_DECISION_TYPES, "reasons")
 #: Separator of the reason codes in the ``reasons`` column (e.g. ``R01;R03``).
 REASON_SEPARATOR = ";"
 _APPROVE = str(Decision.APPROVE)
@@ -47,37 +48,43 @@ _DECISIONS = (_APPROVE, *(str(d) for d in Decision if d is not Decision.APPROVE)
 _DECISION_LABELS = pa.array(_DECISIONS, pa.string())
 
 
-#: Output columns of the counter-offer (null for approvals and when no amount is approved).
-COUNTER_OFFER_COLUMNS: tuple[str, ...] = (
-    "counter_offer_amount",
-    "counter_offer_annuity",
-    "counter_offer_probability",
-    "counter_offer_points",
-)
+#: Output columns of the counter-offer and their types (null for approvals and when no amount
+#: is approved).
+_COUNTER_OFFER_TYPES = {
+    "counter_offer_amount": pa.float64(),
+    "counter_offer_annuity": pa.float64(),
+    "counter_offer_probability": pa.float64(),
+    "counter_offer_points": pa.int64(),
+}
+COUNTER_OFFER_COLUMNS: tuple[str, ...] = tuple(_COUNTER_OFFER_TYPES)
 
 
 def output_schema(*, with_reasons: bool, with_offers: bool = False) -> pa.Schema:
     """Arrow schema of the output: probability in [0, 1], score in points, reasons as codes,
     and (``with_offers``) the counter-offer of each REFUSE/REVIEW decision."""
-    fields = [
-        pa.field(KEY_COLUMN, pa.int64(), nullable=False),
-        pa.field("probability", pa.float64(), nullable=False),
-        pa.field("score", pa.int64(), nullable=False),
-        pa.field("decision", pa.string(), nullable=False),
-        pa.field("threshold", pa.float64(), nullable=False),
-        pa.field("model_version", pa.string(), nullable=False),
-        pa.field("history_found", pa.bool_(), nullable=False),
-    ]
+    fields = [pa.field(name, kind, nullable=False) for name, kind in _DECISION_TYPES.items()]
     if with_reasons:
         fields.append(pa.field("reasons", pa.string()))  # null for approvals
     if with_offers:
-        fields += [
-            pa.field("counter_offer_amount", pa.float64()),
-            pa.field("counter_offer_annuity", pa.float64()),
-            pa.field("counter_offer_probability", pa.float64()),
-            pa.field("counter_offer_points", pa.int64()),
-        ]
+        fields += [pa.field(name, kind) for name, kind in _COUNTER_OFFER_TYPES.items()]
     return pa.schema(fields)
+
+
+@dataclass(frozen=True)
+class ScoringOptions:
+    """What a run asks beyond the bundle's decisions: the reason codes (``with_reasons``), a
+    REVIEW band other than the bundle's (``review_band``, a probability half-width) and
+    counter-offers (``counter_offers``, with their columns)."""
+
+    with_reasons: bool = True
+    review_band: float | None = None
+    counter_offers: CounterOfferPolicy | None = None
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The output schema of a run with these options."""
+        with_offers = self.counter_offers is not None
+        return output_schema(with_reasons=self.with_reasons, with_offers=with_offers)
 
 
 @dataclass(frozen=True)
@@ -167,19 +174,17 @@ class ApplicationScorer:
         history: HistoryTable,
         *,
         model_version: str,
-        with_reasons: bool = True,
-        review_band: float | None = None,
+        options: ScoringOptions = ScoringOptions(),
         num_threads: int | None = None,
-        counter_offers: CounterOfferPolicy | None = None,
     ) -> None:
         self.scorer = Scorer(
-            bundle, history, review_band=review_band, num_threads=num_threads,
-            counter_offers=counter_offers,
+            bundle, history, review_band=options.review_band, num_threads=num_threads,
+            counter_offers=options.counter_offers,
         )  # fmt: skip
         self.bundle = bundle
-        self.with_reasons = with_reasons
-        self.with_offers = counter_offers is not None
-        self.schema = output_schema(with_reasons=with_reasons, with_offers=self.with_offers)
+        self.with_reasons = options.with_reasons
+        self.with_offers = options.counter_offers is not None
+        self.schema = options.schema
         self._model_version = pa.scalar(model_version, pa.string())
 
     def score_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
@@ -247,8 +252,7 @@ def score_applications(
     bundle: Bundle,
     *,
     model_version: str,
-    with_reasons: bool = True,
-    review_band: float | None = None,
+    options: ScoringOptions = ScoringOptions(),
     num_threads: int | None = None,
 ) -> pd.DataFrame:
     """Score raw applications: one output row per row of ``frame``, in the same order.
@@ -259,14 +263,14 @@ def score_applications(
     ``*HAS_HISTORY`` flags, exactly as in training and in the API. Output columns:
     :data:`OUTPUT_COLUMNS` — calibrated probability of default in [0, 1], score points, the
     decision, the threshold, ``model_version``, whether history was found and, when
-    ``with_reasons``, the reason codes of adverse decisions (``R01;R03``; null for approvals).
+    ``options.with_reasons``, the reason codes of adverse decisions (``R01;R03``; null for
+    approvals), then the counter-offer columns when ``options`` asks for counter-offers.
     ``num_threads``: LightGBM threads (its default when None; 1 when the caller runs several
     chunks at once). The results do not depend on it.
     """
     scorer = ApplicationScorer(
-        bundle, history, model_version=model_version, with_reasons=with_reasons,
-        review_band=review_band, num_threads=num_threads,
-    )  # fmt: skip
+        bundle, history, model_version=model_version, options=options, num_threads=num_threads
+    )
     return scorer.score_frame(frame)
 
 

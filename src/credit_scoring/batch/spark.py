@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from credit_scoring.batch.inputs import ApplicationFile
 from credit_scoring.batch.model import BatchModel, bundle_from_files
-from credit_scoring.batch.scoring import HistoryTable, output_schema, score_applications
+from credit_scoring.batch.scoring import HistoryTable, ScoringOptions, score_applications
 from credit_scoring.features.feature_set import KEY_COLUMN
 from credit_scoring.schema import table
 
@@ -58,8 +58,7 @@ def make_scorer(
     application_columns: Sequence[str],
     history_columns: Sequence[str],
     model_version: str,
-    with_reasons: bool,
-    review_band: float | None,
+    options: ScoringOptions,
 ) -> Callable[[Iterator[pd.DataFrame]], Iterator[pd.DataFrame]]:
     """The ``mapInPandas`` function: joined batches in, scored rows (with positions) out.
 
@@ -80,8 +79,7 @@ def make_scorer(
                 history,
                 bundle,
                 model_version=model_version,
-                with_reasons=with_reasons,
-                review_band=review_band,
+                options=options,
                 num_threads=1,  # one task per core
             )
             out[POSITION] = batch[POSITION].to_numpy(dtype=np.int64)
@@ -98,8 +96,7 @@ def score_on_spark(
     scratch_dir: Path,
     history_path: Path | None = None,
     history: HistoryTable | None = None,
-    with_reasons: bool = True,
-    review_band: float | None = None,
+    options: ScoringOptions = ScoringOptions(),
 ) -> pa.Table:
     """Score every application on ``spark``; returns the output rows in input order.
 
@@ -125,14 +122,13 @@ def score_on_spark(
         raise ValueError("score_on_spark needs history_path or history")
     hist = hist.withColumn(FOUND, lit(True))
     joined = apps.join(hist, on=KEY_COLUMN, how="left")
-    schema = output_schema(with_reasons=with_reasons).append(pa.field(POSITION, pa.int64()))
+    schema = options.schema.append(pa.field(POSITION, pa.int64()))
     scorer = make_scorer(
         spark.sparkContext.broadcast(model.files),
         application_columns=table("application_test").column_names,
         history_columns=wanted,
         model_version=model.model_version,
-        with_reasons=with_reasons,
-        review_band=review_band,
+        options=options,
     )
     result = joined.mapInPandas(scorer, schema=_ddl(schema)).toArrow()
     order = pc.sort_indices(result, sort_keys=[(POSITION, "ascending")])

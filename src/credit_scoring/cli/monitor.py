@@ -1,4 +1,5 @@
-"""``credit-scoring monitor drift|performance|service|all``: monitoring jobs over the log."""
+"""``credit-scoring monitor drift|performance|service|review|all``: monitoring jobs over the
+log."""
 
 from __future__ import annotations
 
@@ -144,6 +145,13 @@ def service_command(
     )
 
 
+@app.command("review")
+def review_command(window: _Window = None, store: _Store = True) -> None:
+    """The review queue (size, oldest wait) and the reviews (override rate, default rates of
+    overridden vs confirmed decisions), stored as the current window's snapshot."""
+    _run(["review"], window=window, store=store)
+
+
 @app.command("all")
 def all_command(
     window: _Window = None,
@@ -158,9 +166,9 @@ def all_command(
     ] = None,
     store: _Store = True,
 ) -> None:
-    """Drift, performance and service in one go."""
+    """Drift, performance, service and the review queue in one go."""
     _run(
-        ["drift", "performance", "service"],
+        ["drift", "performance", "service", "review"],
         window=window,
         since=since,
         until=until,

@@ -3,7 +3,9 @@ only as salted scrypt hash lines (``scrypt:32768:8:1:<salt hex>:<key hex>``) in 
 
 There is no default user. Comparisons are constant-time; failed attempts are stored and
 throttle further attempts per user and per client address (:mod:`credit_scoring.store.users`);
-password checks are bounded per process.
+password checks are bounded per process. Behind a reverse proxy every connection comes from
+the proxy: :func:`resolve_client_address` takes the client's address from X-Forwarded-For, but only
+when the connection comes from a proxy the settings trust.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -96,6 +100,63 @@ def _decoy() -> PasswordHash:
     """A hash nobody knows the password of: unknown and disabled users cost a full check too,
     so timing does not tell which user names exist."""
     return PasswordHash.parse(hash_password(secrets.token_urlsafe(24)))
+
+
+ProxyNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: What a connection without a named peer is counted as (Streamlit names no loopback peer).
+LOCAL = "local"
+_LOOPBACK = "127.0.0.1"
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``text`` as an address (``1.2.3.4:80`` and ``[::1]:80`` without their port; an IPv4
+    address mapped into IPv6 as IPv4), or ``None`` when it is none."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _trusted(text: str, proxies: Sequence[ProxyNetwork]) -> bool:
+    address = _ip(text)
+    return address is not None and any(address in network for network in proxies)
+
+
+def _named(entry: str) -> str:
+    """An X-Forwarded-For entry as the address it names (as written when it names none)."""
+    address = _ip(entry)
+    return entry if address is None else str(address)
+
+
+def resolve_client_address(
+    peer: str | None, forwarded_for: Iterable[str], trusted_proxies: Sequence[ProxyNetwork]
+) -> str:
+    """The address the login throttle counts for a connection from ``peer`` (``None``: a
+    loopback peer, which Streamlit does not name, counted as :data:`LOCAL`).
+
+    Only when ``peer`` is one of ``trusted_proxies`` is X-Forwarded-For read
+    (``forwarded_for``: the header's lines, in order): each proxy appends the address it was
+    reached from, so the client is the right-most entry that is not itself a trusted proxy;
+    what lies further left came from the client and proves nothing. When every entry is a
+    trusted proxy the left-most is the client; without the header, the peer. From any other
+    peer the header is ignored, so a client cannot choose the address it is counted under.
+    """
+    counted = peer or LOCAL
+    if not _trusted(peer or _LOOPBACK, trusted_proxies):
+        return counted
+    chain = [e.strip() for line in forwarded_for for e in line.split(",") if e.strip()]
+    for entry in reversed(chain):
+        if not _trusted(entry, trusted_proxies):
+            return _named(entry)
+    return _named(chain[0]) if chain else counted
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from credit_scoring.errors import ModelNotFoundError
-from credit_scoring.runtime.approval import (
-    APPROVED_BY_TAG,
-    REGISTRY_PREFIX,
-    STATE_TAG,
-    resolve_version,
-)
+from credit_scoring.runtime.approval import APPROVED_BY_TAG, STATE_TAG, resolve_version
+from credit_scoring.runtime.registry import REGISTRY_PREFIX
 
 if TYPE_CHECKING:
     from credit_scoring.settings import Settings

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from credit_scoring.dashboard.auth import authenticate
+from credit_scoring.dashboard.auth import authenticate, resolve_client_address
 from credit_scoring.errors import CreditScoringError
 from credit_scoring.runtime.bundle import Bundle, load_bundle
 from credit_scoring.settings import Settings, get_settings
@@ -100,12 +100,17 @@ def current_bundle() -> Bundle | None:
 
 
 def client_address() -> str:
-    """The browser's address as Streamlit sees it (``local`` when unknown, e.g. in tests)."""
+    """The browser's address as the login throttle counts it: the connection's peer as
+    Streamlit sees it, or the client X-Forwarded-For names when the peer is a trusted proxy
+    (:func:`~credit_scoring.dashboard.auth.resolve_client_address`); ``local`` when unknown
+    (tests)."""
     try:
         address = st.context.ip_address
+        forwarded = [str(line) for line in st.context.headers.get_all("X-Forwarded-For")]
     except Exception:
-        address = None
-    return str(address or "local")
+        address, forwarded = None, []
+    peer = None if address is None else str(address)
+    return resolve_client_address(peer, forwarded, settings().dashboard_proxy_networks)
 
 
 def logged_in() -> bool:
@@ -247,6 +252,19 @@ def log_is_empty() -> bool:
         )
         return True
     return False
+
+
+def decisions_over_time(read: Callable[..., pd.DataFrame]) -> tuple[Filters, pd.DataFrame]:
+    """The sidebar's filters and the rows ``read`` gives for them (a read of the decision log
+    per time bucket); when there are none, the page stops at the empty state."""
+    filters = time_filters()
+    if log_is_empty():
+        st.stop()
+    rows = cached(read, granularity=filters.granularity, since=filters.since)
+    if rows.empty:
+        empty_state("No decisions in the selected period.", "Choose a longer period.")
+        st.stop()
+    return filters, rows
 
 
 def window_choice(job: str, *, key: str) -> str | None:

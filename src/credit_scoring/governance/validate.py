@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from credit_scoring.governance import lifecycle
 from credit_scoring.governance.report import (
@@ -89,41 +90,37 @@ def compare_with_champion(
         champ_oof = _oof(client, champ, work / "champion")
         column = next((c for c in (served_column, "oof_lightgbm") if c in champ_oof.columns), None)
         if column is None:
-            return Comparison(str(champ.version), "not compared", "the champion logged no OOF.")
+            return _not_compared(champ, "the champion logged no OOF.")
         merged = oof[["SK_ID_CURR", "TARGET", served_column]].merge(
             champ_oof[["SK_ID_CURR", column]].rename(columns={column: "champion"}),
             on="SK_ID_CURR",
         )
-        return Comparison(
-            str(champ.version),
-            "both out-of-fold on the same training rows",
-            f"{len(merged):,} rows; candidate and champion were trained on the same data "
+        return _on_same_rows(
+            champ,
+            merged,
+            served_column,
+            merged["champion"],
+            method="both out-of-fold on the same training rows",
+            note=f"{len(merged):,} rows; candidate and champion were trained on the same data "
             "and feature set, each row scored by folds that did not see it.",
-            merged["TARGET"].to_numpy(),
-            merged[served_column].to_numpy(dtype=float),
-            merged["champion"].to_numpy(dtype=float),
         )
     same_features = cand_tags.get(lifecycle.FEATURE_SET_TAG) == champ_tags.get(
         lifecycle.FEATURE_SET_TAG
     )
     if not same_features:
-        return Comparison(
-            str(champ.version),
-            "not compared",
-            "the champion uses another feature set; no numeric comparison is claimed.",
+        return _not_compared(
+            champ, "the champion uses another feature set; no numeric comparison is claimed."
         )
     if features_dir is None or not (Path(features_dir) / "train.parquet").is_file():
-        return Comparison(
-            str(champ.version),
-            "not compared",
+        return _not_compared(
+            champ,
             "the champion was trained on other data; give --features-dir (the candidate's "
             "training features) to re-score the candidate's rows with the champion. No "
             "numeric comparison is claimed.",
         )
     if file_sha256(Path(features_dir) / "train.parquet") != cand_tags.get(lifecycle.DATA_TAG):
-        return Comparison(
-            str(champ.version),
-            "not compared",
+        return _not_compared(
+            champ,
             f"{features_dir} is not the candidate's training data (fingerprint differs); no "
             "numeric comparison is claimed.",
         )
@@ -139,35 +136,71 @@ def compare_with_champion(
     merged = frame[["SK_ID_CURR"]].merge(oof, on="SK_ID_CURR")
     frame = frame.set_index("SK_ID_CURR").loc[merged["SK_ID_CURR"]]
     if len(merged) == 0 or merged["TARGET"].nunique() < 2:
-        return Comparison(
-            str(champ.version),
-            "not compared",
-            "no candidate row outside the champion's training rows; no numeric comparison.",
+        return _not_compared(
+            champ, "no candidate row outside the champion's training rows; no numeric comparison."
         )
     scores = champion_bundle.score_frame(frame.reset_index())
-    return Comparison(
-        str(champ.version),
-        "candidate's out-of-fold rows re-scored by the champion",
-        f"{len(merged):,} rows ({len(seen):,} ids of the champion's own training set left "
+    return _on_same_rows(
+        champ,
+        merged,
+        served_column,
+        scores.probability,
+        method="candidate's out-of-fold rows re-scored by the champion",
+        note=f"{len(merged):,} rows ({len(seen):,} ids of the champion's own training set left "
         "out); the champion never trained on these rows.",
+    )
+
+
+def _not_compared(champion: ModelVersion, why: str) -> Comparison:
+    return Comparison(str(champion.version), "not compared", why)
+
+
+def _on_same_rows(
+    champion: ModelVersion,
+    merged: pd.DataFrame,
+    served_column: str,
+    champion_probs: ArrayLike,
+    *,
+    method: str,
+    note: str,
+) -> Comparison:
+    """Both models on the rows of ``merged`` (its TARGET and the candidate's ``served_column``)
+    and the champion's probabilities of default on the same rows."""
+    return Comparison(
+        str(champion.version),
+        method,
+        note,
         merged["TARGET"].to_numpy(),
         merged[served_column].to_numpy(dtype=float),
-        np.asarray(scores.probability, dtype=float),
+        np.asarray(champion_probs, dtype=float),
     )
+
+
+@dataclass(frozen=True)
+class _PopulationChecks:
+    """Stability (a new population against training) and sensitivity tables, each with its
+    note: what it was computed on, or why it is missing."""
+
+    stability: pd.DataFrame | None
+    stability_note: str
+    sensitivity: pd.DataFrame | None
+    sensitivity_note: str
+
+    @classmethod
+    def missing(cls, why: str) -> _PopulationChecks:
+        return cls(None, why, None, why)
 
 
 def _population(
     bundle: Bundle, features_dir: Path | None, oof: pd.DataFrame, served_column: str
-) -> tuple[pd.DataFrame | None, str, pd.DataFrame | None, str]:
+) -> _PopulationChecks:
     """Stability and sensitivity tables from FEATURES_DIR (or why they are missing)."""
     if features_dir is None:
-        why = "no FEATURES_DIR given (--features-dir)."
-        return None, why, None, why
+        return _PopulationChecks.missing("no FEATURES_DIR given (--features-dir).")
     features_dir = Path(features_dir)
     train_path, test_path = features_dir / "train.parquet", features_dir / "test.parquet"
     if not train_path.is_file():
-        why = f"{train_path} is missing."
-        return None, why, None, why
+        return _PopulationChecks.missing(f"{train_path} is missing.")
     rng = np.random.default_rng(0)
     train = pd.read_parquet(train_path)
     gain = bundle.booster.feature_importance(importance_type="gain")
@@ -207,7 +240,7 @@ def _population(
         shifted.append((name, rates[0], rates[1]))
     sensitivity = sensitivity_table(refused, shifted)
     note = f"{len(sample):,} rows of {'the test population' if new is not None else 'training'}."
-    return stability, stability_note, sensitivity, note
+    return _PopulationChecks(stability, stability_note, sensitivity, note)
 
 
 LIMITATIONS = (
@@ -256,9 +289,7 @@ def validate_version(
         comparison = compare_with_champion(
             client, settings, version, oof, served_column, features_dir, work
         )
-        stability, stability_note, sensitivity, sensitivity_note = _population(
-            bundle, features_dir, oof, served_column
-        )
+        population = _population(bundle, features_dir, oof, served_column)
         fingerprint: dict[str, Any] = dict(meta.get("data_fingerprint", {}))
         lineage = {
             "registered version": f"{name} v{version.version}",
@@ -286,10 +317,10 @@ def validate_version(
             comparison=comparison,
             fairness_rows=list(meta.get("metrics", {}).get("fairness", {}).get("rows", [])),
             lineage=lineage,
-            stability=stability,
-            stability_note=stability_note,
-            sensitivity=sensitivity,
-            sensitivity_note=sensitivity_note,
+            stability=population.stability,
+            stability_note=population.stability_note,
+            sensitivity=population.sensitivity,
+            sensitivity_note=population.sensitivity_note,
             limitations=list(LIMITATIONS),
             n_boot=n_boot,
         )

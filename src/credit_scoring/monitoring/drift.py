@@ -24,7 +24,7 @@ thresholds are objects. Results are tidy rows: window × column × metric.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Self
@@ -318,38 +318,50 @@ class PopulationStabilityIndex(DriftMethod):
         return MethodResult(value, None, band)
 
 
-@register
-class KolmogorovSmirnov(DriftMethod):
-    """KS distance over the present (non-missing) bins and its asymptotic p-value."""
+class _HypothesisTest(DriftMethod):
+    """A test of each window against the reference, banded on its p-value."""
 
-    name = "ks"
-    kinds = frozenset({"numeric"})
     default_threshold = DEFAULT_TEST_THRESHOLD
 
-    def calculate(self, counts: NDArray[np.float64]) -> MethodResult:
-        ref = self.reference
-        present = counts[:, :-1]
-        n = present.sum(axis=1)
-        expected = ref.expected[:-1]
-        n_ref = ref.n_reference * float(expected.sum())
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cdf = np.cumsum(present, axis=1) / n[:, None]
-            cdf_ref = np.cumsum(expected) / expected.sum()
-            value = np.max(np.abs(cdf - cdf_ref[None, :]), axis=1)
-            effective = np.sqrt(n * n_ref / (n + n_ref))
+    def _tested(
+        self,
+        value: NDArray[np.float64],
+        n: NDArray[np.float64],
+        p_value_of: Callable[[NDArray[np.float64]], ArrayLike],
+    ) -> MethodResult:
+        """The statistic ``value`` of windows of ``n`` rows (NaN where empty), its p-value."""
         value[n == 0] = np.nan
-        p_value = np.asarray(stats.kstwobign.sf(value * effective), dtype=np.float64)
+        p_value = np.asarray(p_value_of(value), dtype=np.float64)
         p_value[np.isnan(value)] = np.nan
         return MethodResult(value, p_value, self.threshold.band(p_value))
 
 
 @register
-class ChiSquared(DriftMethod):
+class KolmogorovSmirnov(_HypothesisTest):
+    """KS distance over the present (non-missing) bins and its asymptotic p-value."""
+
+    name = "ks"
+    kinds = frozenset({"numeric"})
+
+    def calculate(self, counts: NDArray[np.float64]) -> MethodResult:
+        present = counts[:, :-1]
+        n = present.sum(axis=1)
+        expected = self.reference.expected[:-1]
+        n_ref = self.reference.n_reference * float(expected.sum())
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cdf = np.cumsum(present, axis=1) / n[:, None]
+            cdf_ref = np.cumsum(expected) / expected.sum()
+            value = np.max(np.abs(cdf - cdf_ref[None, :]), axis=1)
+            effective = np.sqrt(n * n_ref / (n + n_ref))
+        return self._tested(value, n, lambda v: stats.kstwobign.sf(v * effective))
+
+
+@register
+class ChiSquared(_HypothesisTest):
     """Chi² test of homogeneity: reference counts (shares × training rows) vs window counts."""
 
     name = "chi2"
     kinds = frozenset({"categorical"})
-    default_threshold = DEFAULT_TEST_THRESHOLD
 
     def calculate(self, counts: NDArray[np.float64]) -> MethodResult:
         ref = self.reference
@@ -365,10 +377,7 @@ class ChiSquared(DriftMethod):
         used = column > 0
         value = np.where(used, terms, 0.0).sum(axis=1)
         dof = np.maximum(used.sum(axis=1) - 1, 1)
-        value[n == 0] = np.nan
-        p_value = np.asarray(stats.chi2.sf(value, dof), dtype=np.float64)
-        p_value[np.isnan(value)] = np.nan
-        return MethodResult(value, p_value, self.threshold.band(p_value))
+        return self._tested(value, n, lambda v: stats.chi2.sf(v, dof))
 
 
 # -- the calculator ------------------------------------------------------------------------

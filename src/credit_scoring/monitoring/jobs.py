@@ -5,6 +5,9 @@
 * :func:`performance_job` — realised and estimated performance (all models by default).
 * :func:`service_job` — volume and latency from the log; error rates from request-counter
   snapshots of the API (``metrics_text``), when given.
+* :func:`review_job` — the review queue and the reviews (queue size and age, override rate,
+  default rates of overridden vs confirmed decisions), a snapshot stored in the window it is
+  taken in (:mod:`credit_scoring.monitoring.review`).
 
 Each takes an engine and plain values and returns a :class:`JobResult`; :func:`monitor` is
 the settings-level entry the CLI calls (engine, migrations, bundle loading).
@@ -30,6 +33,7 @@ from credit_scoring.monitoring.drift import (
     reference_columns,
 )
 from credit_scoring.monitoring.performance import DecisionOutcomes, performance_table
+from credit_scoring.monitoring.review import review_rows
 from credit_scoring.monitoring.service import (
     CounterSnapshot,
     error_table,
@@ -45,9 +49,10 @@ from credit_scoring.store.reads import (
     read_decisions,
     read_snapshots,
 )
+from credit_scoring.store.reviews import review_summary
 
-Job = Literal["drift", "performance", "service"]
-JOBS: tuple[Job, ...] = ("drift", "performance", "service")
+Job = Literal["drift", "performance", "service", "review"]
+JOBS: tuple[Job, ...] = ("drift", "performance", "service", "review")
 #: Model outputs compared with the bundle's output references: reference name → log column.
 OUTPUT_COLUMNS = {"probability": "probability", "points": "score"}
 
@@ -78,41 +83,57 @@ class JobResult:
         return flagged.sort_values(["band", "value"], ascending=[True, False])
 
 
-def _finish(
-    engine: Engine | None,
-    run: RunRecord,
-    rows: pd.DataFrame,
-    *,
-    n_decisions: int,
-    started: float,
-    notes: Sequence[str] = (),
-) -> JobResult:
-    written = 0
-    run_id = None
-    if engine is not None:
-        written = write_results(engine, run, rows, n_decisions=n_decisions)
-        run_id = run.run_id
-    return JobResult(
-        job=run.job,
-        window=run.window,
-        model_version=run.model_version,
-        n_decisions=n_decisions,
-        rows=rows,
-        seconds=time.perf_counter() - started,
-        run_id=run_id,
-        n_written=written,
-        notes=tuple(notes),
-    )
+@dataclass(frozen=True)
+class _JobRun:
+    """One job over ``selection`` per ``window``, timed from its start; stores its results
+    when given an ``engine`` (``None``: computed only)."""
 
+    job: str
+    window: WindowSpec
+    selection: DecisionSelection
+    engine: Engine | None
+    started: float = field(default_factory=time.perf_counter)
 
-def _parameters(selection: DecisionSelection, **extra: Any) -> dict[str, Any]:
-    return {
-        "since": selection.since.isoformat() if selection.since else None,
-        "until": selection.until.isoformat() if selection.until else None,
-        "bundle_checksum": selection.bundle_checksum,
-        "model_version": selection.model_version,
-        **extra,
-    }
+    def finish(
+        self,
+        rows: pd.DataFrame,
+        *,
+        n_decisions: int,
+        model_version: str | None = None,
+        notes: Sequence[str] = (),
+        **parameters: Any,
+    ) -> JobResult:
+        """The job's result, stored with its provenance (the selection and ``parameters``);
+        ``model_version`` defaults to the selected one (or every model)."""
+        selection = self.selection
+        if model_version is None:
+            model_version = selection.model_version or ALL_MODELS
+        run = RunRecord.start(
+            self.job,
+            self.window.label,
+            model_version,
+            {
+                "since": selection.since.isoformat() if selection.since else None,
+                "until": selection.until.isoformat() if selection.until else None,
+                "bundle_checksum": selection.bundle_checksum,
+                "model_version": selection.model_version,
+                **parameters,
+            },
+        )
+        written = 0
+        if self.engine is not None:
+            written = write_results(self.engine, run, rows, n_decisions=n_decisions)
+        return JobResult(
+            job=run.job,
+            window=run.window,
+            model_version=run.model_version,
+            n_decisions=n_decisions,
+            rows=rows,
+            seconds=time.perf_counter() - self.started,
+            run_id=run.run_id if self.engine is not None else None,
+            n_written=written,
+            notes=tuple(notes),
+        )
 
 
 def drift_job(
@@ -131,7 +152,7 @@ def drift_job(
     ``features`` is the bundle's feature order (the layout of the logged model rows);
     categorical features are compared as vocabulary codes, exactly as the reference was built.
     """
-    started = time.perf_counter()
+    run = _JobRun("drift", window, selection, engine if store else None)
     logged = read_decisions(engine, selection, n_features=len(features))
     reference = reference_columns(reference_bins)
     thresholds: dict[str, Any] = {}
@@ -163,19 +184,12 @@ def drift_job(
     unknown = sorted(set(features) - set(reference))
     if unknown:
         notes.append(f"no reference bins for {len(unknown)} feature(s): {unknown[:5]}")
-    run = RunRecord.start(
-        "drift",
-        window.label,
-        logged.main_model_version() if len(logged) else ALL_MODELS,
-        _parameters(selection, n_features=len(features)),
-    )
-    return _finish(
-        engine if store else None,
-        run,
+    return run.finish(
         rows,
         n_decisions=len(logged),
-        started=started,
+        model_version=logged.main_model_version() if len(logged) else ALL_MODELS,
         notes=notes,
+        n_features=len(features),
     )
 
 
@@ -189,7 +203,7 @@ def performance_job(
     store: bool = True,
 ) -> JobResult:
     """Realised and estimated performance per window of the selected decisions."""
-    started = time.perf_counter()
+    run = _JobRun("performance", window, selection, engine if store else None)
     logged = read_decisions(engine, selection, with_outcomes=True)
     assert logged.defaulted is not None
     data = DecisionOutcomes.from_arrays(
@@ -202,21 +216,8 @@ def performance_job(
     rows = performance_table(
         data, Windows.assign(window, logged.created_ns), cost_fn=cost_fn, cost_fp=cost_fp
     )
-    run = RunRecord.start(
-        "performance",
-        window.label,
-        selection.model_version or ALL_MODELS,
-        _parameters(selection, cost_fn=cost_fn, cost_fp=cost_fp),
-    )
     notes = [] if np.any(~np.isnan(logged.defaulted)) else ["no outcomes recorded yet"]
-    return _finish(
-        engine if store else None,
-        run,
-        rows,
-        n_decisions=len(logged),
-        started=started,
-        notes=notes,
-    )
+    return run.finish(rows, n_decisions=len(logged), notes=notes, cost_fn=cost_fn, cost_fp=cost_fp)
 
 
 def service_job(
@@ -233,7 +234,7 @@ def service_job(
     ``metrics_text`` (the API's ``/metrics`` exposition) adds a snapshot taken now before
     error rates are computed from every stored snapshot.
     """
-    started = time.perf_counter()
+    run = _JobRun("service", window, selection, engine if store else None)
     logged = read_decisions(engine, selection)
     windows = Windows.assign(window, logged.created_ns)
     frames = [
@@ -261,14 +262,23 @@ def service_job(
         if any(len(f) for f in frames)
         else frames[0]
     )
-    run = RunRecord.start(
-        "service", window.label, selection.model_version or ALL_MODELS, _parameters(selection)
-    )
-    return _finish(
-        engine if store else None,
-        run,
-        rows,
-        n_decisions=len(logged),
-        started=started,
-        notes=notes,
-    )
+    return run.finish(rows, n_decisions=len(logged), notes=notes)
+
+
+def review_job(
+    engine: Engine,
+    *,
+    window: WindowSpec,
+    store: bool = True,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> JobResult:
+    """The review queue and the reviews as of ``now``, stored as the rows of the window
+    ``now`` falls in (a later run in that window replaces them)."""
+    run = _JobRun("review", window, DecisionSelection(), engine if store else None)
+    taken = now()
+    summary = review_summary(engine, now=taken)
+    start = window.floor(taken)
+    rows = review_rows(summary, window_start=start, window_end=start + window.width)
+    waiting, reviewed = int(summary["queue_size"]), int(summary["reviews"])
+    notes = [] if waiting or reviewed else ["no REVIEW decision in the log yet"]
+    return run.finish(rows, n_decisions=waiting + reviewed, notes=notes, taken_at=taken.isoformat())

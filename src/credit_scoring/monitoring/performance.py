@@ -91,20 +91,12 @@ def expected_cost(
     cost_fp: float,
 ) -> NDArray[np.float64]:
     """Expected cost of each decision: an approved client defaults with probability ``p``
-    (cost ``cost_fn``); a refused one would have repaid with probability ``1 - p``."""
+    (cost ``cost_fn``); a refused one would have repaid with probability ``1 - p``.
+
+    Given outcomes (1 defaulted, 0 repaid) in place of probabilities, it is the realised cost:
+    ``cost_fn`` per approved defaulter (FN), ``cost_fp`` per refused good client (FP), else 0.
+    """
     return np.where(refused, cost_fp * (1.0 - probability), cost_fn * probability)
-
-
-def realised_cost(
-    defaulted: NDArray[np.float64],
-    refused: NDArray[np.bool_],
-    *,
-    cost_fn: float,
-    cost_fp: float,
-) -> NDArray[np.float64]:
-    """Cost of each decision with a known outcome: ``cost_fn`` per approved defaulter (FN),
-    ``cost_fp`` per refused good client (FP), 0 otherwise."""
-    return np.where(refused, cost_fp * (defaulted == 0), cost_fn * (defaulted == 1))
 
 
 def _sum_by(
@@ -147,7 +139,7 @@ def performance_table(
     n_dec = _sum_by(codes, nw)
     n_out = _sum_by(codes, nw, lab)
     exp_cost = expected_cost(p, refused, cost_fn=cost_fn, cost_fp=cost_fp)
-    real_cost = realised_cost(y, refused, cost_fn=cost_fn, cost_fp=cost_fp) * lab
+    real_cost = expected_cost(y, refused, cost_fn=cost_fn, cost_fp=cost_fp) * lab
     auc = np.full(nw, np.nan)
     for w in range(nw):
         rows = (codes == w) & labelled

@@ -22,6 +22,7 @@ from credit_scoring.monitoring.jobs import (
     JobResult,
     drift_job,
     performance_job,
+    review_job,
     service_job,
 )
 from credit_scoring.monitoring.windows import WindowSpec
@@ -68,7 +69,8 @@ def _selection(options: MonitorOptions, spec: WindowSpec) -> DecisionSelection:
 def run_monitoring(
     settings: Settings, jobs: Sequence[Job], options: MonitorOptions
 ) -> list[JobResult]:
-    """Run ``jobs`` (any of ``drift``, ``performance``, ``service``) in that order."""
+    """Run ``jobs`` (any of ``drift``, ``performance``, ``service``, ``review``) in that
+    order."""
     from credit_scoring.runtime.bundle import CHECKSUMS_FILE, load_bundle
     from credit_scoring.store.engine import create_db_engine
     from credit_scoring.store.migrate import upgrade_database
@@ -130,6 +132,8 @@ def run_monitoring(
                     store=options.store,
                 )
             )
+        if "review" in jobs:
+            results.append(review_job(engine, window=spec, store=options.store))
     finally:
         engine.dispose()
     return results

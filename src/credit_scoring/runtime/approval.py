@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from credit_scoring.errors import CreditScoringError, ModelNotFoundError
+from credit_scoring.errors import CreditScoringError
+from credit_scoring.runtime import registry
+from credit_scoring.runtime.registry import REGISTRY_PREFIX
 
 if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
 
     from credit_scoring.settings import Settings
 
-REGISTRY_PREFIX = "models:/"
 STATE_TAG = "lifecycle.state"
 APPROVED_BY_TAG = "approved_by"
 #: States in which an approved version may be served.
@@ -39,21 +40,12 @@ def check_tags(name: str, version: str, tags: dict[str, str]) -> str:
 
 
 def resolve_version(uri: str, settings: Settings) -> ModelVersion:
-    """The registry version ``models:/<name>@<alias>`` or ``models:/<name>/<version>`` names."""
-    from mlflow.exceptions import MlflowException
+    """The registry version ``models:/<name>@<alias>`` or ``models:/<name>/<version>`` names,
+    read from the configured store (creating nothing, unlike ``registry.mlflow_client``)."""
     from mlflow.tracking import MlflowClient
 
     tracking = settings.resolved_mlflow_tracking_uri
-    client = MlflowClient(tracking_uri=tracking, registry_uri=tracking)
-    ref = uri.removeprefix(REGISTRY_PREFIX)
-    try:
-        if "@" in ref:
-            name, alias = ref.split("@", 1)
-            return client.get_model_version_by_alias(name, alias)
-        name, _, number = ref.rpartition("/")
-        return client.get_model_version(name, number)
-    except MlflowException as exc:
-        raise ModelNotFoundError(f"no registered model at {uri}: {exc.message}") from exc
+    return registry.resolve_version(MlflowClient(tracking_uri=tracking, registry_uri=tracking), uri)
 
 
 def require_approved(uri: str, settings: Settings) -> str | None:

@@ -79,10 +79,10 @@ class RowScore:
 class FrameScores:
     """Vectorised scores of many rows (arrays aligned with the input rows)."""
 
-    probability: NDArray[np.float64]
-    raw_score: NDArray[np.float64]
-    points: NDArray[np.float64]
-    decision: NDArray[np.str_]
+    probability: NDArray[np.float64]  # calibrated, in [PROB_MIN, PROB_MAX]
+    raw_score: NDArray[np.float64]  # the model's log-odds, before calibration
+    points: NDArray[np.float64]  # score points of the calibrated probability
+    decision: NDArray[np.str_]  # a Decision value per row
 
 
 def write_bundle(

@@ -8,9 +8,12 @@ Every value is a plain gauge, so each rule is a threshold on one series.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, text
 
+#: Reviews needed before the override rate is exported (a few reviews make a noisy rate).
+MIN_REVIEWS_FOR_RATE = 20
 #: Gauge name → help text (the exported series; ``deploy/prometheus/alerts.yml`` uses them).
 ALERT_GAUGES: dict[str, str] = {
     "credit_scoring_drift_alert_features": (
@@ -24,6 +27,13 @@ ALERT_GAUGES: dict[str, str] = {
         "Approval rate of the last hour minus that of the 7 days before (absolute)."
     ),
     "credit_scoring_latency_p99_seconds": "p99 decision latency of the latest service window.",
+    "credit_scoring_review_oldest_age_seconds": (
+        "Wait of the oldest REVIEW decision without a review (0: none), latest review snapshot."
+    ),
+    "credit_scoring_review_override_rate": (
+        "Share of reviewed decisions whose final decision overrode the model's, latest review "
+        f"snapshot (exported from {MIN_REVIEWS_FOR_RATE} reviews on)."
+    ),
 }
 
 _LATEST = (
@@ -31,6 +41,11 @@ _LATEST = (
     "AND window_start = (SELECT max(window_start) FROM monitoring_results "
     "WHERE job = :job AND metric = :metric)"
 )
+
+
+def _number(value: Any) -> float:
+    """A stored value as a float (0 for NULL)."""
+    return 0.0 if value is None else float(value)
 
 
 def _approval_share(engine: Engine, since: datetime, until: datetime) -> float | None:
@@ -70,6 +85,12 @@ def alert_values(engine: Engine, *, now: datetime | None = None) -> dict[str, fl
         p99 = latest("value", "service", "latency_p99_ms")
         if p99 and p99[0][0] is not None:
             values["credit_scoring_latency_p99_seconds"] = float(p99[0][0]) / 1000.0  # type: ignore[arg-type]
+        waited = latest("value", "review", "oldest_age_hours")
+        if waited:  # a NULL age: nothing waited at the snapshot
+            values["credit_scoring_review_oldest_age_seconds"] = 3600.0 * _number(waited[0][0])
+        rate = latest("value, n_rows", "review", "override_rate")
+        if rate and rate[0][0] is not None and _number(rate[0][1]) >= MIN_REVIEWS_FOR_RATE:
+            values["credit_scoring_review_override_rate"] = _number(rate[0][0])
     recent = _approval_share(engine, now - timedelta(hours=1), now)
     before = _approval_share(engine, now - timedelta(days=7, hours=1), now - timedelta(hours=1))
     if recent is not None and before is not None:

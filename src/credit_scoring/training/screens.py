@@ -32,14 +32,8 @@ class Choice:
     reason: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "default": self.default,
-            "chosen": self.chosen,
-            "metric": self.metric,
-            "compared": self.compared,
-            "reason": self.reason,
-        }
+        keys = ("name", "default", "chosen", "metric", "compared", "reason")
+        return {key: getattr(self, key) for key in keys}
 
     def sentence(self) -> str:
         shown = ", ".join(f"{k} {v:.4f}" for k, v in self.compared.items())

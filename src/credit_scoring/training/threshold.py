@@ -17,16 +17,8 @@ from credit_scoring.metrics import CostAtThreshold, cost_at_threshold, optimal_t
 
 def cost_summary(result: CostAtThreshold) -> dict[str, Any]:
     """Threshold, cost, confusion matrix, approval rate and recall of defaults as plain data."""
-    return {
-        "threshold": result.threshold,
-        "cost": result.cost,
-        "tp": result.tp,
-        "fp": result.fp,
-        "tn": result.tn,
-        "fn": result.fn,
-        "approval_rate": result.approval_rate,
-        "recall": result.recall,
-    }
+    keys = ("threshold", "cost", "tp", "fp", "tn", "fn", "approval_rate", "recall")
+    return {key: getattr(result, key) for key in keys}
 
 
 @dataclass(frozen=True)
@@ -34,9 +26,9 @@ class ThresholdReport:
     """The cost-optimal policy and the naive 0.5 policy on the same predictions."""
 
     optimal: CostAtThreshold
-    at_half: CostAtThreshold
-    cost_fn: float
-    cost_fp: float
+    at_half: CostAtThreshold  # refusing every probability of default ≥ 0.5
+    cost_fn: float  # per missed default (approved, then defaulted)
+    cost_fp: float  # per good client refused
 
     @property
     def threshold(self) -> float:

@@ -23,7 +23,14 @@ import lightgbm as lgb
 import numpy as np
 from numpy.typing import NDArray
 
-from credit_scoring.metrics import brier_score, ks_statistic, optimal_threshold, roc_auc
+from credit_scoring.metrics import (
+    COST_FN,
+    COST_FP,
+    brier_score,
+    ks_statistic,
+    optimal_threshold,
+    roc_auc,
+)
 from credit_scoring.runtime.calibration import IDENTITY, PROB_MAX, PROB_MIN, Calibration
 from credit_scoring.runtime.metadata import BUNDLE_FORMAT_VERSION
 from credit_scoring.runtime.points_table import PointsTable
@@ -72,8 +79,8 @@ DEFAULT_REVIEW_BAND = 0.01
 class TrainOptions:
     """What to train and how. Costs are per missed default / per refused good client."""
 
-    cost_fn: float = 10.0
-    cost_fp: float = 1.0
+    cost_fn: float = COST_FN
+    cost_fp: float = COST_FP
     tune_trials: int | None = None
     time_budget_minutes: float | None = None
     boosting: BoostingConfig = field(default_factory=BoostingConfig)

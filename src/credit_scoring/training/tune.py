@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import lightgbm as lgb
@@ -40,18 +41,28 @@ class TuningResult:
     base_cv: CVResult | None = None
 
 
+#: The search space, in suggestion order: parameter → (low, high, log scale); integer bounds
+#: make an integer parameter. The learning rate is fixed: early stopping picks the rounds.
+SEARCH_SPACE: dict[str, tuple[float, float, bool]] = {
+    "num_leaves": (7, 63, True),
+    "max_depth": (3, 8, False),
+    "min_child_samples": (20, 500, True),
+    "feature_fraction": (0.2, 1.0, False),
+    "bagging_fraction": (0.5, 1.0, False),
+    "lambda_l2": (1e-3, 100.0, True),
+    "lambda_l1": (1e-3, 10.0, True),
+    "min_split_gain": (0.0, 1.0, False),
+    "cat_smooth": (1.0, 100.0, True),
+}
+
+
 def suggest_params(trial: Any) -> dict[str, Any]:
-    """The search space (learning rate fixed: early stopping picks the rounds)."""
+    """One point of :data:`SEARCH_SPACE`, suggested by ``trial``."""
     return {
-        "num_leaves": trial.suggest_int("num_leaves", 7, 63, log=True),
-        "max_depth": trial.suggest_int("max_depth", 3, 8),
-        "min_child_samples": trial.suggest_int("min_child_samples", 20, 500, log=True),
-        "feature_fraction": trial.suggest_float("feature_fraction", 0.2, 1.0),
-        "bagging_fraction": trial.suggest_float("bagging_fraction", 0.5, 1.0),
-        "lambda_l2": trial.suggest_float("lambda_l2", 1e-3, 100.0, log=True),
-        "lambda_l1": trial.suggest_float("lambda_l1", 1e-3, 10.0, log=True),
-        "min_split_gain": trial.suggest_float("min_split_gain", 0.0, 1.0),
-        "cat_smooth": trial.suggest_float("cat_smooth", 1.0, 100.0, log=True),
+        name: (trial.suggest_int if isinstance(low, int) else trial.suggest_float)(
+            name, low, high, log=log
+        )
+        for name, (low, high, log) in SEARCH_SPACE.items()
     }
 
 
@@ -81,17 +92,13 @@ def tune(
     if binned is None:
         binned = binned_dataset(X, y, categorical)
 
+    # Only the parameters change from trial to trial.
+    evaluate = partial(
+        cross_validate, X, y, folds=folds, categorical=categorical, config=config, binned=binned
+    )
+
     def objective(trial: optuna.Trial) -> float:
-        params = {**base, **suggest_params(trial)}
-        cv = cross_validate(
-            X,
-            y,
-            folds=folds,
-            categorical=categorical,
-            params=params,
-            config=config,
-            binned=binned,
-        )
+        cv = evaluate(params={**base, **suggest_params(trial)})
         results[trial.number] = cv
         auc = roc_auc(y, cv.oof_raw)
         if on_trial:
@@ -101,7 +108,7 @@ def tune(
     study = optuna.create_study(
         direction="maximize", sampler=optuna.samplers.TPESampler(seed=config.seed)
     )
-    study.enqueue_trial({k: v for k, v in base.items() if k in _SPACE})
+    study.enqueue_trial({k: v for k, v in base.items() if k in SEARCH_SPACE})
     study.optimize(objective, n_trials=n_trials, timeout=timeout_seconds)
     best = study.best_trial
     params = {**base, **best.params}
@@ -113,16 +120,3 @@ def tune(
         best_cv=results.get(best.number),
         base_cv=results.get(0),
     )
-
-
-_SPACE = {
-    "num_leaves",
-    "max_depth",
-    "min_child_samples",
-    "feature_fraction",
-    "bagging_fraction",
-    "lambda_l2",
-    "lambda_l1",
-    "min_split_gain",
-    "cat_smooth",
-}

@@ -11,14 +11,8 @@ from credit_scoring.store import reads
 def render() -> None:
     ui.require_role("viewer")
     st.title("Overview")
-    filters = ui.time_filters()
-    if ui.log_is_empty():
-        return
+    filters, volume = ui.decisions_over_time(reads.volume_over_time)
     summary = ui.cached(reads.log_summary)
-    volume = ui.cached(reads.volume_over_time, granularity=filters.granularity, since=filters.since)
-    if volume.empty:
-        ui.empty_state("No decisions in the selected period.", "Choose a longer period.")
-        return
     total = int(volume["decisions"].sum())
     cols = st.columns(4)
     cols[0].metric("Decisions", f"{total:,}")

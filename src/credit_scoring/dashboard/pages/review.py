@@ -1,5 +1,6 @@
 """Review queue: REVIEW decisions oldest first; open one, decide, and the decision is stored
-(append-only) with who and when. Opening an applicant's data is audited."""
+(append-only) with who and when. Opening an applicant's data is audited. The queue and the
+reviews over time come from the stored snapshots of ``credit-scoring monitor review``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from credit_scoring.dashboard import ui
+from credit_scoring.dashboard import charts, ui
+from credit_scoring.store import reads
 from credit_scoring.store.applicants import client_history, decision_for_review
 from credit_scoring.store.reviews import (
     DEFAULT_REVIEW_REASONS,
@@ -51,6 +53,30 @@ def _summary() -> None:
         f"overridden, {summary['confirmed_with_outcome']} confirmed. A review overrides the "
         "model when it approves at or above the threshold, or refuses below it.",
     )
+
+
+def _history() -> None:
+    window = ui.window_choice("review", key="review_window")
+    rows = ui.cached(reads.stored_results, job="review", window=window) if window else None
+    if rows is None or rows.empty:
+        st.caption(
+            "No history yet: `credit-scoring monitor review` (e.g. hourly) stores a snapshot "
+            "of the queue and the reviews per window."
+        )
+        return
+    queue = [("queue_size", "waiting", "solid"), ("oldest_age_hours", "oldest, hours", "dot")]
+    rates = [
+        ("override_rate", "override rate", "solid"),
+        ("default_rate_overridden", "default rate, overridden", "dot"),
+        ("default_rate_confirmed", "default rate, confirmed", "dash"),
+    ]
+    # Off by default: the page is a work queue first.
+    if st.toggle("History of the queue and the reviews", key="review_history"):
+        st.plotly_chart(charts.realised_vs_estimated(rows, queue), key="review_queue_history")
+        st.plotly_chart(
+            charts.realised_vs_estimated(rows, rates, percent=True, y_range=(0.0, 1.0)),
+            key="review_rate_history",
+        )
 
 
 def _queue() -> pd.DataFrame:
@@ -166,6 +192,7 @@ def render() -> None:
     if done:
         st.success(done, icon=":material/check_circle:")
     _summary()
+    _history()
     queue = _queue()
     if queue.empty:
         return

@@ -11,15 +11,7 @@ from credit_scoring.store import reads
 def render() -> None:
     ui.require_role("viewer")
     st.title("Service")
-    filters = ui.time_filters()
-    if ui.log_is_empty():
-        return
-    latency = ui.cached(
-        reads.latency_over_time, granularity=filters.granularity, since=filters.since
-    )
-    if latency.empty:
-        ui.empty_state("No decisions in the selected period.", "Choose a longer period.")
-        return
+    filters, latency = ui.decisions_over_time(reads.latency_over_time)
     total = int(latency["decisions"].sum())
     cols = st.columns(4)
     cols[0].metric("Decisions", f"{total:,}")

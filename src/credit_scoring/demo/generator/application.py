@@ -20,11 +20,9 @@ from credit_scoring.demo.generator.application_details import (
     contact_and_address_columns,
     documents_and_enquiries,
 )
+from credit_scoring.demo.generator.arrays import Bools, Columns, Floats
 from credit_scoring.demo.generator.sampling import (
     DAYS_PER_YEAR,
-    Bools,
-    Columns,
-    Floats,
     categorical,
     code_of,
     codes_with_missing,

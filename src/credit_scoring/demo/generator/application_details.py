@@ -8,11 +8,9 @@ import numpy as np
 from scipy.special import ndtr
 
 from credit_scoring.demo.generator import profile
+from credit_scoring.demo.generator.arrays import Bools, Columns, Floats
 from credit_scoring.demo.generator.sampling import (
     DAYS_PER_YEAR,
-    Bools,
-    Columns,
-    Floats,
     categorical,
     codes_with_missing,
     discrete,

@@ -16,14 +16,10 @@ import numpy as np
 
 from credit_scoring.demo.generator import profile
 from credit_scoring.demo.generator.application import Clients
+from credit_scoring.demo.generator.arrays import Bools, Codes, Columns, Floats, Ints
 from credit_scoring.demo.generator.sampling import (
     DAYS_PER_MONTH,
     DAYS_PER_YEAR,
-    Bools,
-    Codes,
-    Columns,
-    Floats,
-    Ints,
     categorical,
     code_of,
     count_extra,
@@ -37,24 +33,18 @@ from credit_scoring.demo.generator.sampling import (
 
 _B = "bureau"
 _BB = "bureau_balance"
-#: Planned duration in days by credit type: (log-median, log-sd).
-_DURATION = {
-    "Consumer credit": (6.3, 1.1),
-    "Credit card": (7.0, 0.8),
-    "Car loan": (7.4, 0.45),
-    "Mortgage": (8.6, 0.5),
-    "Microloan": (4.3, 0.7),
-}
-_DEFAULT_DURATION = (6.4, 0.9)
-#: Amount in currency units by credit type: (log-median, log-sd).
-_AMOUNT = {
-    "Consumer credit": (11.8, 1.35),
-    "Credit card": (11.9, 0.9),
-    "Car loan": (13.7, 0.6),
-    "Mortgage": (15.1, 0.7),
-    "Microloan": (10.3, 0.9),
-}
-_DEFAULT_AMOUNT = (12.0, 1.0)
+#: Log-normal draws by credit type, each a (log-median, log-sd): the planned duration in days
+#: and the amount in currency units. Types not listed draw from ``_OTHER_TYPES``.
+_DURATION, _AMOUNT = 0, 1
+_BY_TYPE = {
+    #                  duration      amount
+    "Consumer credit": ((6.3, 1.1), (11.8, 1.35)),
+    "Credit card": ((7.0, 0.8), (11.9, 0.9)),
+    "Car loan": ((7.4, 0.45), (13.7, 0.6)),
+    "Mortgage": ((8.6, 0.5), (15.1, 0.7)),
+    "Microloan": ((4.3, 0.7), (10.3, 0.9)),
+}  # fmt: skip
+_OTHER_TYPES = ((6.4, 0.9), (12.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -96,7 +86,7 @@ def generate_bureau(rng: np.random.Generator, clients: Clients) -> BureauTables:
     days_credit = -np.maximum(np.round(opened), 1).astype(np.int64)
     cols["DAYS_CREDIT"] = days_credit
 
-    duration = _by_type(rng, credit_type, _DURATION, _DEFAULT_DURATION)
+    duration = _by_type(rng, credit_type, _DURATION)
     planned_end = days_credit + np.round(duration)
     is_card = credit_type == code_of(_B, "CREDIT_TYPE", "Credit card")
     open_ended = is_card & (rng.random(m) < profile.BUREAU_ENDDATE_MISSING_CARD)
@@ -132,7 +122,7 @@ def generate_bureau(rng: np.random.Generator, clients: Clients) -> BureauTables:
     update = np.where(closed, update_closed, update_active)
     cols["DAYS_CREDIT_UPDATE"] = np.clip(update, days_credit, -1).astype(np.int64)
 
-    amount = _by_type(rng, credit_type, _AMOUNT, _DEFAULT_AMOUNT)
+    amount = _by_type(rng, credit_type, _AMOUNT)
     amount *= np.sqrt(clients.income[client] / 150000.0)
     amount = np.where(rng.random(m) < 0.55, round_to(amount, 4500.0), np.round(amount, 2))
     amount[is_card & (rng.random(m) < 0.12)] = 0.0
@@ -142,11 +132,9 @@ def generate_bureau(rng: np.random.Generator, clients: Clients) -> BureauTables:
         sigmoid(clients.habit_card[client] - 0.6) + 0.1 * rng.standard_normal(m), 0.0, 1.0
     )
     debt = np.round(amount * np.where(is_card, card_use, remaining), 3) * active
-    cols["AMT_CREDIT_SUM_DEBT"] = with_missing(debt, rng.random(m) < profile.BUREAU_DEBT_MISSING)
+    _set_missing_at_random(rng, cols, "AMT_CREDIT_SUM_DEBT", debt)
     limit = np.where(is_card & active & (rng.random(m) < 0.35), amount - debt, 0.0)
-    cols["AMT_CREDIT_SUM_LIMIT"] = with_missing(
-        np.round(np.maximum(limit, 0.0), 3), rng.random(m) < profile.BUREAU_LIMIT_MISSING
-    )
+    _set_missing_at_random(rng, cols, "AMT_CREDIT_SUM_LIMIT", np.round(np.maximum(limit, 0.0), 3))
 
     # Delinquency: the worst monthly status (0 none … 5 over 120 days), and overdue today.
     delinquent = rng.random(m) < sigmoid(-2.55 + 1.25 * hb)
@@ -163,13 +151,11 @@ def generate_bureau(rng: np.random.Generator, clients: Clients) -> BureauTables:
     overdue_amount = np.round(np.maximum(debt, amount * 0.05) * rng.uniform(0.02, 0.3, m), 3)
     cols["AMT_CREDIT_SUM_OVERDUE"] = np.where(overdue_now, np.maximum(overdue_amount, 1.0), 0.0)
     max_overdue = np.where(worst > 0, np.round(amount * rng.uniform(0.01, 0.2, m), 3), 0.0)
-    cols["AMT_CREDIT_MAX_OVERDUE"] = with_missing(
-        max_overdue, rng.random(m) < profile.BUREAU_MAX_OVERDUE_MISSING
-    )
+    _set_missing_at_random(rng, cols, "AMT_CREDIT_MAX_OVERDUE", max_overdue)
     prolong = np.where(rng.random(m) < 0.008, rng.integers(1, 4, m), 0)
     cols["CNT_CREDIT_PROLONG"] = prolong.astype(np.int64)
     annuity = np.where(rng.random(m) < 0.5, 0.0, np.round(amount / np.maximum(span / 30.0, 1), 3))
-    cols["AMT_ANNUITY"] = with_missing(annuity, rng.random(m) < profile.BUREAU_ANNUITY_MISSING)
+    _set_missing_at_random(rng, cols, "AMT_ANNUITY", annuity)
 
     balance, credit = _bureau_balance(
         rng, days_credit=days_credit, fact=fact, closed=closed, worst=worst, now=now_bucket
@@ -177,20 +163,22 @@ def generate_bureau(rng: np.random.Generator, clients: Clients) -> BureauTables:
     return BureauTables(bureau=cols, client=client, bureau_balance=balance, credit=credit)
 
 
-def _by_type(
-    rng: np.random.Generator,
-    credit_type: Codes,
-    params: dict[str, tuple[float, float]],
-    default: tuple[float, float],
-) -> Floats:
-    """Log-normal draws whose (log-median, log-sd) depend on the credit type."""
-    medians = np.full(credit_type.size, default[0])
-    sds = np.full(credit_type.size, default[1])
-    for name, (median, sd) in params.items():
+def _by_type(rng: np.random.Generator, credit_type: Codes, quantity: int) -> Floats:
+    """Log-normal draws of ``quantity`` (``_DURATION`` or ``_AMOUNT``) by credit type."""
+    medians = np.full(credit_type.size, _OTHER_TYPES[quantity][0])
+    sds = np.full(credit_type.size, _OTHER_TYPES[quantity][1])
+    for name, params in _BY_TYPE.items():
         mask = credit_type == code_of(_B, "CREDIT_TYPE", name)
-        medians[mask] = median
-        sds[mask] = sd
+        medians[mask], sds[mask] = params[quantity]
     return np.exp(medians + sds * rng.standard_normal(credit_type.size))
+
+
+def _set_missing_at_random(
+    rng: np.random.Generator, cols: Columns, column: str, values: np.ndarray
+) -> None:
+    """``cols[column]``: ``values`` with NaN in random rows, as many as the column misses."""
+    missing = rng.random(values.size) < profile.BUREAU_MISSING_SHARE[column]
+    cols[column] = with_missing(values, missing)
 
 
 def _bureau_balance(

@@ -13,13 +13,11 @@ import numpy as np
 
 from credit_scoring.demo.generator import profile
 from credit_scoring.demo.generator.application import Clients
+from credit_scoring.demo.generator.arrays import Bools, Columns, Ints
 from credit_scoring.demo.generator.payments import PaymentHistory, late_days
 from credit_scoring.demo.generator.previous import PreviousTable
 from credit_scoring.demo.generator.sampling import (
     DAYS_PER_MONTH,
-    Bools,
-    Columns,
-    Ints,
     code_of,
     owners,
     position_in_parent,
@@ -48,7 +46,7 @@ def generate_cards(
     cols = previous.columns
     decision = cols["DAYS_DECISION"]
     card = _earliest_per_client(
-        previous.client, decision, previous.kind["approved"] & previous.kind["revolving"]
+        previous.client, decision, previous.kind.approved & previous.kind.revolving
     )
     card = card[rng.random(card.size) < profile.CARD_HISTORY_SHARE]
     k = card.size

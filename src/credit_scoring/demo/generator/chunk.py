@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from credit_scoring.demo.generator.application import generate_clients
+from credit_scoring.demo.generator.arrays import Columns, Floats
 from credit_scoring.demo.generator.bureau import generate_bureau
 from credit_scoring.demo.generator.cards import generate_cards
 from credit_scoring.demo.generator.payments import PaymentHistory, generate_loan_payments
 from credit_scoring.demo.generator.previous import generate_previous
-from credit_scoring.demo.generator.sampling import Columns, Floats, Ints
 from credit_scoring.demo.generator.truth import (
     HistoryRows,
     application_logit,
@@ -36,8 +36,7 @@ class Chunk:
     n_clients: int
     application: Columns
     history: HistoryRows
-    pos: Columns
-    pos_previous: Ints
+    pos: PaymentHistory
     logit_application: Floats
     logit_history: Floats
     target_uniform: Floats  # TARGET = uniform < TRUE_PD, drawn here for determinism
@@ -46,12 +45,6 @@ class Chunk:
     def logit(self) -> Floats:
         """The true logit without the intercept."""
         return self.logit_application + self.logit_history
-
-
-def _concat(parts: tuple[PaymentHistory, ...]) -> tuple[Columns, Ints]:
-    names = parts[0].columns
-    columns = {name: np.concatenate([p.columns[name] for p in parts]) for name in names}
-    return columns, np.concatenate([p.previous for p in parts])
 
 
 def generate_chunk(seed: np.random.SeedSequence, n_clients: int) -> Chunk:
@@ -64,26 +57,14 @@ def generate_chunk(seed: np.random.SeedSequence, n_clients: int) -> Chunk:
     previous = generate_previous(rngs["previous"], clients)
     pos, loan_instalments = generate_loan_payments(rngs["payments"], clients, previous)
     card, card_instalments = generate_cards(rngs["cards"], clients, previous)
-    installments, installments_previous = _concat((loan_instalments, card_instalments))
-    history = HistoryRows(
-        bureau=bureau.bureau,
-        bureau_client=bureau.client,
-        bureau_balance=bureau.bureau_balance,
-        bureau_balance_credit=bureau.credit,
-        previous=previous.columns,
-        previous_client=previous.client,
-        installments=installments,
-        installments_previous=installments_previous,
-        card=card.columns,
-        card_previous=card.previous,
-    )
+    installments = PaymentHistory.concat((loan_instalments, card_instalments))
+    history = HistoryRows(bureau, previous, installments, card)
     aggregates = client_aggregates(history, n_clients)
     return Chunk(
         n_clients=n_clients,
         application=clients.columns,
         history=history,
-        pos=pos.columns,
-        pos_previous=pos.previous,
+        pos=pos,
         logit_application=application_logit(clients.columns),
         logit_history=history_logit(clients.columns, aggregates),
         target_uniform=rngs["target"].random(n_clients),

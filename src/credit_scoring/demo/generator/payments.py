@@ -11,19 +11,17 @@ application).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from credit_scoring.demo.generator import profile
 from credit_scoring.demo.generator.application import Clients
+from credit_scoring.demo.generator.arrays import Bools, Columns, Floats, Ints
 from credit_scoring.demo.generator.previous import PreviousTable
 from credit_scoring.demo.generator.sampling import (
     DAYS_PER_MONTH,
-    Bools,
-    Columns,
-    Floats,
-    Ints,
     code_of,
     owners,
     position_in_parent,
@@ -40,6 +38,14 @@ class PaymentHistory:
 
     columns: Columns
     previous: Ints
+
+    @classmethod
+    def concat(cls, parts: Sequence[PaymentHistory]) -> PaymentHistory:
+        """The rows of ``parts``, one table after the other."""
+        columns = {
+            name: np.concatenate([p.columns[name] for p in parts]) for name in parts[0].columns
+        }
+        return cls(columns, np.concatenate([p.previous for p in parts]))
 
 
 def late_days(
@@ -63,8 +69,8 @@ def generate_loan_payments(
     cols = previous.columns
     first_due = cols["DAYS_FIRST_DUE"]
     loan_mask = (
-        previous.kind["approved"]
-        & ~previous.kind["revolving"]
+        previous.kind.approved
+        & ~previous.kind.revolving
         & (first_due < 0)
         & (cols["CNT_PAYMENT"] >= 1)
     )

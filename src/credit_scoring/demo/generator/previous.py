@@ -14,14 +14,10 @@ import numpy as np
 
 from credit_scoring.demo.generator import profile
 from credit_scoring.demo.generator.application import Clients
-from credit_scoring.demo.generator.previous_details import descriptive_columns
+from credit_scoring.demo.generator.arrays import Codes, Columns, Floats, Ints
+from credit_scoring.demo.generator.previous_details import PreviousKinds, descriptive_columns
 from credit_scoring.demo.generator.sampling import (
     DAYS_PER_YEAR,
-    Bools,
-    Codes,
-    Columns,
-    Floats,
-    Ints,
     categorical,
     code_of,
     count_extra,
@@ -46,11 +42,7 @@ class PreviousTable:
 
     columns: Columns
     client: Ints
-    kind: dict[str, Bools]  # cash / consumer / revolving / approved / empty
-
-    @property
-    def n(self) -> int:
-        return int(self.client.size)
+    kind: PreviousKinds
 
 
 def generate_previous(rng: np.random.Generator, clients: Clients) -> PreviousTable:
@@ -108,10 +100,10 @@ def generate_previous(rng: np.random.Generator, clients: Clients) -> PreviousTab
         (rng.random(m) < profile.CASH_CANCELED_EMPTY_SHARE) | ~is_type["cash"]
     )
     empty |= is_type["xna"] | (refused & is_type["cash"] & (rng.random(m) < 0.14))
-    kind = {**is_type, "approved": approved, "empty": empty}
+    kind = PreviousKinds(**is_type, approved=approved, empty=empty)
     term = _amounts(rng, cols, kind=kind, income=clients.income[client])
-    _schedule(rng, cols, kind=kind, decision=decision, term=term)
-    cols.update(descriptive_columns(rng, cols, kind=kind, client=client, counts=counts))
+    _schedule(rng, cols, kind=kind, term=term)
+    cols.update(descriptive_columns(rng, cols, kind=kind, client=client, n_clients=clients.n))
     return PreviousTable(columns=cols, client=client, kind=kind)
 
 
@@ -139,16 +131,11 @@ def _outcomes(rng: np.random.Generator, contract: Codes, habit: Floats) -> Codes
 
 
 def _amounts(
-    rng: np.random.Generator, cols: Columns, *, kind: dict[str, Bools], income: Floats
+    rng: np.random.Generator, cols: Columns, *, kind: PreviousKinds, income: Floats
 ) -> Floats:
     """Application, credit, goods price, down payment, annuity and term (CNT_PAYMENT)."""
     m = income.size
-    cash, consumer, revolving, empty = (
-        kind["cash"],
-        kind["consumer"],
-        kind["revolving"],
-        kind["empty"],
-    )
+    cash, consumer, revolving, empty = kind.cash, kind.consumer, kind.revolving, kind.empty
     scale = np.sqrt(income / 150000.0)
 
     goods_consumer = np.clip(np.exp(10.9 + 0.95 * rng.standard_normal(m)) * scale**0.6, 1800, 3e6)
@@ -210,16 +197,12 @@ def _amounts(
 
 
 def _schedule(
-    rng: np.random.Generator,
-    cols: Columns,
-    *,
-    kind: dict[str, Bools],
-    decision: Ints,
-    term: Floats,
+    rng: np.random.Generator, cols: Columns, *, kind: PreviousKinds, term: Floats
 ) -> None:
     """DAYS_FIRST_DRAWING … DAYS_TERMINATION of approved loans (NaN otherwise)."""
+    decision = cols["DAYS_DECISION"]
     m = decision.size
-    approved, revolving = kind["approved"], kind["revolving"]
+    approved, revolving = kind.approved, kind.revolving
     instalment = approved & ~revolving
     first_due = decision + np.where(
         rng.random(m) < 0.85, rng.integers(21, 41, m), rng.integers(41, 120, m)

@@ -8,14 +8,13 @@ the yield group and the goods category, as in the real data.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from credit_scoring.demo.generator import profile
+from credit_scoring.demo.generator.arrays import Bools, Codes, Columns, Ints
 from credit_scoring.demo.generator.sampling import (
-    Bools,
-    Codes,
-    Columns,
-    Ints,
     categorical,
     code_of,
     codes_with_missing,
@@ -42,6 +41,19 @@ _INDUSTRY = (
 )
 
 
+@dataclass(frozen=True)
+class PreviousKinds:
+    """Masks over previous applications: the contract type (``xna``: none given), whether it
+    was ``approved``, and ``empty`` (an abandoned offer or refused request with no amounts)."""
+
+    cash: Bools
+    consumer: Bools
+    revolving: Bools
+    xna: Bools
+    approved: Bools
+    empty: Bools
+
+
 def _code(column: str, value: str) -> int:
     return code_of(_T, column, value)
 
@@ -51,23 +63,13 @@ def _constant(column: str, value: str, m: int) -> Codes:
 
 
 def descriptive_columns(
-    rng: np.random.Generator,
-    cols: Columns,
-    *,
-    kind: dict[str, Bools],
-    client: Ints,
-    counts: Ints,
+    rng: np.random.Generator, cols: Columns, *, kind: PreviousKinds, client: Ints, n_clients: int
 ) -> Columns:
     """Every remaining previous_application column (see the module docstring)."""
     m = client.size
-    cash, consumer, revolving, empty = (
-        kind["cash"],
-        kind["consumer"],
-        kind["revolving"],
-        kind["empty"],
-    )
+    cash, consumer, revolving, empty = kind.cash, kind.consumer, kind.revolving, kind.empty
     status = cols["NAME_CONTRACT_STATUS"]
-    approved = kind["approved"]
+    approved = kind.approved
     refused = status == _code("NAME_CONTRACT_STATUS", "Refused")
     unused = status == _code("NAME_CONTRACT_STATUS", "Unused offer")
     out: Columns = {}
@@ -117,7 +119,7 @@ def descriptive_columns(
 
     # The client's first application is "New" (or "Refreshed"), later ones mostly "Repeater".
     decision = cols["DAYS_DECISION"]
-    first_decision = np.full(counts.size, np.iinfo(np.int64).max)
+    first_decision = np.full(n_clients, np.iinfo(np.int64).max)
     np.minimum.at(first_decision, client, decision)
     first = decision == first_decision[client]
     client_type = np.where(
@@ -144,7 +146,7 @@ def descriptive_columns(
     portfolio[consumer & (goods == _code("NAME_GOODS_CATEGORY", "Vehicles"))] = _code(
         "NAME_PORTFOLIO", "Cars"
     )
-    portfolio[empty | kind["xna"] | (consumer & (rng.random(m) < 0.04))] = _code(
+    portfolio[empty | kind.xna | (consumer & (rng.random(m) < 0.04))] = _code(
         "NAME_PORTFOLIO", "XNA"
     )
     out["NAME_PORTFOLIO"] = portfolio
@@ -173,23 +175,23 @@ def descriptive_columns(
     )
     out["NAME_SELLER_INDUSTRY"] = industry
     out["PRODUCT_COMBINATION"] = _product_combination(
-        rng, cols, kind=kind, goods=goods, cross_sell=cross_sell
+        rng, kind, yield_code=cols["NAME_YIELD_GROUP"], goods=goods, cross_sell=cross_sell
     )
     return out
 
 
 def _product_combination(
     rng: np.random.Generator,
-    cols: Columns,
+    kind: PreviousKinds,
     *,
-    kind: dict[str, Bools],
+    yield_code: Codes,
     goods: Codes,
     cross_sell: Bools,
 ) -> Codes:
+    """PRODUCT_COMBINATION: the product type, its yield level and (POS) its goods group."""
     m = goods.size
     name = "PRODUCT_COMBINATION"
     combination = _constant(name, "Cash", m)
-    yield_code = cols["NAME_YIELD_GROUP"]
     level = np.full(m, "middle", dtype=object)
     level[yield_code == code_of(_T, "NAME_YIELD_GROUP", "high")] = "high"
     level[
@@ -198,18 +200,18 @@ def _product_combination(
         )
     ] = "low"
     for lvl in ("low", "middle", "high"):
-        at_level = kind["cash"] & ~kind["empty"] & (level == lvl)
+        at_level = kind.cash & ~kind.empty & (level == lvl)
         combination[at_level & cross_sell] = _code(name, f"Cash X-Sell: {lvl}")
         combination[at_level & ~cross_sell] = _code(name, f"Cash Street: {lvl}")
-    revolving = kind["revolving"]
+    revolving = kind.revolving
     combination[revolving] = _code(name, "Card Street")
-    combination[revolving & cross_sell & ~kind["empty"]] = _code(name, "Card X-Sell")
+    combination[revolving & cross_sell & ~kind.empty] = _code(name, "Card X-Sell")
     free = yield_code == code_of(_T, "NAME_YIELD_GROUP", "low_action")
     group = np.full(m, "other", dtype=object)
     group[goods == code_of(_T, "NAME_GOODS_CATEGORY", "Mobile")] = "mobile"
     group[np.isin(goods, [code_of(_T, "NAME_GOODS_CATEGORY", g) for g in _HOUSEHOLD])] = "household"
     group[np.isin(goods, [code_of(_T, "NAME_GOODS_CATEGORY", g) for g in _INDUSTRY])] = "industry"
-    consumer = kind["consumer"]
+    consumer = kind.consumer
     for grp in ("mobile", "household", "industry"):
         mask = consumer & (group == grp)
         combination[mask & ~free] = _code(name, f"POS {grp} with interest")

@@ -456,11 +456,14 @@ BUREAU_AGE_DAYS_QUANTILES = (
     1.0, 40.0, 70.0, 125.0, 223.0, 320.0, 400.0, 487.0, 580.0, 780.0, 1024.0,
     1250.0, 1520.0, 1720.0, 1930.0, 2200.0, 2461.0, 2678.0, 2820.0, 2866.0, 2922.0,
 )  # fmt: skip
-BUREAU_DEBT_MISSING = 0.15
-BUREAU_LIMIT_MISSING = 0.345
-BUREAU_ANNUITY_MISSING = 0.76
-BUREAU_MAX_OVERDUE_MISSING = 0.655
 BUREAU_ENDDATE_MISSING_CARD = 0.20  # open-ended credit cards have no planned end
+#: Share of bureau rows missing each column (missing at random).
+BUREAU_MISSING_SHARE = {
+    "AMT_CREDIT_SUM_DEBT": 0.15,
+    "AMT_CREDIT_SUM_LIMIT": 0.345,
+    "AMT_ANNUITY": 0.76,
+    "AMT_CREDIT_MAX_OVERDUE": 0.655,
+}
 BUREAU_SOLD_SHARE = 0.0044
 BUREAU_BAD_DEBT_SHARE = 0.00001
 #: Share of bureau credits that have monthly statuses in bureau_balance.

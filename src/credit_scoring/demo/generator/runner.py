@@ -20,9 +20,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from credit_scoring.demo.generator.arrays import Bools, Columns, Floats, Ints
 from credit_scoring.demo.generator.chunk import Chunk, generate_chunk
 from credit_scoring.demo.generator.oracle import oracle_report
-from credit_scoring.demo.generator.sampling import Bools, Columns, Floats, Ints, sigmoid
+from credit_scoring.demo.generator.payments import PaymentHistory
+from credit_scoring.demo.generator.sampling import sigmoid
 from credit_scoring.demo.generator.truth import solve_intercept
 from credit_scoring.demo.generator.writer import (
     FORMATS,
@@ -33,6 +35,7 @@ from credit_scoring.demo.generator.writer import (
 )
 from credit_scoring.errors import CreditScoringError
 from credit_scoring.io import atomic_output_dir, file_sha256, write_json
+from credit_scoring.metrics import COST_FN, COST_FP
 from credit_scoring.schema import SCHEMA_VERSION, TABLES, table
 
 GENERATOR_VERSION = "1.1"
@@ -132,32 +135,36 @@ class _IdCursor:
 
 def _with_ids(chunk: Chunk, cursor: _IdCursor) -> tuple[Ints, dict[str, Columns]]:
     """Chunk rows with Kaggle-like IDs (advances ``cursor``); SK_ID_CURR of its clients."""
-    h = chunk.history
+    bureau, previous = chunk.history.bureau, chunk.history.previous
     sk_curr = cursor.client + np.arange(chunk.n_clients, dtype=np.int64)
-    sk_bureau = cursor.bureau + np.arange(h.bureau_client.size, dtype=np.int64)
-    sk_prev = cursor.previous + np.arange(h.previous_client.size, dtype=np.int64)
+    sk_bureau = cursor.bureau + np.arange(bureau.client.size, dtype=np.int64)
+    sk_prev = cursor.previous + np.arange(previous.client.size, dtype=np.int64)
     cursor.client += chunk.n_clients
     cursor.bureau += sk_bureau.size
     cursor.previous += sk_prev.size
 
-    def by_previous(columns: Columns, previous: Ints) -> Columns:
+    def by_previous(rows: PaymentHistory) -> Columns:
         return {
-            **columns,
-            "SK_ID_PREV": sk_prev[previous],
-            "SK_ID_CURR": sk_curr[h.previous_client[previous]],
+            **rows.columns,
+            "SK_ID_PREV": sk_prev[rows.previous],
+            "SK_ID_CURR": sk_curr[previous.client[rows.previous]],
         }
 
     tables = {
-        "bureau": {**h.bureau, "SK_ID_CURR": sk_curr[h.bureau_client], "SK_ID_BUREAU": sk_bureau},
-        "bureau_balance": {**h.bureau_balance, "SK_ID_BUREAU": sk_bureau[h.bureau_balance_credit]},
-        "previous_application": {
-            **h.previous,
-            "SK_ID_PREV": sk_prev,
-            "SK_ID_CURR": sk_curr[h.previous_client],
+        "bureau": {
+            **bureau.bureau,
+            "SK_ID_CURR": sk_curr[bureau.client],
+            "SK_ID_BUREAU": sk_bureau,
         },
-        "POS_CASH_balance": by_previous(chunk.pos, chunk.pos_previous),
-        "installments_payments": by_previous(h.installments, h.installments_previous),
-        "credit_card_balance": by_previous(h.card, h.card_previous),
+        "bureau_balance": {**bureau.bureau_balance, "SK_ID_BUREAU": sk_bureau[bureau.credit]},
+        "previous_application": {
+            **previous.columns,
+            "SK_ID_PREV": sk_prev,
+            "SK_ID_CURR": sk_curr[previous.client],
+        },
+        "POS_CASH_balance": by_previous(chunk.pos),
+        "installments_payments": by_previous(chunk.history.installments),
+        "credit_card_balance": by_previous(chunk.history.card),
     }
     return sk_curr, tables
 
@@ -170,8 +177,8 @@ def generate_dataset(
     seed: int,
     fmt: Format = "parquet",
     default_rate: float = 0.08,
-    cost_fn: float = 10.0,
-    cost_fp: float = 1.0,
+    cost_fn: float = COST_FN,
+    cost_fp: float = COST_FP,
     chunk_clients: int = CHUNK_CLIENTS,
     progress: Progress | None = None,
 ) -> GenerationResult:

@@ -1,7 +1,8 @@
 """Vectorised sampling helpers shared by the table generators (no per-row Python loops).
 
 Categorical values are carried as ``int16`` codes into the schema vocabulary of their column
-(:data:`NULL_CODE` for missing) until the writer turns them into strings.
+(:data:`NULL_CODE` for missing) until the writer turns them into strings; the array types are
+in :mod:`credit_scoring.demo.generator.arrays`.
 """
 
 from __future__ import annotations
@@ -10,19 +11,13 @@ from collections.abc import Mapping
 from functools import cache
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy.special import ndtr
 
+from credit_scoring.demo.generator.arrays import Bools, Codes, Floats, Ints
 from credit_scoring.demo.generator.profile import QUANTILE_GRID
 from credit_scoring.schema import table
 
 NULL_CODE = -1
-Codes = NDArray[np.int16]
-Floats = NDArray[np.float64]
-Ints = NDArray[np.int64]
-Bools = NDArray[np.bool_]
-#: One generated table (or chunk of it): column name → values, in any order.
-Columns = dict[str, np.ndarray]
 
 _GRID = np.asarray(QUANTILE_GRID)
 DAYS_PER_MONTH = 30.4375

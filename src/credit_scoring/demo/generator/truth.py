@@ -27,11 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from credit_scoring.demo.generator.arrays import Columns, Floats
+from credit_scoring.demo.generator.bureau import BureauTables
+from credit_scoring.demo.generator.payments import PaymentHistory
+from credit_scoring.demo.generator.previous import PreviousTable
 from credit_scoring.demo.generator.sampling import (
     DAYS_PER_YEAR,
-    Columns,
-    Floats,
-    Ints,
     code_of,
     segment_count,
     segment_max,
@@ -60,18 +61,13 @@ HISTORY_SCALE = 1.0
 
 @dataclass(frozen=True)
 class HistoryRows:
-    """The history tables of one chunk, with each row's owner as a local index."""
+    """The history tables of one chunk, as their generators return them (each row's owner a
+    local index). ``installments`` holds the loans' instalments, then the cards'."""
 
-    bureau: Columns
-    bureau_client: Ints
-    bureau_balance: Columns
-    bureau_balance_credit: Ints
-    previous: Columns
-    previous_client: Ints
-    installments: Columns
-    installments_previous: Ints
-    card: Columns
-    card_previous: Ints
+    bureau: BureauTables
+    previous: PreviousTable
+    installments: PaymentHistory
+    card: PaymentHistory
 
 
 def client_aggregates(rows: HistoryRows, n_clients: int) -> dict[str, Floats]:
@@ -87,8 +83,8 @@ def client_aggregates(rows: HistoryRows, n_clients: int) -> dict[str, Floats]:
     """
     n = n_clients
     out: dict[str, Floats] = {}
-    inst = rows.installments
-    owner = rows.previous_client[rows.installments_previous]
+    inst = rows.installments.columns
+    owner = rows.previous.client[rows.installments.previous]
     delay = inst["DAYS_ENTRY_PAYMENT"] - inst["DAYS_INSTALMENT"]
     count = segment_count(owner, n)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -98,31 +94,32 @@ def client_aggregates(rows: HistoryRows, n_clients: int) -> dict[str, Floats]:
         underpaid = inst["AMT_PAYMENT"] < inst["AMT_INSTALMENT"]
         out["INST_UNDERPAID_SHARE"] = segment_count(owner, n, underpaid) / count
 
-        bureau = rows.bureau
-        out["BUREAU_COUNT"] = segment_count(rows.bureau_client, n)
+        bureau = rows.bureau.bureau
+        bureau_client = rows.bureau.client
+        out["BUREAU_COUNT"] = segment_count(bureau_client, n)
         out["BUREAU_OVERDUE_COUNT"] = segment_count(
-            rows.bureau_client, n, bureau["CREDIT_DAY_OVERDUE"] > 0
+            bureau_client, n, bureau["CREDIT_DAY_OVERDUE"] > 0
         )
         active = bureau["CREDIT_ACTIVE"] == code_of("bureau", "CREDIT_ACTIVE", "Active")
-        out["BUREAU_ACTIVE_COUNT"] = segment_count(rows.bureau_client, n, active)
-        status = rows.bureau_balance["STATUS"]
+        out["BUREAU_ACTIVE_COUNT"] = segment_count(bureau_client, n, active)
+        status = rows.bureau.bureau_balance["STATUS"]
         zero = code_of("bureau_balance", "STATUS", "0")
         bucket = np.where(status > zero, status - zero, 0).astype(np.float64)
-        bb_owner = rows.bureau_client[rows.bureau_balance_credit]
+        bb_owner = bureau_client[rows.bureau.credit]
         worst = segment_max(bb_owner, bucket, n, empty=-1.0)
         out["BUREAU_BB_WORST_STATUS_MAX"] = np.where(worst < 0, np.nan, worst)
 
-        prev = rows.previous
-        out["PREV_COUNT"] = segment_count(rows.previous_client, n)
+        prev = rows.previous.columns
+        out["PREV_COUNT"] = segment_count(rows.previous.client, n)
         refused = prev["NAME_CONTRACT_STATUS"] == code_of(
             "previous_application", "NAME_CONTRACT_STATUS", "Refused"
         )
         out["PREV_REFUSED_SHARE"] = (
-            segment_count(rows.previous_client, n, refused) / out["PREV_COUNT"]
+            segment_count(rows.previous.client, n, refused) / out["PREV_COUNT"]
         )
 
-        card = rows.card
-        card_owner = rows.previous_client[rows.card_previous]
+        card = rows.card.columns
+        card_owner = rows.previous.client[rows.card.previous]
         out["CC_MONTHS_COUNT"] = segment_count(card_owner, n)
         with_limit = card["AMT_CREDIT_LIMIT_ACTUAL"] > 0
         utilisation = card["AMT_BALANCE"][with_limit] / card["AMT_CREDIT_LIMIT_ACTUAL"][with_limit]

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from credit_scoring.demo.generator.sampling import Columns
+from credit_scoring.demo.generator.arrays import Columns
 from credit_scoring.errors import DataContractError
 from credit_scoring.schema import TABLES, Kind, Table, table
 

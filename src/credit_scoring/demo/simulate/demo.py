@@ -132,7 +132,7 @@ def backfill_demo_log(
     """Fill a decision log with ``days`` of decisions of the demo bundle ending at ``end``
     (default: now; whole UTC days, the last one partial), the last ``shifted_days`` shifted by
     ``shift`` (default :data:`DEMO_SHIFT`), their outcomes, request-counter
-    snapshots; then run the drift, performance and service jobs with daily windows.
+    snapshots; then run the drift, performance, service and review jobs with daily windows.
 
     The decisions are scored by the bundle on the demo's feature rows (no API involved), so
     the monitoring pages have weeks of history in seconds. ``feature_share`` of the decisions
@@ -141,7 +141,8 @@ def backfill_demo_log(
     import pandas as pd
 
     from credit_scoring.demo.simulate.offline import LogSpec, bundle_population, write_decision_log
-    from credit_scoring.monitoring.jobs import drift_job, performance_job, service_job
+    from credit_scoring.metrics import COST_FN, COST_FP
+    from credit_scoring.monitoring.jobs import drift_job, performance_job, review_job, service_job
     from credit_scoring.monitoring.store import RunRecord, snapshot_rows, write_results
     from credit_scoring.monitoring.windows import WindowSpec
     from credit_scoring.runtime.bundle import CHECKSUMS_FILE, load_bundle
@@ -208,10 +209,11 @@ def backfill_demo_log(
             engine,
             window=daily,
             selection=everything,
-            cost_fn=float(cost.get("cost_fn", 10.0)),
-            cost_fp=float(cost.get("cost_fp", 1.0)),
+            cost_fn=float(cost.get("cost_fn", COST_FN)),
+            cost_fp=float(cost.get("cost_fp", COST_FP)),
         )
         service_job(engine, window=daily, selection=everything)
+        review_job(engine, window=daily, now=lambda: finish)
     finally:
         engine.dispose()
     return DemoLog(decisions=decisions, start=start, shifted_from=shifted_from, window="1d")

@@ -146,12 +146,15 @@ def send_traffic(
     report = TrafficReport(scenario=str(plan.scenario.name))
     probability = np.full(len(plan), np.nan)
     report.started_at = datetime.now(UTC)
+
+    def requests(what: str) -> _Requests:
+        return _Requests(what, http, headers, _Pacer(rate, sleep), max_failures, on_progress)
+
     try:
-        _score_all(plan, http, report, probability, headers, rate, max_failures, on_progress,
-                   sleep)  # fmt: skip
+        _score_all(plan, requests("score"), report, probability)
         report.scored_at = datetime.now(UTC)
         if with_outcomes:
-            _post_outcomes(plan, http, report, headers, rate, max_failures, on_progress, sleep)
+            _post_outcomes(plan, requests("outcome"), report)
     finally:
         if own_client:
             http.close()
@@ -180,37 +183,57 @@ class _Pacer:
             self.sleep(delay)
 
 
-def _check_failures(consecutive: int, max_failures: int, what: str, last: str) -> None:
-    if consecutive >= max_failures:
-        raise SimulationError(
-            f"stopped after {consecutive} consecutive failed {what} requests (last: {last})"
-        )
+@dataclass
+class _Requests:
+    """One kind of request (``what``: score or outcome), paced, posted with the key's headers;
+    a run stops after ``max_failures`` consecutive failures."""
+
+    what: str
+    http: httpx.Client
+    headers: dict[str, str]
+    pacer: _Pacer
+    max_failures: int
+    on_progress: Callable[[str, int, int], None] | None
+    failures: int = 0
+
+    def post(self, path: str, body: dict[str, Any]) -> httpx.Response | None:
+        """The answer, or ``None`` (a failure) when the request could not be sent."""
+        try:
+            return self.http.post(path, json=body, headers=self.headers)
+        except httpx.TransportError as exc:
+            self.failed(exc.__class__.__name__)
+            return None
+
+    def failed(self, last: str) -> None:
+        self.failures += 1
+        if self.failures >= self.max_failures:
+            raise SimulationError(
+                f"stopped after {self.failures} consecutive failed {self.what} requests "
+                f"(last: {last})"
+            )
+
+    def succeeded(self) -> None:
+        self.failures = 0
+
+    def done(self, n: int, total: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.what, n, total)
 
 
 def _score_all(
     plan: TrafficPlan,
-    http: httpx.Client,
+    requests: _Requests,
     report: TrafficReport,
     probability: NDArray[np.float64],
-    headers: dict[str, str],
-    rate: float | None,
-    max_failures: int,
-    on_progress: Callable[[str, int, int], None] | None,
-    sleep: Callable[[float], None],
 ) -> None:
-    pacer = _Pacer(rate, sleep)
-    failures = 0
     for i, body in enumerate(plan.bodies):
-        pacer.wait(i)
+        requests.pacer.wait(i)
         if report.changed_at is None and plan.intensity[i] > 0:
             report.changed_at = datetime.now(UTC)
         started = time.perf_counter()
-        try:
-            response = http.post(SCORE_PATH, json=body, headers=headers)
-        except httpx.TransportError as exc:
+        response = requests.post(SCORE_PATH, body)
+        if response is None:
             report.request_ids.append(None)
-            failures += 1
-            _check_failures(failures, max_failures, "score", exc.__class__.__name__)
             continue
         report.latency_ms.append((time.perf_counter() - started) * 1000.0)
         report.sent += 1
@@ -222,49 +245,31 @@ def _score_all(
             )
         if response.status_code != 200:
             report.request_ids.append(None)
-            failures += 1
-            _check_failures(failures, max_failures, "score", f"HTTP {response.status_code}")
+            requests.failed(f"HTTP {response.status_code}")
             continue
-        failures = 0
+        requests.succeeded()
         answer = response.json()
         report.request_ids.append(str(answer["request_id"]))
         report.decisions[str(answer["decision"])] += 1
         probability[i] = float(answer["probability"])
-        if on_progress is not None:
-            on_progress("score", i + 1, len(plan))
+        requests.done(i + 1, len(plan))
 
 
-def _post_outcomes(
-    plan: TrafficPlan,
-    http: httpx.Client,
-    report: TrafficReport,
-    headers: dict[str, str],
-    rate: float | None,
-    max_failures: int,
-    on_progress: Callable[[str, int, int], None] | None,
-    sleep: Callable[[float], None],
-) -> None:
-    pacer = _Pacer(rate, sleep)
-    failures = 0
+def _post_outcomes(plan: TrafficPlan, requests: _Requests, report: TrafficReport) -> None:
     todo = [(i, rid) for i, rid in enumerate(report.request_ids) if rid is not None]
     for k, (i, request_id) in enumerate(todo):
-        pacer.wait(k)
+        requests.pacer.wait(k)
         body = {"request_id": request_id, "defaulted": bool(plan.defaulted[i])}
-        try:
-            response = http.post(OUTCOME_PATH, json=body, headers=headers)
-        except httpx.TransportError as exc:
-            failures += 1
-            _check_failures(failures, max_failures, "outcome", exc.__class__.__name__)
+        response = requests.post(OUTCOME_PATH, body)
+        if response is None:
             continue
         report.outcome_statuses[response.status_code] += 1
         if response.status_code in (200, 201):
             report.outcomes_posted += 1
-            failures = 0
+            requests.succeeded()
         else:
-            failures += 1
-            _check_failures(failures, max_failures, "outcome", f"HTTP {response.status_code}")
-        if on_progress is not None:
-            on_progress("outcome", k + 1, len(todo))
+            requests.failed(f"HTTP {response.status_code}")
+        requests.done(k + 1, len(todo))
 
 
 def report_lines(report: TrafficReport) -> list[str]:

@@ -48,3 +48,18 @@ def positive_part(x: ir.NumericValue) -> ir.Value:
 def any_rows(x: ir.Value) -> ir.Value:
     """1.0 when the group has at least one non-NULL ``x``, else 0.0."""
     return (x.count() > 0).cast("float64")
+
+
+def presence(prefix: str, ids: ir.Column, *, count: str = "COUNT") -> Metrics:
+    """``<prefix>_HAS_HISTORY`` (1.0: the client has rows) and ``<prefix>_<count>``, the
+    client's rows (``ids``: the table's row identifier, never NULL)."""
+    return {f"{prefix}_HAS_HISTORY": any_rows(ids), f"{prefix}_{count}": ids.count()}
+
+
+def per_client(rows: ir.Table, metrics: Metrics, *more: ir.Table) -> ir.Table:
+    """One row per client: ``metrics`` aggregated over ``rows``, then the columns of each of
+    ``more`` (tables keyed by SK_ID_CURR), left-joined in order."""
+    out = rows.group_by(KEY).aggregate(**metrics)
+    for table_ in more:
+        out = out.left_join(table_, KEY).drop(f"{KEY}_right")
+    return out

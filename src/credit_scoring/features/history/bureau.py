@@ -16,6 +16,8 @@ from credit_scoring.features.history._common import (
     YEAR_WINDOWS,
     Metrics,
     any_rows,
+    per_client,
+    presence,
     ratio,
     share,
     without_sentinels,
@@ -61,8 +63,7 @@ def bureau_features(bureau: ir.Table, bureau_balance: ir.Table) -> ir.Table:
     overdue = b.AMT_CREDIT_SUM_OVERDUE
 
     m: Metrics = {
-        "BUREAU_HAS_HISTORY": any_rows(b.SK_ID_BUREAU),
-        "BUREAU_COUNT": b.SK_ID_BUREAU.count(),
+        **presence("BUREAU", b.SK_ID_BUREAU),
         "BUREAU_ACTIVE_COUNT": b.SK_ID_BUREAU.count(where=active),
         "BUREAU_CLOSED_COUNT": b.SK_ID_BUREAU.count(where=closed),
         "BUREAU_BAD_DEBT_OR_SOLD_COUNT": b.SK_ID_BUREAU.count(
@@ -141,11 +142,10 @@ def bureau_features(bureau: ir.Table, bureau_balance: ir.Table) -> ir.Table:
         "BUREAU_BB_UNKNOWN_SHARE": ratio(b.bb_unknown_months.sum(), b.bb_months.sum()),
         "BUREAU_BB_FIRST_MONTH_MIN": b.bb_first_month.min(),
     }
-    aggregates = b.group_by(KEY).aggregate(**m)
-    joined = aggregates.left_join(credit_type_counts(bureau), KEY)
-    columns = [joined[c] for c in aggregates.columns]
-    at = aggregates.columns.index("BUREAU_ACTIVE_SHARE") + 1  # its place in the feature order
-    return joined.select(*columns[:at], joined[_NUNIQUE], *columns[at:])
+    joined = per_client(b, m, credit_type_counts(bureau))
+    columns = [c for c in joined.columns if c != _NUNIQUE]
+    at = columns.index("BUREAU_ACTIVE_SHARE") + 1  # its place in the feature order
+    return joined.select(*columns[:at], _NUNIQUE, *columns[at:])
 
 
 _NUNIQUE = "BUREAU_CREDIT_TYPE_NUNIQUE"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ibis.expr.types as ir
 
-from credit_scoring.features.history._common import KEY, Metrics, any_rows, ratio, share
+from credit_scoring.features.history._common import Metrics, per_client, presence, ratio, share
 
 
 def credit_card_features(credit_card_balance: ir.Table) -> ir.Table:
@@ -22,8 +22,7 @@ def credit_card_features(credit_card_balance: ir.Table) -> ir.Table:
     last_6m = c.MONTHS_BALANCE >= -6
     drawings = c.AMT_DRAWINGS_CURRENT
     m: Metrics = {
-        "CC_HAS_HISTORY": any_rows(c.SK_ID_PREV),
-        "CC_MONTHS_COUNT": c.SK_ID_PREV.count(),
+        **presence("CC", c.SK_ID_PREV, count="MONTHS_COUNT"),
         "CC_MONTHS_BALANCE_MIN": c.MONTHS_BALANCE.min(),
         "CC_AMT_BALANCE_MEAN": c.AMT_BALANCE.mean(),
         "CC_AMT_BALANCE_MAX": c.AMT_BALANCE.max(),
@@ -60,4 +59,4 @@ def credit_card_features(credit_card_balance: ir.Table) -> ir.Table:
         "CC_AMT_DRAWINGS_CURRENT_SUM_LAST_12M": drawings.sum(where=recent),
         "CC_SK_DPD_MAX_LAST_12M": c.SK_DPD.max(where=recent),
     }
-    return c.group_by(KEY).aggregate(**m)
+    return per_client(c, m)

@@ -15,8 +15,9 @@ from ibis.common.exceptions import IbisError
 from credit_scoring.features.history._common import (
     KEY,
     Metrics,
-    any_rows,
+    per_client,
     positive_part,
+    presence,
     ratio,
     share,
 )
@@ -39,10 +40,8 @@ def _payments(installments_payments: ir.Table) -> ir.Table:
 def installments_features(installments_payments: ir.Table) -> ir.Table:
     """One row per SK_ID_CURR with ``INST_*`` features."""
     i = _payments(installments_payments)
-    recent = i.DAYS_INSTALMENT >= -365
     m: Metrics = {
-        "INST_HAS_HISTORY": any_rows(i.SK_ID_PREV),
-        "INST_COUNT": i.SK_ID_PREV.count(),
+        **presence("INST", i.SK_ID_PREV),
         "INST_DPD_MEAN": i.dpd.mean(),
         "INST_DPD_MAX": i.dpd.max(),
         "INST_DPD_SUM": i.dpd.sum(),
@@ -69,13 +68,16 @@ def installments_features(installments_payments: ir.Table) -> ir.Table:
         "INST_DAYS_ENTRY_PAYMENT_MIN": i.DAYS_ENTRY_PAYMENT.min(),
         "INST_DAYS_ENTRY_PAYMENT_MAX": i.DAYS_ENTRY_PAYMENT.max(),
         "INST_VERSION_CHANGE_SHARE": share(i.NUM_INSTALMENT_VERSION > 1),
+    }
+    # Instalments due in the last year.
+    recent = i.DAYS_INSTALMENT >= -365
+    m |= {
         "INST_DPD_MEAN_LAST_1Y": i.dpd.mean(where=recent),
         "INST_DPD_MAX_LAST_1Y": i.dpd.max(where=recent),
         "INST_LATE_SHARE_LAST_1Y": (i.dpd > 0).cast("float64").mean(where=recent),
         "INST_PAID_RATIO_MEAN_LAST_1Y": i.paid_ratio.mean(where=recent),
     }
-    aggregates = i.group_by(KEY).aggregate(**m)
-    return aggregates.left_join(last_instalments_features(i), KEY).drop(f"{KEY}_right")
+    return per_client(i, m, last_instalments_features(i))
 
 
 def last_instalments_features(i: ir.Table) -> ir.Table:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ibis.expr.types as ir
 
-from credit_scoring.features.history._common import KEY, Metrics, any_rows, share
+from credit_scoring.features.history._common import KEY, Metrics, per_client, presence, share
 
 
 def pos_cash_features(pos_cash_balance: ir.Table) -> ir.Table:
@@ -16,8 +16,7 @@ def pos_cash_features(pos_cash_balance: ir.Table) -> ir.Table:
     late = p.SK_DPD > 0
     recent = p.MONTHS_BALANCE >= -12
     m: Metrics = {
-        "POS_HAS_HISTORY": any_rows(p.SK_ID_PREV),
-        "POS_MONTHS_COUNT": p.SK_ID_PREV.count(),
+        **presence("POS", p.SK_ID_PREV, count="MONTHS_COUNT"),
         "POS_MONTHS_BALANCE_MIN": p.MONTHS_BALANCE.min(),
         "POS_MONTHS_BALANCE_MAX": p.MONTHS_BALANCE.max(),
         "POS_SK_DPD_MAX": p.SK_DPD.max(),
@@ -32,8 +31,7 @@ def pos_cash_features(pos_cash_balance: ir.Table) -> ir.Table:
         "POS_SK_DPD_MEAN_LAST_12M": p.SK_DPD.mean(where=recent),
         "POS_DPD_MONTHS_LAST_12M": p.SK_ID_PREV.count(where=recent & late),
     }
-    aggregates = p.group_by(KEY).aggregate(**m)
-    return aggregates.left_join(latest_month_features(p), KEY).drop(f"{KEY}_right")
+    return per_client(p, m, latest_month_features(p))
 
 
 def latest_month_features(p: ir.Table) -> ir.Table:

@@ -12,7 +12,8 @@ from credit_scoring.features.history._common import (
     KEY,
     YEAR_WINDOWS,
     Metrics,
-    any_rows,
+    per_client,
+    presence,
     ratio,
     share,
     without_sentinels,
@@ -37,8 +38,7 @@ def previous_features(previous_application: ir.Table) -> ir.Table:
     running = approved & (p.DAYS_LAST_DUE_1ST_VERSION > 0)
 
     m: Metrics = {
-        "PREV_HAS_HISTORY": any_rows(p.SK_ID_PREV),
-        "PREV_COUNT": p.SK_ID_PREV.count(),
+        **presence("PREV", p.SK_ID_PREV),
         "PREV_APPROVED_COUNT": p.SK_ID_PREV.count(where=approved),
         "PREV_REFUSED_COUNT": p.SK_ID_PREV.count(where=refused),
         "PREV_CANCELED_COUNT": p.SK_ID_PREV.count(where=status == "Canceled"),
@@ -94,8 +94,7 @@ def previous_features(previous_application: ir.Table) -> ir.Table:
         recent = decision >= -n_days
         m[f"PREV_COUNT_LAST_{window}"] = p.SK_ID_PREV.count(where=recent)
         m[f"PREV_REFUSED_COUNT_LAST_{window}"] = p.SK_ID_PREV.count(where=recent & refused)
-    aggregates = p.group_by(KEY).aggregate(**m)
-    return aggregates.left_join(last_application_features(p), KEY).drop(f"{KEY}_right")
+    return per_client(p, m, last_application_features(p))
 
 
 def last_application_features(p: ir.Table) -> ir.Table:
