@@ -320,10 +320,11 @@ def api_stack(
 
 
 def key_secrets(keys: Sequence[str]) -> list[str]:
-    """What must never be logged of each key: the key itself and its secret part."""
+    """What must never be logged of each key: the key itself and its secret part (a key is
+    ``cs_<key id>_<secret>``; the secret may itself hold ``_``)."""
     out = []
     for key in keys:
-        out += [key, key.rsplit("_", 1)[-1]]
+        out += [key, key.split("_", 2)[-1]]
     return out
 
 
