@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
 from credit_scoring.dashboard.auth import hash_password
@@ -20,6 +22,7 @@ from credit_scoring.demo.simulate.demo import (
     build_demo,
 )
 from credit_scoring.store.engine import create_db_engine
+from credit_scoring.store.migrate import upgrade_database
 from credit_scoring.store.users import UserError, add_user
 
 APP = Path(__file__).resolve().parents[2] / "src" / "credit_scoring" / "dashboard" / "app.py"
@@ -28,6 +31,21 @@ PASSWORD = "correct horse battery staple"
 #: One user per role, all with PASSWORD.
 USERS = {"viewer": "vera", "underwriter": "ulla", "admin": USER}
 PAGES = ("review", "score", "overview", "service", "drift", "performance", "model", "users")
+
+
+#: The password of ``ulla`` in :func:`engine` (the login and throttle tests).
+ULLA_PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite serving database with one user: ``ulla``, an underwriter."""
+    url = f"sqlite:///{(tmp_path / 'users.sqlite').as_posix()}"
+    upgrade_database(url)
+    made = create_db_engine(url)
+    add_user(made, username="ulla", password_hash=hash_password(ULLA_PASSWORD), role="underwriter")
+    yield made
+    made.dispose()
 
 
 @pytest.fixture(scope="session")

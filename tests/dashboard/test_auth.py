@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,9 +24,9 @@ from credit_scoring.store.engine import create_db_engine
 from credit_scoring.store.migrate import upgrade_database
 from credit_scoring.store.users import ThrottlePolicy, add_user, set_disabled, throttled
 
-ROOT = Path(__file__).resolve().parents[2]
+from .conftest import ULLA_PASSWORD as PASSWORD
 
-PASSWORD = "a long enough password"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_hash_verifies_its_password_only() -> None:
@@ -46,16 +45,6 @@ def test_short_passwords_and_malformed_or_weak_hashes_are_refused() -> None:
         PasswordHash.parse("plain-text-password")
     with pytest.raises(ConfigurationError, match="too weak"):
         PasswordHash.parse("scrypt:1024:8:1:" + "00" * 16 + ":" + "00" * 32)
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{(tmp_path / 'users.sqlite').as_posix()}"
-    upgrade_database(url)
-    made = create_db_engine(url)
-    add_user(made, username="ulla", password_hash=hash_password(PASSWORD), role="underwriter")
-    yield made
-    made.dispose()
 
 
 def test_login_checks_the_stored_user_its_password_and_its_status(engine: Engine) -> None:

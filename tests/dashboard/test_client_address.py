@@ -3,20 +3,16 @@ reverse proxy — the client X-Forwarded-For names (its right-most untrusted ent
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
-from credit_scoring.dashboard.auth import LOCAL, authenticate, hash_password, resolve_client_address
+from credit_scoring.dashboard.auth import LOCAL, authenticate, resolve_client_address
 from credit_scoring.settings import get_settings, proxy_networks
-from credit_scoring.store.engine import create_db_engine
-from credit_scoring.store.migrate import upgrade_database
-from credit_scoring.store.users import ThrottlePolicy, add_user
+from credit_scoring.store.users import ThrottlePolicy
 
-PASSWORD = "a long enough password"
+from .conftest import ULLA_PASSWORD as PASSWORD
+
 PROXY = "10.0.0.5"
 EDGE = "172.18.0.2"  # a second proxy, in front of PROXY
 TRUSTED = proxy_networks(f"{PROXY}, 172.18.0.0/16")
@@ -80,16 +76,6 @@ def test_the_setting_takes_addresses_and_networks_and_refuses_anything_else() ->
     ]  # fmt: skip
     with pytest.raises(ValidationError, match=r"'proxy\.internal' is not an IP address"):
         get_settings(dashboard_trusted_proxies="10.0.0.5, proxy.internal")
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{(tmp_path / 'users.sqlite').as_posix()}"
-    upgrade_database(url)
-    made = create_db_engine(url)
-    add_user(made, username="ulla", password_hash=hash_password(PASSWORD), role="underwriter")
-    yield made
-    made.dispose()
 
 
 def test_behind_a_trusted_proxy_one_client_is_throttled_and_not_the_others(
